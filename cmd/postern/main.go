@@ -1,0 +1,237 @@
+// Command postern is the Postern mail access server: the standalone daemon
+// (`postern serve`) and its administration commands.
+//
+//	postern serve --demo             demo server on loopback, no config, no root
+//	postern serve [-c FILE]          the daemon, configured by FILE
+//	postern check [-c FILE]          validate the configuration, certificates and users
+//	postern user add -f PASSWD NAME  add or change a virtual user (password on stdin)
+//	postern user hash                print a password hash (password on stdin)
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/postern/postern/internal/auth/virtual"
+	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/daemon"
+	"github.com/postern/postern/internal/demo"
+)
+
+const defaultConfig = "/etc/postern/postern.conf"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "postern:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  postern serve --demo [--data DIR] [--listen SERVICE=ADDR]...
+  postern serve [-c FILE] [--listen SERVICE=ADDR]...
+  postern check [-c FILE]
+  postern user add -f PASSWD [--home DIR] NAME   (password read from stdin)
+  postern user hash                              (password read from stdin)`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "check":
+		return check(args[1:], stdout)
+	case "user":
+		return user(args[1:], stdin, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+// listenFlags collects repeated --listen SERVICE=ADDR flags.
+type listenFlags []config.Listener
+
+func (l *listenFlags) String() string { return fmt.Sprint(*l) }
+func (l *listenFlags) Set(v string) error {
+	svc, addr, ok := strings.Cut(v, "=")
+	if !ok || (svc != string(config.ServiceIMAP) && svc != string(config.ServiceIMAPS)) || addr == "" {
+		return fmt.Errorf("want imap=ADDR or imaps=ADDR, got %q", v)
+	}
+	*l = append(*l, config.Listener{Service: config.Service(svc), Addr: addr})
+	return nil
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	demoMode := fs.Bool("demo", false, "run the built-in demo: fresh data directory, user demo/demo, loopback ports 1143 and 1993")
+	dataDir := fs.String("data", "", "demo data directory (default: a new temporary directory)")
+	cfgPath := fs.String("c", defaultConfig, "configuration file")
+	var listens listenFlags
+	fs.Var(&listens, "listen", "SERVICE=ADDR to listen on instead of the configured listeners (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	var cfg *config.Config
+	var err error
+	if *demoMode {
+		dir := *dataDir
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "postern-demo-"); err != nil {
+				return err
+			}
+		}
+		if cfg, err = demo.Setup(ctx, dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Postern demo: data directory %s\n", dir)
+	} else if cfg, err = config.Load(*cfgPath); err != nil {
+		return err
+	}
+	if len(listens) > 0 {
+		cfg.Listeners = listens
+	}
+	log, err := daemon.NewLogger(stderr, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	d, err := daemon.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	return d.Run(ctx, func(bound []daemon.Bound) {
+		for _, b := range bound {
+			fmt.Fprintf(stdout, "listening: %s %s\n", b.Service, b.Listener.Addr())
+		}
+		if *demoMode {
+			printDemoHelp(stdout, bound)
+		}
+	})
+}
+
+func printDemoHelp(w io.Writer, bound []daemon.Bound) {
+	var imapAddr, imapsAddr string
+	for _, b := range bound {
+		a := b.Listener.Addr().String()
+		if b.Service == config.ServiceIMAP && imapAddr == "" {
+			imapAddr = a
+		}
+		if b.Service == config.ServiceIMAPS && imapsAddr == "" {
+			imapsAddr = a
+		}
+	}
+	fmt.Fprintf(w, `
+Log in as user %q with password %q. For example:
+  curl -k --user demo:demo imaps://%s/INBOX?ALL        (search)
+  curl --user demo:demo 'imap://%s/INBOX;UID=1'        (read message 1)
+  python3 -c 'import imaplib; m=imaplib.IMAP4("%s", %s); m.login("demo","demo"); print(m.select("INBOX"))'
+Or point Thunderbird or mutt at %s (STARTTLS) or %s (TLS); the certificate is self-signed.
+Stop with Ctrl-C.
+`, demo.User, demo.Password, imapsAddr, imapAddr, hostOf(imapAddr), portOf(imapAddr), imapAddr, imapsAddr)
+}
+
+func hostOf(addr string) string {
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		return strings.Trim(addr[:i], "[]")
+	}
+	return addr
+}
+
+func portOf(addr string) string {
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		return addr[i+1:]
+	}
+	return addr
+}
+
+func check(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	cfgPath := fs.String("c", defaultConfig, "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log, err := daemon.NewLogger(io.Discard, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	if _, err := daemon.New(cfg, log); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: OK (%d listeners)\n", *cfgPath, len(cfg.Listeners))
+	return nil
+}
+
+func user(args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "hash":
+		pw, err := readPassword(stdin)
+		if err != nil {
+			return err
+		}
+		h, err := virtual.HashPassword(pw)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, h)
+		return nil
+	case "add":
+		fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+		file := fs.String("f", "/etc/postern/passwd", "password file")
+		home := fs.String("home", "", "home directory (mail in HOME/Maildir); empty: mail_root template")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return errors.New("user add: want exactly one user name")
+		}
+		name := fs.Arg(0)
+		if err := virtual.ValidUsername(name); err != nil {
+			return err
+		}
+		pw, err := readPassword(stdin)
+		if err != nil {
+			return err
+		}
+		h, err := virtual.HashPassword(pw)
+		if err != nil {
+			return err
+		}
+		if err := virtual.WriteUser(*file, name, h, *home); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: user %s written\n", *file, name)
+		return nil
+	}
+	return fmt.Errorf("unknown user command %q", args[0])
+}
+
+// readPassword reads one line from stdin (not echoed by us; pipe it in).
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("no password on standard input")
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("empty password")
+	}
+	return pw, nil
+}

@@ -1,0 +1,282 @@
+// Package config reads Postern's configuration file into structs and
+// validates it. The format is deliberately small: one "key = value" per
+// line, "#" comments, and repeatable keys for listeners:
+//
+//	# /etc/postern/postern.conf
+//	listen       = imap  [::]:143
+//	listen       = imaps [::]:993
+//	tls_cert     = /etc/postern/cert.pem
+//	tls_key      = /etc/postern/key.pem
+//	passwd_file  = /etc/postern/passwd
+//	mail_root    = /var/vmail/%u
+//
+// Every key, its meaning and its default are listed in Keys (and in the
+// README); unknown keys are errors, so a typo never silently falls back to a
+// default.
+package config
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Service names a protocol service a listener offers.
+type Service string
+
+// Services. IMAP is plain with STARTTLS (RFC 3501 §6.2.1); IMAPS is implicit
+// TLS (RFC 8314).
+const (
+	ServiceIMAP  Service = "imap"
+	ServiceIMAPS Service = "imaps"
+)
+
+// Listener is one address to listen on and the service it offers.
+type Listener struct {
+	Service Service
+	Addr    string // host:port; "[::]:143" is dual-stack (DESIGN.md §2)
+}
+
+// Config is the whole configuration. The zero value is not usable; start
+// from Default.
+type Config struct {
+	Listeners []Listener
+
+	// TLSCert and TLSKey are PEM files; an empty TLSKey means the key is in
+	// TLSCert (one combined file, as UW used).
+	TLSCert, TLSKey string
+
+	// PasswdFile is the virtual-user file (Dovecot passwd-file shape).
+	PasswdFile string
+	// MailRoot is the template for a user's Maildir when the passwd file
+	// gives no home: "%u" is replaced by the user name.
+	MailRoot string
+
+	// InsecureAuth allows plaintext passwords on unencrypted non-loopback
+	// connections. Off by default (RFC 8314 §3; DESIGN.md §5).
+	InsecureAuth bool
+
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+
+	// Limits and timeouts (DESIGN.md §6).
+	MaxLineLength    int
+	MaxLiteralSize   int64
+	MaxAppendSize    int64
+	MaxDepth         int
+	LoginTimeout     time.Duration
+	IdleTimeout      time.Duration
+	IdleCommandLimit time.Duration
+	LiteralTimeout   time.Duration
+	MaxConnections   int // global cap; 0 means no cap
+	MaxConnsPerIP    int // per client address; 0 means no cap
+}
+
+// Default returns the built-in defaults (DESIGN.md §6).
+func Default() *Config {
+	return &Config{
+		Listeners: []Listener{
+			{ServiceIMAP, "[::]:143"},
+			{ServiceIMAPS, "[::]:993"},
+		},
+		PasswdFile:       "/etc/postern/passwd",
+		MailRoot:         "/var/vmail/%u/Maildir",
+		LogLevel:         "info",
+		MaxLineLength:    64 << 10,
+		MaxLiteralSize:   64 << 10,
+		MaxAppendSize:    64 << 20,
+		MaxDepth:         8,
+		LoginTimeout:     3 * time.Minute,
+		IdleTimeout:      30 * time.Minute,
+		IdleCommandLimit: 30 * time.Minute,
+		LiteralTimeout:   5 * time.Minute,
+		MaxConnections:   10000,
+		MaxConnsPerIP:    100,
+	}
+}
+
+// Key documents one configuration key.
+type Key struct {
+	Name, Default, Doc string
+	set                func(c *Config, v string) error
+}
+
+// Keys lists every configuration key, in the order the README documents them.
+var Keys = []Key{
+	{"listen", "imap [::]:143, imaps [::]:993", "service (imap|imaps) and address; repeatable; the first listen line replaces the defaults", func(c *Config, v string) error {
+		svc, addr, ok := strings.Cut(strings.TrimSpace(v), " ")
+		addr = strings.TrimSpace(addr)
+		if !ok || addr == "" {
+			return fmt.Errorf("want \"SERVICE ADDRESS\", got %q", v)
+		}
+		switch Service(svc) {
+		case ServiceIMAP, ServiceIMAPS:
+		default:
+			return fmt.Errorf("unknown service %q (want imap or imaps)", svc)
+		}
+		c.Listeners = append(c.Listeners, Listener{Service(svc), addr})
+		return nil
+	}},
+	{"tls_cert", "", "PEM certificate chain (may also hold the key)", func(c *Config, v string) error { c.TLSCert = v; return nil }},
+	{"tls_key", "", "PEM private key; empty: the key is in tls_cert", func(c *Config, v string) error { c.TLSKey = v; return nil }},
+	{"passwd_file", "/etc/postern/passwd", "virtual users, Dovecot passwd-file format", func(c *Config, v string) error { c.PasswdFile = v; return nil }},
+	{"mail_root", "/var/vmail/%u/Maildir", "Maildir of a user without a home in passwd_file; %u is the user name", func(c *Config, v string) error { c.MailRoot = v; return nil }},
+	{"insecure_auth", "no", "allow plaintext passwords without TLS from non-loopback clients", func(c *Config, v string) error { return setBool(&c.InsecureAuth, v) }},
+	{"log_level", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"max_line_length", "65536", "octets in a command line outside literals", func(c *Config, v string) error { return setInt(&c.MaxLineLength, v) }},
+	{"max_literal_size", "65536", "octets in a literal other than an APPEND message", func(c *Config, v string) error { return setInt64(&c.MaxLiteralSize, v) }},
+	{"max_append_size", "67108864", "octets in an APPENDed message", func(c *Config, v string) error { return setInt64(&c.MaxAppendSize, v) }},
+	{"max_depth", "8", "parenthesis nesting in a command", func(c *Config, v string) error { return setInt(&c.MaxDepth, v) }},
+	{"login_timeout", "3m", "time to log in after connecting", func(c *Config, v string) error { return setDuration(&c.LoginTimeout, v) }},
+	{"idle_timeout", "30m", "inactivity allowed after login (RFC 3501 minimum: 30m)", func(c *Config, v string) error { return setDuration(&c.IdleTimeout, v) }},
+	{"idle_command_limit", "30m", "longest single IDLE before the server ends it", func(c *Config, v string) error { return setDuration(&c.IdleCommandLimit, v) }},
+	{"literal_timeout", "5m", "time to send one literal", func(c *Config, v string) error { return setDuration(&c.LiteralTimeout, v) }},
+	{"max_connections", "10000", "connections in all; 0: no cap", func(c *Config, v string) error { return setInt(&c.MaxConnections, v) }},
+	{"max_connections_per_ip", "100", "connections from one client address; 0: no cap", func(c *Config, v string) error { return setInt(&c.MaxConnsPerIP, v) }},
+}
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	c, err := Parse(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.Validate()
+}
+
+// Parse reads a configuration over the defaults; name is used in errors.
+func Parse(r io.Reader, name string) (*Config, error) {
+	c := Default()
+	sawListen := false
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("config: %s:%d: want \"key = value\", got %q", name, n, line)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		key, found := lookup(k)
+		if !found {
+			return nil, fmt.Errorf("config: %s:%d: unknown key %q", name, n, k)
+		}
+		if k == "listen" && !sawListen {
+			c.Listeners, sawListen = nil, true
+		}
+		if err := key.set(c, v); err != nil {
+			return nil, fmt.Errorf("config: %s:%d: %s: %w", name, n, k, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("config: reading %s: %w", name, err)
+	}
+	return c, nil
+}
+
+func lookup(name string) (Key, bool) {
+	for _, k := range Keys {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+// Validate checks the values together; it returns every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Listeners) == 0 {
+		errs = append(errs, errors.New("no listen address"))
+	}
+	needTLS := false
+	for _, l := range c.Listeners {
+		if l.Service == ServiceIMAPS {
+			needTLS = true
+		}
+	}
+	if needTLS && c.TLSCert == "" {
+		errs = append(errs, errors.New("an imaps listener needs tls_cert"))
+	}
+	if c.TLSKey != "" && c.TLSCert == "" {
+		errs = append(errs, errors.New("tls_key without tls_cert"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.MaxLineLength < 1024 {
+		errs = append(errs, fmt.Errorf("max_line_length %d: must be at least 1024 (RFC 2683 §3.2.1.5 suggests 8000)", c.MaxLineLength))
+	}
+	if c.MaxLiteralSize < 1024 || c.MaxAppendSize < 1024 {
+		errs = append(errs, errors.New("max_literal_size and max_append_size must be at least 1024"))
+	}
+	if c.MaxDepth < 2 {
+		errs = append(errs, fmt.Errorf("max_depth %d: must be at least 2", c.MaxDepth))
+	}
+	if c.IdleTimeout < 30*time.Minute {
+		errs = append(errs, fmt.Errorf("idle_timeout %v: RFC 3501 §5.4 requires at least 30m", c.IdleTimeout))
+	}
+	if c.LoginTimeout <= 0 || c.LiteralTimeout <= 0 || c.IdleCommandLimit <= 0 {
+		errs = append(errs, errors.New("timeouts must be positive"))
+	}
+	if !strings.Contains(c.MailRoot, "%u") {
+		errs = append(errs, fmt.Errorf("mail_root %q must contain %%u", c.MailRoot))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func setBool(p *bool, v string) error {
+	switch strings.ToLower(v) {
+	case "yes", "true", "on", "1":
+		*p = true
+	case "no", "false", "off", "0":
+		*p = false
+	default:
+		return fmt.Errorf("want yes or no, got %q", v)
+	}
+	return nil
+}
+
+func setInt(p *int, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a non-negative integer, got %q", v)
+	}
+	*p = n
+	return nil
+}
+
+func setInt64(p *int64, v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a non-negative integer, got %q", v)
+	}
+	*p = n
+	return nil
+}
+
+func setDuration(p *time.Duration, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return fmt.Errorf("want a duration such as 30m or 90s, got %q", v)
+	}
+	*p = d
+	return nil
+}

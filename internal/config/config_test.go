@@ -1,0 +1,80 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	in := `# comment
+listen = imap 127.0.0.1:1143
+listen = imaps [::1]:1993
+tls_cert = /c.pem
+insecure_auth = yes
+idle_timeout = 45m
+max_append_size = 1048576
+`
+	c, err := Parse(strings.NewReader(in), "test.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := []Listener{{ServiceIMAP, "127.0.0.1:1143"}, {ServiceIMAPS, "[::1]:1993"}}
+	if len(c.Listeners) != 2 || c.Listeners[0] != want[0] || c.Listeners[1] != want[1] {
+		t.Errorf("Listeners = %v, want %v", c.Listeners, want)
+	}
+	if !c.InsecureAuth || c.IdleTimeout != 45*time.Minute || c.MaxAppendSize != 1<<20 || c.TLSCert != "/c.pem" {
+		t.Errorf("parsed %+v", c)
+	}
+	if c.MaxLineLength != 64<<10 {
+		t.Errorf("MaxLineLength = %d, want default 65536", c.MaxLineLength)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"bogus = 1", `test.conf:1: unknown key "bogus"`},
+		{"listen", `want "key = value"`},
+		{"listen = pop3 [::]:110", `unknown service "pop3"`},
+		{"listen = imap", `want "SERVICE ADDRESS"`},
+		{"insecure_auth = maybe", `want yes or no`},
+		{"max_depth = -1", `non-negative integer`},
+		{"login_timeout = soon", `want a duration`},
+	}
+	for _, tt := range tests {
+		_, err := Parse(strings.NewReader(tt.in), "test.conf")
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) error = %v, want containing %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		want   string
+	}{
+		{"imaps without cert", func(c *Config) {}, "needs tls_cert"},
+		{"short idle", func(c *Config) { c.TLSCert = "x"; c.IdleTimeout = time.Minute }, "at least 30m"},
+		{"no listeners", func(c *Config) { c.TLSCert = "x"; c.Listeners = nil }, "no listen address"},
+		{"mail root", func(c *Config) { c.TLSCert = "x"; c.MailRoot = "/var/mail" }, "must contain %u"},
+		{"log level", func(c *Config) { c.TLSCert = "x"; c.LogLevel = "loud" }, "log_level"},
+	}
+	for _, tt := range tests {
+		c := Default()
+		tt.modify(c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Validate() = %v, want containing %q", tt.name, err, tt.want)
+		}
+	}
+	c := Default()
+	c.TLSCert = "x"
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate(defaults+cert) = %v, want nil", err)
+	}
+}

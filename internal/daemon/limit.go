@@ -1,0 +1,97 @@
+package daemon
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// connLimiter caps connections in all and per client address; it is
+// checked before any protocol byte is exchanged.
+type connLimiter struct {
+	maxTotal, maxPerIP int // 0: no cap
+
+	mu    sync.Mutex
+	total int                // guarded by mu
+	perIP map[netip.Addr]int // guarded by mu
+}
+
+func newConnLimiter(maxTotal, maxPerIP int) *connLimiter {
+	return &connLimiter{maxTotal: maxTotal, maxPerIP: maxPerIP, perIP: map[netip.Addr]int{}}
+}
+
+// acquire reserves a slot for addr, reporting false (and the reason) when a
+// cap is reached. Each successful acquire needs one release.
+func (l *connLimiter) acquire(addr netip.Addr) (ok bool, reason string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.maxTotal > 0 && l.total >= l.maxTotal {
+		return false, "Too many connections to this server"
+	}
+	if l.maxPerIP > 0 && l.perIP[addr] >= l.maxPerIP {
+		return false, "Too many connections from your address"
+	}
+	l.total++
+	l.perIP[addr]++
+	return true, ""
+}
+
+func (l *connLimiter) release(addr netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total--
+	if l.perIP[addr]--; l.perIP[addr] <= 0 {
+		delete(l.perIP, addr)
+	}
+}
+
+// limitedConn releases its slot once when closed.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	c.once.Do(c.release)
+	return c.Conn.Close()
+}
+
+// refuse tells a client over a cap why it is dropped, in IMAP's words
+// (RFC 3501 §7.1.5 BYE), without waiting long for a slow reader.
+func refuse(c net.Conn, reason string) {
+	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	c.Write([]byte("* BYE [UNAVAILABLE] " + reason + "\r\n"))
+	c.Close()
+}
+
+// limitListener applies a connLimiter to every accepted connection.
+type limitListener struct {
+	net.Listener
+	lim *connLimiter
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		addr := peerAddr(c)
+		if ok, reason := l.lim.acquire(addr); !ok {
+			go refuse(c, reason)
+			continue
+		}
+		return &limitedConn{Conn: c, release: func() { l.lim.release(addr) }}, nil
+	}
+}
+
+// peerAddr is the unmapped client address (DESIGN.md §2), or the zero
+// address for non-IP connections.
+func peerAddr(c net.Conn) netip.Addr {
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}

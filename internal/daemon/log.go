@@ -1,0 +1,29 @@
+package daemon
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"log/syslog"
+)
+
+// NewLogger returns a text logger at the given level ("debug", "info",
+// "warn", "error") writing to w.
+func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("daemon: log level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// NewSyslogLogger returns a logger writing to syslog with facility mail, as
+// UW imapd did: in inetd mode stdout and stderr are the client's socket, so
+// nothing may be written there (DESIGN.md §2).
+func NewSyslogLogger(tag, level string) (*slog.Logger, error) {
+	w, err := syslog.New(syslog.LOG_MAIL|syslog.LOG_INFO, tag)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: connecting to syslog: %w", err)
+	}
+	return NewLogger(w, level)
+}

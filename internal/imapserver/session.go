@@ -1,0 +1,143 @@
+package imapserver
+
+import (
+	"context"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/postern/postern/internal/imap"
+)
+
+// ConnInfo describes the client side of a connection, for the backend's
+// policy decisions (plaintext login, throttling, logging).
+type ConnInfo struct {
+	RemoteAddr netip.AddrPort // unmapped (DESIGN.md §2): ::ffff:192.0.2.1 is 192.0.2.1
+	LocalAddr  netip.AddrPort
+	// TLS is true once the connection is encrypted (implicit TLS or after
+	// STARTTLS); it is updated in place by STARTTLS.
+	TLS bool
+	// Loopback is true when the peer is on this host (or a pipe).
+	Loopback bool
+	// ID is a short connection identifier for logs.
+	ID string
+}
+
+// Session is one client's view of the mail store, created per connection by
+// Options.NewSession. The server calls it from one goroutine at a time,
+// except that Idle's stop channel is closed from the reader.
+//
+// Errors: return an *imap.Error to answer NO/BAD with a response code and a
+// text safe for the client; any other error is logged and answered
+// NO [SERVERBUG] (STYLE.md habit 5).
+type Session interface {
+	// Close ends the session (LOGOUT or connection closed).
+	Close() error
+
+	// Login checks a user name and password (LOGIN, and AUTHENTICATE after
+	// SASL decoding). The server has already refused plaintext on an
+	// unencrypted non-loopback connection. Wrong credentials return
+	// imap.NO(imap.CodeAuthenticationFailed, ...).
+	Login(ctx context.Context, username, password string) error
+
+	// Authenticated state (RFC 3501 §6.3).
+
+	Select(ctx context.Context, mailbox string, readOnly bool) (*imap.SelectData, error)
+	Create(ctx context.Context, mailbox string) error
+	Delete(ctx context.Context, mailbox string) error
+	Rename(ctx context.Context, oldName, newName string) error
+	Subscribe(ctx context.Context, mailbox string) error
+	Unsubscribe(ctx context.Context, mailbox string) error
+	// List writes the mailboxes matching any of patterns (with "*" and "%"
+	// wildcards, RFC 3501 §6.3.8) relative to ref. An empty pattern list
+	// with an empty pattern asks for the delimiter; the server answers that
+	// itself and never calls List for it.
+	List(ctx context.Context, w ListWriter, ref string, patterns []string, opts *imap.ListOptions) error
+	Status(ctx context.Context, mailbox string, opts *imap.StatusOptions) (*imap.StatusData, error)
+	// Append stores the message read from r (size octets, streamed from the
+	// client's literal).
+	Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *imap.AppendOptions) (*imap.AppendData, error)
+	// Poll writes pending updates (EXISTS, RECENT, FETCH FLAGS, and EXPUNGE
+	// only when allowExpunge) for the selected mailbox. It is called after
+	// every command in the authenticated and selected states; it must be
+	// cheap when nothing changed. RFC 3501 §7.4.1 forbids EXPUNGE responses
+	// after FETCH, STORE and SEARCH, so the server passes false for those.
+	Poll(ctx context.Context, w UpdateWriter, allowExpunge bool) error
+	// Idle writes updates as they happen until stop is closed or ctx is
+	// done (RFC 2177).
+	Idle(ctx context.Context, w UpdateWriter, stop <-chan struct{}) error
+
+	// Selected state (RFC 3501 §6.4).
+
+	// Unselect leaves the selected state; with expunge (CLOSE), messages
+	// marked \Deleted are first removed silently if the mailbox is
+	// read-write.
+	Unselect(ctx context.Context, expunge bool) error
+	// Expunge removes \Deleted messages (only those in uids, for UID
+	// EXPUNGE, when uids is non-nil) and writes an EXPUNGE for each.
+	Expunge(ctx context.Context, w UpdateWriter, uids *imap.NumSet) error
+	Search(ctx context.Context, kind imap.NumKind, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error)
+	Fetch(ctx context.Context, w FetchWriter, kind imap.NumKind, numSet imap.NumSet, opts *imap.FetchOptions) error
+	// Store changes flags and, unless flags.Silent, writes the new FLAGS of
+	// each changed message through w.
+	Store(ctx context.Context, w FetchWriter, kind imap.NumKind, numSet imap.NumSet, flags *imap.StoreFlags) error
+	Copy(ctx context.Context, kind imap.NumKind, numSet imap.NumSet, dest string) (*imap.CopyData, error)
+}
+
+// SessionMove is implemented by sessions that support MOVE (RFC 6851).
+type SessionMove interface {
+	Session
+	// Move moves messages atomically and writes EXPUNGE responses for them
+	// (after the COPYUID, which the server writes from the returned data
+	// through the w it passed: see RFC 6851 §4.3).
+	Move(ctx context.Context, w UpdateWriter, kind imap.NumKind, numSet imap.NumSet, dest string) (*imap.CopyData, error)
+}
+
+// UpdateWriter writes unsolicited responses about the selected mailbox.
+type UpdateWriter interface {
+	// WriteExists writes "* n EXISTS".
+	WriteExists(n uint32) error
+	// WriteRecent writes "* n RECENT".
+	WriteRecent(n uint32) error
+	// WriteExpunge writes "* seq EXPUNGE".
+	WriteExpunge(seq uint32) error
+	// WriteMailboxFlags writes "* FLAGS (...)" when the set of keywords in
+	// use changes, and the PERMANENTFLAGS that go with it.
+	WriteMailboxFlags(flags, permanent []imap.Flag) error
+	// WriteMessageFlags writes "* seq FETCH (FLAGS (...))", with "UID n"
+	// when uid is non-zero (required in UID commands' responses).
+	WriteMessageFlags(seq, uid uint32, flags []imap.Flag) error
+}
+
+// ListWriter writes LIST or LSUB responses.
+type ListWriter interface {
+	WriteList(*imap.ListData) error
+}
+
+// FetchWriter writes FETCH responses.
+type FetchWriter interface {
+	// Message starts "* seq FETCH (". The returned writer must be closed
+	// before the next Message call.
+	Message(seq uint32) FetchMessageWriter
+}
+
+// FetchMessageWriter writes the items of one FETCH response, in the order
+// they are written; errors are sticky and returned by Close.
+type FetchMessageWriter interface {
+	WriteUID(uid uint32)
+	WriteFlags(flags []imap.Flag)
+	WriteInternalDate(t time.Time)
+	WriteRFC822Size(size int64)
+	WriteEnvelope(env *imap.Envelope)
+	// WriteBodyStructure writes BODYSTRUCTURE when extended, else BODY.
+	WriteBodyStructure(bs *imap.BodyStructure, extended bool)
+	// WriteBodySection writes the item name for section (BODY[...]<origin>,
+	// or its RFC822 form) and a literal of exactly size octets, which the
+	// caller writes and then closes. The partial origin, when the section
+	// has one, is written from section.Partial.Offset.
+	WriteBodySection(section *imap.FetchItemBodySection, size int64) io.WriteCloser
+	// WriteModSeq writes MODSEQ (n) (RFC 7162).
+	WriteModSeq(modSeq uint64)
+	// Close writes ")" CRLF and returns the first error.
+	Close() error
+}

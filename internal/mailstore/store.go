@@ -1,0 +1,192 @@
+// Package mailstore is the contract between the protocol adapters (imapbackend,
+// pop3backend) and the mail storage drivers (maildir, mbox, memstore).
+//
+// A Store is one user's mail. Mailbox names are UTF-8, with "/" as the
+// hierarchy separator; "INBOX" is matched case-insensitively and always
+// exists. Flags are strings: system flags keep their backslash ("\\Seen"),
+// keywords are atoms ("$Forwarded", "Work"). \Recent is not a stored flag:
+// see Mailbox.ClaimRecent.
+//
+// Every change to a mailbox is given a new, strictly increasing modification
+// sequence (MODSEQ, RFC 7162), so an adapter catches up on the changes of
+// other sessions and processes with Mailbox.Changes in time proportional to
+// what changed, not to the size of the mailbox.
+//
+// Drivers must not assume anything about the protocol; the contract must not
+// assume a local file system (DESIGN.md §9).
+package mailstore
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Flags RFC 3501 §2.3.2 defines; stored as given.
+const (
+	FlagSeen     = `\Seen`
+	FlagAnswered = `\Answered`
+	FlagFlagged  = `\Flagged`
+	FlagDeleted  = `\Deleted`
+	FlagDraft    = `\Draft`
+)
+
+// SpecialUse attributes (RFC 6154) a mailbox may carry.
+const (
+	SpecialAll     = `\All`
+	SpecialArchive = `\Archive`
+	SpecialDrafts  = `\Drafts`
+	SpecialFlagged = `\Flagged`
+	SpecialJunk    = `\Junk`
+	SpecialSent    = `\Sent`
+	SpecialTrash   = `\Trash`
+)
+
+// MailboxInfo describes one mailbox in a listing.
+type MailboxInfo struct {
+	Name       string // full name, "/"-separated, UTF-8
+	SpecialUse string // one of the Special* constants, or ""
+	Subscribed bool
+	// NoSelect is true for a name that exists only as a parent of others
+	// (a hierarchy placeholder that cannot be selected).
+	NoSelect bool
+}
+
+// MailboxState is the mailbox-wide metadata.
+type MailboxState struct {
+	UIDValidity   uint32
+	UIDNext       uint32
+	HighestModSeq uint64
+}
+
+// Status is the summary STATUS needs, computed from the index without opening
+// message files.
+type Status struct {
+	MailboxState
+	Messages uint32
+	Unseen   uint32 // messages without \Seen
+	Deleted  uint32 // messages with \Deleted
+	Recent   uint32 // UIDs not yet claimed by ClaimRecent
+	Size     int64  // sum of message sizes in octets
+}
+
+// MessageMeta is the per-message metadata kept in the index, cheap to load
+// for a whole mailbox.
+type MessageMeta struct {
+	UID    uint32
+	ModSeq uint64
+	Flags  []string // sorted, no duplicates; system flags and keywords
+}
+
+// MessageInfo is MessageMeta plus what FETCH needs without reading the file.
+type MessageInfo struct {
+	MessageMeta
+	Size         int64     // octets of the message as stored (CRLF or LF as on disk)
+	InternalDate time.Time // RFC 3501 §2.3.3
+	// Cache is opaque data the adapter stored with SetCache (a parsed MIME
+	// structure); nil when none was stored.
+	Cache []byte
+}
+
+// FlagOp says how Mailbox.StoreFlags combines flags (RFC 3501 §6.4.6).
+type FlagOp int
+
+const (
+	FlagsSet    FlagOp = iota // FLAGS: replace
+	FlagsAdd                  // +FLAGS
+	FlagsRemove               // -FLAGS
+)
+
+// AppendOptions are the optional attributes of a new message.
+type AppendOptions struct {
+	Flags        []string
+	InternalDate time.Time // zero means now
+}
+
+// Store is one user's mail. Methods are safe for concurrent use by several
+// sessions of the same user; several processes may open the same store.
+type Store interface {
+	// List returns every mailbox (including INBOX), sorted by name.
+	List(ctx context.Context) ([]MailboxInfo, error)
+	// Create makes a mailbox; missing parents are created too. ErrExist if it
+	// exists, ErrInvalidName for a name that is not acceptable.
+	Create(ctx context.Context, name string, specialUse string) error
+	// Delete removes a mailbox and its messages. ErrNotExist, ErrInvalidName
+	// for INBOX, ErrHasChildren when it has children (RFC 3501 §6.3.4 lets us
+	// refuse; the adapter maps it to NO).
+	Delete(ctx context.Context, name string) error
+	// Rename renames a mailbox and its children. Renaming INBOX moves all its
+	// messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
+	Rename(ctx context.Context, oldName, newName string) error
+	// SetSubscribed records a subscription; a name need not exist.
+	SetSubscribed(ctx context.Context, name string, subscribed bool) error
+	// Subscriptions returns subscribed names, sorted.
+	Subscriptions(ctx context.Context) ([]string, error)
+	// Status returns a mailbox's summary. ErrNotExist if absent.
+	Status(ctx context.Context, name string) (Status, error)
+	// Append stores a new message read from r (exactly the message octets)
+	// and returns the mailbox's UIDVALIDITY and the new UID. The message is
+	// durable (fsync'd) before Append returns. ErrNotExist if the mailbox does
+	// not exist (the adapter answers [TRYCREATE]).
+	Append(ctx context.Context, name string, r io.Reader, opts AppendOptions) (uidValidity, uid uint32, err error)
+	// Open opens a mailbox for reading and changing its messages.
+	Open(ctx context.Context, name string) (Mailbox, error)
+	// Close releases the store.
+	Close() error
+}
+
+// Mailbox is an open mailbox. It holds no snapshot of its own: every call
+// sees the current state, including changes by other sessions and by outside
+// programs (an MTA dropping mail in), which are merged into the index first.
+type Mailbox interface {
+	Name() string
+	// State returns UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ.
+	State(ctx context.Context) (MailboxState, error)
+	// Messages returns every message's metadata in ascending UID order.
+	Messages(ctx context.Context) ([]MessageMeta, error)
+	// Changes returns, in ascending UID order, the messages whose MODSEQ is
+	// greater than since, and the UIDs expunged with a MODSEQ greater than
+	// since, plus the current state. It costs O(changes) when the index is
+	// current and O(1) when nothing changed.
+	Changes(ctx context.Context, since uint64) (changed []MessageMeta, expunged []uint32, state MailboxState, err error)
+	// Info returns FETCH metadata for the given UIDs (ascending); UIDs that
+	// no longer exist are left out.
+	Info(ctx context.Context, uids []uint32) ([]MessageInfo, error)
+	// OpenMessage returns the message content. ErrNotExist if expunged.
+	OpenMessage(ctx context.Context, uid uint32) (MessageReader, error)
+	// SetCache stores adapter data (a parsed structure) with a message.
+	SetCache(ctx context.Context, uid uint32, data []byte) error
+	// StoreFlags changes flags on the given UIDs. When unchangedSince is
+	// non-zero, messages whose MODSEQ is greater are left alone and returned
+	// in failed (RFC 7162 §3.1.3). It returns the messages whose flags
+	// actually changed, with their new MODSEQ.
+	StoreFlags(ctx context.Context, uids []uint32, op FlagOp, flags []string, unchangedSince uint64) (changed []MessageMeta, failed []uint32, err error)
+	// Expunge removes the given UIDs (the adapter decides which: \Deleted,
+	// UID EXPUNGE) and returns those actually removed.
+	Expunge(ctx context.Context, uids []uint32) ([]uint32, error)
+	// CopyTo copies messages, keeping flags and internal dates, to another
+	// mailbox, all or nothing. It returns the destination UIDVALIDITY and
+	// the source and destination UIDs in matching order (RFC 4315 COPYUID).
+	CopyTo(ctx context.Context, uids []uint32, dest string) (uidValidity uint32, src, dst []uint32, err error)
+	// MoveTo is CopyTo followed by expunging the sources, atomically as seen
+	// by other sessions (RFC 6851).
+	MoveTo(ctx context.Context, uids []uint32, dest string) (uidValidity uint32, src, dst []uint32, err error)
+	// ClaimRecent returns the lowest UID that is \Recent for the caller, and
+	// marks all current messages as no longer recent for later callers
+	// (RFC 3501 §2.3.2: one session sees a message as recent).
+	ClaimRecent(ctx context.Context) (firstRecentUID uint32, err error)
+	// Watch returns a channel that receives (non-blocking, coalesced) after
+	// any change committed to this mailbox by this process, and by other
+	// processes or outside programs where the driver can see them.
+	Watch() <-chan struct{}
+	// Close releases the mailbox.
+	Close() error
+}
+
+// MessageReader is a stored message's content, read by offset so sections
+// are served without reading the whole message.
+type MessageReader interface {
+	io.ReaderAt
+	io.Closer
+	Size() int64
+}
