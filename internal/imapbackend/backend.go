@@ -1,0 +1,191 @@
+package imapbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/imapserver"
+	"github.com/postern/postern/internal/mailstore"
+)
+
+// DefaultIdlePoll is how often Idle looks for changes that Mailbox.Watch may
+// not signal (other processes, outside programs) when Options.IdlePoll is
+// zero. RFC 2177 lets the server pick the pace of updates.
+const DefaultIdlePoll = 5 * time.Second
+
+// Options configure a Backend.
+type Options struct {
+	// Auth checks LOGIN and AUTHENTICATE credentials. Required.
+	Auth auth.Authenticator
+	// OpenStore opens the mail store of an authenticated user. Required.
+	OpenStore func(ctx context.Context, u *auth.User) (mailstore.Store, error)
+	// Logger receives the login lines in UW imapd's wording (DESIGN.md §1)
+	// and internal errors. Nil discards.
+	Logger *slog.Logger
+	// Throttle delays the answer to failed logins per client address.
+	// Nil means no delay.
+	Throttle *auth.Throttle
+	// Clock returns the current time. Nil means time.Now.
+	Clock func() time.Time
+	// Location is the server's time zone, in which SEARCH compares internal
+	// dates by day (RFC 3501 §6.4.4). Nil means time.Local.
+	Location *time.Location
+	// IdlePoll is the period of the fallback poll during IDLE. Zero means
+	// DefaultIdlePoll.
+	IdlePoll time.Duration
+}
+
+// Backend creates sessions. It is safe for concurrent use.
+type Backend struct {
+	opts Options
+}
+
+// New returns a Backend using opts, with defaults filled in.
+func New(opts Options) *Backend {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.IdlePoll <= 0 {
+		opts.IdlePoll = DefaultIdlePoll
+	}
+	return &Backend{opts: opts}
+}
+
+// NewSession returns a session for a new connection in the not-authenticated
+// state (RFC 3501 §3.1). It is the server's Options.NewSession.
+func (b *Backend) NewSession(ctx context.Context, info *imapserver.ConnInfo) (imapserver.Session, error) {
+	return &session{b: b, info: info}, nil
+}
+
+// NewPreauthSession returns a session already authenticated as u, for a
+// connection greeted with PREAUTH (RFC 3501 §7.1.4: a pipe started by the
+// user, DESIGN.md §1).
+func (b *Backend) NewPreauthSession(ctx context.Context, info *imapserver.ConnInfo, u *auth.User) (imapserver.Session, error) {
+	s := &session{b: b, info: info}
+	if err := s.open(ctx, u); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// session is one connection's view. The server calls it from one goroutine
+// at a time (imapserver.Session), so it needs no lock.
+type session struct {
+	b     *Backend
+	info  *imapserver.ConnInfo
+	user  *auth.User
+	store mailstore.Store
+	sel   *selected // nil unless a mailbox is selected
+}
+
+var _ imapserver.SessionMove = (*session)(nil)
+
+// host formats the client address as UW's tcp_clienthost did with no
+// reverse name, keeping the "name [addr]" shape fail2ban's uw-imapd filter
+// expects.
+func (s *session) host() string {
+	if s.info == nil || !s.info.RemoteAddr.IsValid() {
+		return "UNKNOWN"
+	}
+	a := s.info.RemoteAddr.Addr().Unmap().String()
+	return a + " [" + a + "]"
+}
+
+// Login implements imapserver.Session (RFC 3501 §6.2.3).
+func (s *session) Login(ctx context.Context, username, password string) error {
+	log := s.b.opts.Logger
+	u, err := s.b.opts.Auth.Authenticate(ctx, username, password)
+	if err != nil {
+		switch {
+		case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrDisabled):
+			log.Warn(fmt.Sprintf("Login failed user=%s auth=%s host=%s", username, username, s.host()))
+			if err := s.throttleWait(ctx); err != nil {
+				return err
+			}
+			return imap.NO(imap.CodeAuthenticationFailed, "Authentication failed")
+		case errors.Is(err, auth.ErrTemporary):
+			log.Warn(fmt.Sprintf("Login failed user=%s auth=%s host=%s", username, username, s.host()), "err", err)
+			return imap.NO(imap.CodeUnavailable, "Temporary authentication failure")
+		}
+		return fmt.Errorf("imapbackend: authenticate %q: %w", username, err)
+	}
+	if t := s.b.opts.Throttle; t != nil && s.info != nil {
+		t.Succeeded(s.info.RemoteAddr.Addr())
+	}
+	if err := s.open(ctx, u); err != nil {
+		return err
+	}
+	log.Info(fmt.Sprintf("Login user=%s host=%s", u.Name, s.host()))
+	return nil
+}
+
+// throttleWait records a failure and sleeps the throttle's delay.
+func (s *session) throttleWait(ctx context.Context) error {
+	t := s.b.opts.Throttle
+	if t == nil || s.info == nil {
+		return nil
+	}
+	addr := s.info.RemoteAddr.Addr()
+	t.Failed(addr)
+	if err := t.Wait(ctx, addr); err != nil {
+		return fmt.Errorf("imapbackend: login delay: %w", err)
+	}
+	return nil
+}
+
+// open opens u's store.
+func (s *session) open(ctx context.Context, u *auth.User) error {
+	st, err := s.b.opts.OpenStore(ctx, u)
+	if err != nil {
+		s.b.opts.Logger.Error("imapbackend: open store", "user", u.Name, "err", err)
+		return imap.NO(imap.CodeUnavailable, "Mail store unavailable")
+	}
+	s.user, s.store = u, st
+	return nil
+}
+
+// Close implements imapserver.Session.
+func (s *session) Close() error {
+	var err error
+	if s.sel != nil {
+		err = s.sel.mb.Close()
+		s.sel = nil
+	}
+	if s.store != nil {
+		if cerr := s.store.Close(); err == nil {
+			err = cerr
+		}
+		s.store = nil
+		s.b.opts.Logger.Info(fmt.Sprintf("Logout user=%s host=%s", s.user.Name, s.host()))
+	}
+	return err
+}
+
+// needAuth returns an error when no user is logged in; the server checks
+// the state too, so this only guards against misuse.
+func (s *session) needAuth() error {
+	if s.store == nil {
+		return imap.BAD("", "Not authenticated")
+	}
+	return nil
+}
+
+// needSel returns the selected mailbox, or an error when there is none.
+func (s *session) needSel() (*selected, error) {
+	if s.sel == nil {
+		return nil, imap.BAD("", "No mailbox selected")
+	}
+	return s.sel, nil
+}

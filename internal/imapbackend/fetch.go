@@ -1,0 +1,241 @@
+package imapbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/imapserver"
+	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/message"
+)
+
+// fetchBatch is how many messages one Info call covers: enough to amortise
+// an index query, small enough to bound memory on 1:*.
+const fetchBatch = 256
+
+// Fetch implements imapserver.Session (RFC 3501 §6.4.5, §6.4.8, §7.4.2).
+// Messages another session expunged, not yet reported, are skipped.
+func (s *session) Fetch(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, numSet imap.NumSet, opts *imap.FetchOptions) error {
+	sel, err := s.needSel()
+	if err != nil {
+		return err
+	}
+	idx, err := sel.resolve(kind, numSet)
+	if err != nil {
+		return err
+	}
+	needInfo := opts.InternalDate || opts.RFC822Size || opts.Envelope || opts.BodyStructure || opts.Body || len(opts.BodySection) > 0
+	setSeen := false
+	if !sel.readOnly {
+		for _, sec := range opts.BodySection {
+			if !sec.Peek && sec.Legacy != "RFC822.HEADER" {
+				setSeen = true
+			}
+		}
+	}
+	for len(idx) > 0 {
+		n := min(len(idx), fetchBatch)
+		if err := s.fetchBatch(ctx, w, kind, idx[:n], opts, needInfo, setSeen); err != nil {
+			return err
+		}
+		idx = idx[n:]
+	}
+	return nil
+}
+
+func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, idx []int, opts *imap.FetchOptions, needInfo, setSeen bool) error {
+	sel := s.sel
+	uids := make([]uint32, len(idx))
+	for k, i := range idx {
+		uids[k] = sel.uids[i]
+	}
+	var seen map[uint32]bool // messages this FETCH marked \Seen
+	if setSeen {
+		var unseen []uint32
+		for k, i := range idx {
+			if !hasFlag(sel.flags[i], mailstore.FlagSeen) {
+				unseen = append(unseen, uids[k])
+			}
+		}
+		if len(unseen) > 0 {
+			changed, _, err := sel.mb.StoreFlags(ctx, unseen, mailstore.FlagsAdd, []string{mailstore.FlagSeen}, 0)
+			if err != nil {
+				return storeError("store \\Seen", err)
+			}
+			seen = make(map[uint32]bool, len(changed))
+			for _, m := range changed {
+				if i, ok := sel.index(m.UID); ok {
+					sel.setFlags(i, m.Flags, m.ModSeq)
+					seen[m.UID] = true
+				}
+			}
+		}
+	}
+	var infos []mailstore.MessageInfo
+	if needInfo {
+		var err error
+		if infos, err = sel.mb.Info(ctx, uids); err != nil {
+			return storeError("info", err)
+		}
+	}
+	for k, i := range idx {
+		uid := uids[k]
+		var info *mailstore.MessageInfo
+		if needInfo {
+			for len(infos) > 0 && infos[0].UID < uid {
+				infos = infos[1:]
+			}
+			if len(infos) == 0 || infos[0].UID != uid {
+				continue // expunged meanwhile
+			}
+			info = &infos[0]
+		}
+		if err := s.fetchMessage(ctx, w, kind, i, info, opts, seen[uid]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetchMessage writes one FETCH response, items in a fixed order: UID,
+// FLAGS, INTERNALDATE, RFC822.SIZE, ENVELOPE, BODY/BODYSTRUCTURE, then the
+// body sections as requested.
+func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, i int, info *mailstore.MessageInfo, opts *imap.FetchOptions, seenNow bool) (err error) {
+	sel := s.sel
+	uid := sel.uids[i]
+	m := &msgSource{sel: sel, uid: uid, info: info}
+	defer m.close()
+
+	// Load what may fail before the response is started, so that an
+	// error does not leave half a FETCH on the wire.
+	var root *message.Part
+	if opts.RFC822Size || opts.Envelope || opts.BodyStructure || opts.Body || len(opts.BodySection) > 0 {
+		if root, err = m.part(ctx); err != nil {
+			if errors.Is(err, mailstore.ErrNotExist) {
+				return nil // expunged meanwhile
+			}
+			return err
+		}
+	}
+	mw := w.Message(uint32(i + 1))
+	if opts.UID || kind == imap.NumKindUID {
+		mw.WriteUID(uid)
+	}
+	if opts.Flags || seenNow {
+		mw.WriteFlags(sel.messageFlags(i))
+	}
+	if opts.InternalDate {
+		mw.WriteInternalDate(info.InternalDate)
+	}
+	if opts.RFC822Size {
+		mw.WriteRFC822Size(info.Size + root.BareLFHeader + root.BareLFBody)
+	}
+	if opts.Envelope {
+		mw.WriteEnvelope(envelope(root.Envelope))
+	}
+	if opts.BodyStructure {
+		mw.WriteBodyStructure(bodyStructure(root), true)
+	}
+	if opts.Body {
+		mw.WriteBodyStructure(bodyStructure(root), false)
+	}
+	for _, sec := range opts.BodySection {
+		if err := m.writeSection(ctx, mw, root, sec); err != nil {
+			mw.Close()
+			return err
+		}
+	}
+	return mw.Close()
+}
+
+// msgSource gives lazy access to one message's content and structure.
+type msgSource struct {
+	sel  *selected
+	uid  uint32
+	info *mailstore.MessageInfo
+	r    mailstore.MessageReader
+}
+
+func (m *msgSource) reader(ctx context.Context) (mailstore.MessageReader, error) {
+	if m.r == nil {
+		r, err := m.sel.mb.OpenMessage(ctx, m.uid)
+		if err != nil {
+			return nil, err
+		}
+		m.r = r
+	}
+	return m.r, nil
+}
+
+func (m *msgSource) close() {
+	if m.r != nil {
+		m.r.Close()
+		m.r = nil
+	}
+}
+
+// part returns the message's MIME structure: from the store's cache when
+// there, else parsed once and cached (DESIGN.md §4: parse once, serve by
+// seeking).
+func (m *msgSource) part(ctx context.Context) (*message.Part, error) {
+	if m.info != nil && m.info.Cache != nil {
+		if p, err := message.UnmarshalPart(m.info.Cache); err == nil {
+			return p, nil
+		}
+		// An old or damaged encoding: parse again and replace it.
+	}
+	r, err := m.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	size := r.Size()
+	p, err := message.Parse(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("imapbackend: parse UID %d: %w", m.uid, err)
+	}
+	if data, err := p.MarshalBinary(); err == nil {
+		// A failure to cache costs a parse next time, nothing more.
+		_ = m.sel.mb.SetCache(ctx, m.uid, data)
+		if m.info != nil {
+			m.info.Cache = data
+		}
+	}
+	return p, nil
+}
+
+// header returns the raw header block of part p.
+func (m *msgSource) header(ctx context.Context, p *message.Part) ([]byte, error) {
+	r, err := m.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, p.BodyStart-p.HeaderStart)
+	if _, err := r.ReadAt(buf, p.HeaderStart); err != nil && !(errors.Is(err, io.EOF)) {
+		return nil, fmt.Errorf("imapbackend: read header of UID %d: %w", m.uid, err)
+	}
+	return buf, nil
+}
+
+// writeSection writes one BODY[section]<partial> item.
+func (m *msgSource) writeSection(ctx context.Context, mw imapserver.FetchMessageWriter, root *message.Part, sec *imap.FetchItemBodySection) error {
+	sp, err := sectionSpan(root, sec, func(p *message.Part) ([]byte, error) { return m.header(ctx, p) })
+	if err != nil {
+		return err
+	}
+	off, n := partialRange(sec.Partial, sp.size())
+	var r io.ReaderAt
+	if !sp.inMemory && n > 0 {
+		if r, err = m.reader(ctx); err != nil {
+			return err
+		}
+	}
+	lw := mw.WriteBodySection(sec, n)
+	err = writeSpan(lw, r, sp, off, n)
+	if cerr := lw.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,163 @@
+package imapbackend
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/mailstore"
+)
+
+// Create implements imapserver.Session (RFC 3501 §6.3.3).
+func (s *session) Create(ctx context.Context, mailbox string) error {
+	if err := s.needAuth(); err != nil {
+		return err
+	}
+	name, err := newName(mailbox)
+	if err != nil {
+		return err
+	}
+	return storeError("create", s.store.Create(ctx, name, ""))
+}
+
+// Delete implements imapserver.Session (RFC 3501 §6.3.4).
+func (s *session) Delete(ctx context.Context, mailbox string) error {
+	if err := s.needAuth(); err != nil {
+		return err
+	}
+	name, err := canonicalName(mailbox)
+	if err != nil {
+		return err
+	}
+	if isInbox(name) {
+		return imap.NO(imap.CodeCannot, "INBOX cannot be deleted")
+	}
+	return storeError("delete", s.store.Delete(ctx, name))
+}
+
+// Rename implements imapserver.Session (RFC 3501 §6.3.5).
+func (s *session) Rename(ctx context.Context, oldName, newNm string) error {
+	if err := s.needAuth(); err != nil {
+		return err
+	}
+	from, err := canonicalName(oldName)
+	if err != nil {
+		return err
+	}
+	to, err := newName(newNm)
+	if err != nil {
+		return err
+	}
+	if isInbox(to) {
+		return imap.NO(imap.CodeAlreadyExists, "INBOX already exists")
+	}
+	return storeError("rename", s.store.Rename(ctx, from, to))
+}
+
+// Subscribe implements imapserver.Session (RFC 3501 §6.3.6). A name that
+// does not exist may be subscribed, as the store allows.
+func (s *session) Subscribe(ctx context.Context, mailbox string) error {
+	return s.setSubscribed(ctx, mailbox, true)
+}
+
+// Unsubscribe implements imapserver.Session (RFC 3501 §6.3.7).
+func (s *session) Unsubscribe(ctx context.Context, mailbox string) error {
+	return s.setSubscribed(ctx, mailbox, false)
+}
+
+func (s *session) setSubscribed(ctx context.Context, mailbox string, on bool) error {
+	if err := s.needAuth(); err != nil {
+		return err
+	}
+	name, err := canonicalName(mailbox)
+	if err != nil {
+		return err
+	}
+	return storeError("subscribe", s.store.SetSubscribed(ctx, name, on))
+}
+
+// Status implements imapserver.Session (RFC 3501 §6.3.10): it is answered
+// from the store's index without opening message files.
+func (s *session) Status(ctx context.Context, mailbox string, opts *imap.StatusOptions) (*imap.StatusData, error) {
+	if err := s.needAuth(); err != nil {
+		return nil, err
+	}
+	name, err := canonicalName(mailbox)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.store.Status(ctx, name)
+	if err != nil {
+		return nil, storeError("status", err)
+	}
+	d := &imap.StatusData{Mailbox: mailbox}
+	if opts.NumMessages {
+		d.NumMessages = &st.Messages
+	}
+	if opts.NumRecent {
+		d.NumRecent = &st.Recent
+	}
+	if opts.UIDNext {
+		d.UIDNext = st.UIDNext
+	}
+	if opts.UIDValidity {
+		d.UIDValidity = st.UIDValidity
+	}
+	if opts.NumUnseen {
+		d.NumUnseen = &st.Unseen
+	}
+	if opts.NumDeleted {
+		d.NumDeleted = &st.Deleted
+	}
+	if opts.Size {
+		d.Size = &st.Size
+	}
+	if opts.HighestModSeq {
+		d.HighestModSeq = st.HighestModSeq
+	}
+	return d, nil
+}
+
+// Append implements imapserver.Session (RFC 3501 §6.3.11, RFC 4315
+// APPENDUID). A missing mailbox answers NO [TRYCREATE].
+func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *imap.AppendOptions) (*imap.AppendData, error) {
+	if err := s.needAuth(); err != nil {
+		return nil, err
+	}
+	name, err := canonicalName(mailbox)
+	if err != nil {
+		return nil, err
+	}
+	var ao mailstore.AppendOptions
+	if opts != nil {
+		ao.InternalDate = opts.Time
+		ao.Flags = storeFlags(opts.Flags)
+	}
+	if ao.InternalDate.IsZero() {
+		ao.InternalDate = s.b.opts.Clock()
+	}
+	uv, uid, err := s.store.Append(ctx, name, io.LimitReader(r, size), ao)
+	if err != nil {
+		if errors.Is(err, mailstore.ErrNotExist) {
+			return nil, imap.NO(imap.CodeTryCreate, "Mailbox does not exist")
+		}
+		return nil, storeError("append", err)
+	}
+	return &imap.AppendData{UIDValidity: uv, UID: uid}, nil
+}
+
+// storeFlags converts protocol flags to stored ones: system flags in their
+// canonical case, \Recent dropped (it is not a stored flag, RFC 3501
+// §2.3.2).
+func storeFlags(flags []imap.Flag) []string {
+	out := make([]string, 0, len(flags))
+	for _, f := range flags {
+		f = imap.CanonicalFlag(f)
+		if f == imap.FlagRecent || f == imap.FlagWildcard {
+			continue
+		}
+		out = append(out, string(f))
+	}
+	return out
+}

@@ -1,0 +1,206 @@
+package imapbackend
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/message"
+)
+
+// span is the content of a body section: bytes start..end of the stored
+// message, of which bare LFs are sent as CRLF, or data already in memory
+// (HEADER.FIELDS), already in CRLF form.
+type span struct {
+	start, end int64
+	bare       int64
+	data       []byte
+	inMemory   bool
+}
+
+// size is the number of octets the span has once converted to CRLF.
+func (sp span) size() int64 {
+	if sp.inMemory {
+		return int64(len(sp.data))
+	}
+	return sp.end - sp.start + sp.bare
+}
+
+var emptySpan = span{inMemory: true}
+
+// sectionSpan finds the bytes of a BODY[section] (RFC 3501 §6.4.5) in a
+// message whose structure is root. A part number that does not exist, and
+// HEADER or TEXT of a part that is not MESSAGE/RFC822, give the empty
+// string, as Dovecot does. header reads raw header bytes when a field
+// selection needs them.
+func sectionSpan(root *message.Part, sec *imap.FetchItemBodySection, header func(p *message.Part) ([]byte, error)) (span, error) {
+	target := root
+	if len(sec.Part) > 0 {
+		var ok bool
+		if target, ok = root.Section(sec.Part); !ok {
+			return emptySpan, nil
+		}
+	}
+	if sec.Specifier == imap.PartSpecifierNone {
+		if len(sec.Part) == 0 {
+			return span{start: root.HeaderStart, end: root.End, bare: root.BareLFHeader + root.BareLFBody}, nil
+		}
+		return span{start: target.BodyStart, end: target.End, bare: target.BareLFBody}, nil
+	}
+	if sec.Specifier == imap.PartSpecifierMIME {
+		if len(sec.Part) == 0 {
+			return emptySpan, nil
+		}
+		return span{start: target.HeaderStart, end: target.BodyStart, bare: target.BareLFHeader}, nil
+	}
+	m := root
+	if len(sec.Part) > 0 {
+		if !target.IsMessage() {
+			return emptySpan, nil
+		}
+		m = target.Children[0]
+	}
+	switch sec.Specifier {
+	case imap.PartSpecifierText:
+		return span{start: m.BodyStart, end: m.End, bare: m.BareLFBody}, nil
+	case imap.PartSpecifierHeader:
+		if sec.HeaderFields == nil && sec.HeaderFieldsNot == nil {
+			return span{start: m.HeaderStart, end: m.BodyStart, bare: m.BareLFHeader}, nil
+		}
+		raw, err := header(m)
+		if err != nil {
+			return span{}, err
+		}
+		var out []byte
+		if sec.HeaderFields != nil {
+			out = message.FilterHeader(raw, sec.HeaderFields, false)
+		} else {
+			out = message.FilterHeader(raw, sec.HeaderFieldsNot, true)
+		}
+		return span{data: toCRLF(out), inMemory: true}, nil
+	}
+	return span{}, fmt.Errorf("imapbackend: unknown section specifier %q", sec.Specifier)
+}
+
+// toCRLF returns b with every bare LF turned into CRLF.
+func toCRLF(b []byte) []byte {
+	n := bytes.Count(b, []byte{'\n'}) - bytes.Count(b, []byte("\r\n"))
+	if n == 0 {
+		return b
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(b) + n)
+	cw := &crlfWriter{w: &buf, left: -1}
+	cw.Write(b)
+	return buf.Bytes()
+}
+
+// partialRange applies <origin.count> to a section of size octets: where to
+// start and how many octets to send. An origin past the end gives the
+// empty string (RFC 3501 §6.4.5).
+func partialRange(p *imap.SectionPartial, size int64) (off, n int64) {
+	if p == nil {
+		return 0, size
+	}
+	off = p.Offset
+	if off > size {
+		off = size
+	}
+	n = size - off
+	if p.Size < n {
+		n = p.Size
+	}
+	return off, n
+}
+
+// writeSpan sends octets off..off+n of the CRLF form of sp to w.
+func writeSpan(w io.Writer, r io.ReaderAt, sp span, off, n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	if sp.inMemory {
+		_, err := w.Write(sp.data[off : off+n])
+		return err
+	}
+	if sp.bare == 0 {
+		_, err := io.Copy(w, io.NewSectionReader(r, sp.start+off, n))
+		return err
+	}
+	cw := &crlfWriter{w: w, skip: off, left: n}
+	_, err := io.Copy(cw, io.NewSectionReader(r, sp.start, sp.end-sp.start))
+	if errors.Is(err, errSpanDone) {
+		err = nil
+	}
+	if err == nil && cw.left > 0 {
+		err = fmt.Errorf("imapbackend: message shorter than its structure says")
+	}
+	return err
+}
+
+// errSpanDone stops io.Copy once a partial section is complete.
+var errSpanDone = errors.New("imapbackend: span done")
+
+// crlfWriter writes what it is given with bare LFs turned into CRLF,
+// dropping the first skip output octets and stopping (errSpanDone) after
+// left of them; left < 0 means no limit.
+type crlfWriter struct {
+	w      io.Writer
+	skip   int64
+	left   int64
+	prevCR bool
+}
+
+var crlf = []byte("\r\n")
+
+func (c *crlfWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			c.prevCR = p[len(p)-1] == '\r'
+			return n, c.emit(p)
+		}
+		bare := i == 0 && !c.prevCR || i > 0 && p[i-1] != '\r'
+		var err error
+		if bare {
+			if err = c.emit(p[:i]); err == nil {
+				err = c.emit(crlf)
+			}
+		} else {
+			err = c.emit(p[:i+1])
+		}
+		if err != nil {
+			return n, err
+		}
+		c.prevCR = false
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// emit writes b after the skip and within the limit.
+func (c *crlfWriter) emit(b []byte) error {
+	if c.skip > 0 {
+		if int64(len(b)) <= c.skip {
+			c.skip -= int64(len(b))
+			return nil
+		}
+		b = b[c.skip:]
+		c.skip = 0
+	}
+	if c.left >= 0 && int64(len(b)) >= c.left {
+		b = b[:c.left]
+		c.left = 0
+		if _, err := c.w.Write(b); err != nil {
+			return err
+		}
+		return errSpanDone
+	}
+	if c.left > 0 {
+		c.left -= int64(len(b))
+	}
+	_, err := c.w.Write(b)
+	return err
+}

@@ -1,0 +1,318 @@
+package imapbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/imapserver"
+	"github.com/postern/postern/internal/mailstore"
+)
+
+// Select implements imapserver.Session: SELECT and EXAMINE (RFC 3501
+// §6.3.1, §6.3.2). A mailbox already selected is deselected first, even
+// when the new one cannot be selected (RFC 3501 §6.3.1).
+func (s *session) Select(ctx context.Context, mailbox string, readOnly bool) (*imap.SelectData, error) {
+	if err := s.needAuth(); err != nil {
+		return nil, err
+	}
+	if err := s.closeSelected(); err != nil {
+		return nil, err
+	}
+	name, err := canonicalName(mailbox)
+	if err != nil {
+		return nil, err
+	}
+	mb, err := s.store.Open(ctx, name)
+	if err != nil {
+		return nil, storeError("open", err)
+	}
+	sel, data, err := s.load(ctx, mb, name, readOnly)
+	if err != nil {
+		mb.Close()
+		return nil, storeError("select", err)
+	}
+	s.sel = sel
+	return data, nil
+}
+
+// load reads the mailbox into a new sequence map. The state is read before
+// the messages, so that changes made in between are seen again by the next
+// poll rather than missed.
+func (s *session) load(ctx context.Context, mb mailstore.Mailbox, name string, readOnly bool) (*selected, *imap.SelectData, error) {
+	st, err := mb.State(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	msgs, err := mb.Messages(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sel := &selected{
+		mb:          mb,
+		name:        name,
+		readOnly:    readOnly,
+		uids:        make([]uint32, len(msgs)),
+		flags:       make([][]string, len(msgs)),
+		modSeq:      make([]uint64, len(msgs)),
+		gone:        map[uint32]struct{}{},
+		cursor:      st.HighestModSeq,
+		uidValidity: st.UIDValidity,
+		keywords:    map[string]struct{}{},
+	}
+	firstUnseen := uint32(0)
+	for i, m := range msgs {
+		sel.uids[i], sel.flags[i], sel.modSeq[i] = m.UID, m.Flags, m.ModSeq
+		if firstUnseen == 0 && !hasFlag(m.Flags, mailstore.FlagSeen) {
+			firstUnseen = uint32(i + 1)
+		}
+		for _, f := range m.Flags {
+			if isKeyword(f) {
+				sel.keywords[f] = struct{}{}
+			}
+		}
+	}
+	uidNext := st.UIDNext
+	if readOnly {
+		// EXAMINE does not claim \Recent (RFC 3501 §6.3.2); the messages
+		// nobody claimed yet are the newest ones.
+		status, err := s.store.Status(ctx, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if n := int(status.Recent); n > 0 && n <= len(sel.uids) {
+			sel.addRecent(sel.uids[len(sel.uids)-n], sel.lastUID())
+		}
+	} else {
+		first, err := mb.ClaimRecent(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		after, err := mb.State(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		sel.addRecent(first, after.UIDNext-1)
+	}
+	if last := sel.lastUID(); uidNext <= last {
+		uidNext = last + 1
+	}
+	flags, perm := sel.mailboxFlags()
+	return sel, &imap.SelectData{
+		Flags:          flags,
+		PermanentFlags: perm,
+		NumMessages:    uint32(len(sel.uids)),
+		NumRecent:      sel.numRecent(),
+		FirstUnseen:    firstUnseen,
+		UIDNext:        uidNext,
+		UIDValidity:    st.UIDValidity,
+		HighestModSeq:  st.HighestModSeq,
+		ReadOnly:       readOnly,
+	}, nil
+}
+
+// closeSelected forgets the selected mailbox.
+func (s *session) closeSelected() error {
+	if s.sel == nil {
+		return nil
+	}
+	mb := s.sel.mb
+	s.sel = nil
+	if err := mb.Close(); err != nil {
+		return fmt.Errorf("imapbackend: close mailbox: %w", err)
+	}
+	return nil
+}
+
+// Unselect implements imapserver.Session: UNSELECT (RFC 3356) and CLOSE
+// (RFC 3501 §6.4.2), which first expunges \Deleted messages silently when
+// the mailbox is read-write.
+func (s *session) Unselect(ctx context.Context, expunge bool) error {
+	sel, err := s.needSel()
+	if err != nil {
+		return err
+	}
+	if expunge && !sel.readOnly {
+		// Catch up silently so that \Deleted set by others counts too.
+		if err := s.poll(ctx, discardUpdates{}, true); err != nil {
+			return err
+		}
+		if _, err := sel.mb.Expunge(ctx, sel.deletedUIDs(nil)); err != nil {
+			return storeError("expunge", err)
+		}
+	}
+	return s.closeSelected()
+}
+
+// deletedUIDs returns the UIDs flagged \Deleted, among idx when non-nil.
+func (sel *selected) deletedUIDs(idx []int) []uint32 {
+	var out []uint32
+	if idx == nil {
+		for i, f := range sel.flags {
+			if hasFlag(f, mailstore.FlagDeleted) {
+				out = append(out, sel.uids[i])
+			}
+		}
+		return out
+	}
+	for _, i := range idx {
+		if hasFlag(sel.flags[i], mailstore.FlagDeleted) {
+			out = append(out, sel.uids[i])
+		}
+	}
+	return out
+}
+
+// Poll implements imapserver.Session.
+func (s *session) Poll(ctx context.Context, w imapserver.UpdateWriter, allowExpunge bool) error {
+	return s.poll(ctx, w, allowExpunge)
+}
+
+// poll catches up with the store's changes since the cursor and writes
+// them: EXPUNGE (when allowed) first, then FLAGS if keywords were added,
+// EXISTS and RECENT for new messages, and FETCH FLAGS for messages whose
+// flags others changed. It costs one Changes call when nothing changed.
+func (s *session) poll(ctx context.Context, w imapserver.UpdateWriter, allowExpunge bool) error {
+	sel := s.sel
+	if sel == nil {
+		return nil
+	}
+	changed, expunged, st, err := sel.mb.Changes(ctx, sel.cursor)
+	if err != nil {
+		if errors.Is(err, mailstore.ErrNotExist) {
+			// Deleted or renamed away under us: nothing to report; the
+			// next command on it will fail.
+			return nil
+		}
+		return storeError("changes", err)
+	}
+	if st.HighestModSeq > sel.cursor {
+		sel.cursor = st.HighestModSeq
+	}
+	for _, uid := range expunged {
+		if _, ok := sel.index(uid); ok {
+			sel.gone[uid] = struct{}{}
+		}
+	}
+	var flagged []uint32 // known messages whose flags others changed
+	newCount := 0
+	for _, m := range changed {
+		if i, ok := sel.index(m.UID); ok {
+			if m.ModSeq > sel.modSeq[i] {
+				if !equalFlags(sel.flags[i], m.Flags) {
+					flagged = append(flagged, m.UID)
+				}
+				sel.setFlags(i, m.Flags, m.ModSeq)
+			}
+			continue
+		}
+		if m.UID > sel.lastUID() {
+			sel.uids = append(sel.uids, m.UID)
+			sel.flags = append(sel.flags, m.Flags)
+			sel.modSeq = append(sel.modSeq, m.ModSeq)
+			sel.noteKeywords(m.Flags)
+			newCount++
+		}
+	}
+	if newCount > 0 && !sel.readOnly {
+		first, err := sel.mb.ClaimRecent(ctx)
+		if err != nil {
+			return storeError("claim recent", err)
+		}
+		sel.addRecent(first, sel.lastUID())
+	}
+	if allowExpunge && len(sel.gone) > 0 {
+		gone := make([]uint32, 0, len(sel.gone))
+		for u := range sel.gone {
+			gone = append(gone, u)
+		}
+		if err := sel.removeUIDs(gone, w.WriteExpunge); err != nil {
+			return err
+		}
+	}
+	if sel.keywordsDirty {
+		sel.keywordsDirty = false
+		flags, perm := sel.mailboxFlags()
+		if err := w.WriteMailboxFlags(flags, perm); err != nil {
+			return err
+		}
+	}
+	if newCount > 0 {
+		if err := w.WriteExists(uint32(len(sel.uids))); err != nil {
+			return err
+		}
+		if err := w.WriteRecent(sel.numRecent()); err != nil {
+			return err
+		}
+	}
+	for _, uid := range flagged {
+		i, ok := sel.index(uid)
+		if !ok {
+			continue
+		}
+		if _, isGone := sel.gone[uid]; isGone {
+			continue
+		}
+		if err := w.WriteMessageFlags(uint32(i+1), 0, sel.messageFlags(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func equalFlags(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Idle implements imapserver.Session (RFC 2177): it polls whenever the
+// mailbox signals a change, and every IdlePoll for changes the driver cannot
+// signal, until stop is closed.
+func (s *session) Idle(ctx context.Context, w imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if s.sel == nil {
+		select {
+		case <-stop:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := s.poll(ctx, w, true); err != nil {
+		return err
+	}
+	t := time.NewTicker(s.b.opts.IdlePoll)
+	defer t.Stop()
+	watch := s.sel.mb.Watch()
+	for {
+		select {
+		case <-stop:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-watch:
+		case <-t.C:
+		}
+		if err := s.poll(ctx, w, true); err != nil {
+			return err
+		}
+	}
+}
+
+// discardUpdates is an UpdateWriter that writes nothing, for catching up
+// silently (CLOSE).
+type discardUpdates struct{}
+
+func (discardUpdates) WriteExists(uint32) error                        { return nil }
+func (discardUpdates) WriteRecent(uint32) error                        { return nil }
+func (discardUpdates) WriteExpunge(uint32) error                       { return nil }
+func (discardUpdates) WriteMailboxFlags(_, _ []imap.Flag) error        { return nil }
+func (discardUpdates) WriteMessageFlags(_, _ uint32, _ []imap.Flag) error { return nil }

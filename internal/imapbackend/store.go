@@ -1,0 +1,180 @@
+package imapbackend
+
+import (
+	"context"
+	"errors"
+
+	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/imapserver"
+	"github.com/postern/postern/internal/mailstore"
+)
+
+// Store implements imapserver.Session (RFC 3501 §6.4.6, §6.4.8). Unless
+// Silent, it writes the flags of every message in the set, changed or not,
+// as RFC 3501 §6.4.6 describes the untagged FETCH of STORE.
+func (s *session) Store(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, numSet imap.NumSet, flags *imap.StoreFlags) error {
+	sel, err := s.needSel()
+	if err != nil {
+		return err
+	}
+	if sel.readOnly {
+		return errReadOnly
+	}
+	idx, err := sel.resolve(kind, numSet)
+	if err != nil {
+		return err
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	uids := make([]uint32, len(idx))
+	for k, i := range idx {
+		uids[k] = sel.uids[i]
+	}
+	var op mailstore.FlagOp
+	switch flags.Op {
+	case imap.StoreFlagsAdd:
+		op = mailstore.FlagsAdd
+	case imap.StoreFlagsDel:
+		op = mailstore.FlagsRemove
+	default:
+		op = mailstore.FlagsSet
+	}
+	changed, _, err := sel.mb.StoreFlags(ctx, uids, op, storeFlags(flags.Flags), flags.UnchangedSince)
+	if err != nil {
+		return storeError("store", err)
+	}
+	for _, m := range changed {
+		if i, ok := sel.index(m.UID); ok {
+			sel.setFlags(i, m.Flags, m.ModSeq)
+		}
+	}
+	if flags.Silent {
+		return nil
+	}
+	for _, i := range idx {
+		mw := w.Message(uint32(i + 1))
+		if kind == imap.NumKindUID {
+			mw.WriteUID(sel.uids[i])
+		}
+		mw.WriteFlags(sel.messageFlags(i))
+		if err := mw.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Expunge implements imapserver.Session (RFC 3501 §6.4.3, RFC 4315 §2.1
+// UID EXPUNGE). It first catches up with other sessions, so that \Deleted
+// flags they set count and their expunges are reported in order.
+func (s *session) Expunge(ctx context.Context, w imapserver.UpdateWriter, uids *imap.NumSet) error {
+	sel, err := s.needSel()
+	if err != nil {
+		return err
+	}
+	if sel.readOnly {
+		return errReadOnly
+	}
+	if err := s.poll(ctx, w, true); err != nil {
+		return err
+	}
+	var idx []int
+	if uids != nil {
+		if idx, err = sel.resolve(imap.NumKindUID, *uids); err != nil {
+			return err
+		}
+		if len(idx) == 0 {
+			return nil
+		}
+	}
+	del := sel.deletedUIDs(idx)
+	if len(del) == 0 {
+		return nil
+	}
+	gone, err := sel.mb.Expunge(ctx, del)
+	if err != nil {
+		return storeError("expunge", err)
+	}
+	return sel.removeUIDs(gone, w.WriteExpunge)
+}
+
+// Copy implements imapserver.Session (RFC 3501 §6.4.7, RFC 4315 COPYUID).
+// It returns nil data when the set matched no message.
+func (s *session) Copy(ctx context.Context, kind imap.NumKind, numSet imap.NumSet, dest string) (*imap.CopyData, error) {
+	data, _, err := s.copyOrMove(ctx, kind, numSet, dest, false)
+	return data, err
+}
+
+// Move implements imapserver.SessionMove (RFC 6851): the messages are
+// moved at once by the store, then an EXPUNGE is written for each.
+func (s *session) Move(ctx context.Context, w imapserver.UpdateWriter, kind imap.NumKind, numSet imap.NumSet, dest string) (*imap.CopyData, error) {
+	if s.sel != nil && s.sel.readOnly {
+		return nil, errReadOnly
+	}
+	data, src, err := s.copyOrMove(ctx, kind, numSet, dest, true)
+	if err != nil || len(src) == 0 {
+		return data, err
+	}
+	return data, s.sel.removeUIDs(src, w.WriteExpunge)
+}
+
+func (s *session) copyOrMove(ctx context.Context, kind imap.NumKind, numSet imap.NumSet, dest string, move bool) (*imap.CopyData, []uint32, error) {
+	sel, err := s.needSel()
+	if err != nil {
+		return nil, nil, err
+	}
+	name, err := canonicalName(dest)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx, err := sel.resolve(kind, numSet)
+	if err != nil {
+		return nil, nil, err
+	}
+	uids := make([]uint32, 0, len(idx))
+	for _, i := range idx {
+		if _, isGone := sel.gone[sel.uids[i]]; !isGone {
+			uids = append(uids, sel.uids[i])
+		}
+	}
+	if len(uids) == 0 {
+		if _, err := s.store.Status(ctx, name); err != nil {
+			return nil, nil, copyError(err)
+		}
+		return nil, nil, nil
+	}
+	var (
+		uv       uint32
+		src, dst []uint32
+	)
+	if move {
+		uv, src, dst, err = sel.mb.MoveTo(ctx, uids, name)
+	} else {
+		uv, src, dst, err = sel.mb.CopyTo(ctx, uids, name)
+	}
+	if err != nil {
+		if errors.Is(err, mailstore.ErrNotExist) {
+			// The destination, or a message expunged meanwhile by
+			// another process: only the first deserves TRYCREATE.
+			if _, serr := s.store.Status(ctx, name); serr != nil {
+				return nil, nil, copyError(serr)
+			}
+			return nil, nil, imap.NO(imap.CodeExpungeIssued, "Some of the messages no longer exist")
+		}
+		return nil, nil, storeError("copy", err)
+	}
+	if len(src) == 0 {
+		return nil, nil, nil
+	}
+	return &imap.CopyData{UIDValidity: uv, SourceUIDs: imap.NumSetOf(src), DestUIDs: imap.NumSetOf(dst)}, src, nil
+}
+
+// copyError maps an error about the destination of COPY, MOVE or APPEND:
+// a missing mailbox answers [TRYCREATE] (RFC 3501 §6.4.7).
+func copyError(err error) error {
+	if errors.Is(err, mailstore.ErrNotExist) {
+		return imap.NO(imap.CodeTryCreate, "Mailbox does not exist")
+	}
+	return storeError("copy", err)
+}

@@ -1,0 +1,452 @@
+package imapserver
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/imapwire"
+)
+
+// conn is one client connection: its state machine (RFC 3501 §3) and I/O.
+// Everything but interrupt and forceClose runs on the connection's own
+// goroutine.
+type conn struct {
+	srv  *Server
+	raw  net.Conn // the accepted connection; deadlines are set on it
+	nc   net.Conn // raw, or the *tls.Conn after STARTTLS
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	dec  *imapwire.Decoder
+	w    *writer
+	info ConnInfo
+	log  *slog.Logger
+	ctx  context.Context
+
+	session Session
+	state   imap.ConnState
+	// loginDeadline ends the not-authenticated state (LoginTimeout).
+	loginDeadline time.Time
+	// bad counts BAD responses before login (MaxBadCommandsBeforeLogin).
+	bad int
+
+	mu       sync.Mutex
+	waiting  bool   // blocked waiting for a command; guarded by mu
+	idling   bool   // in IDLE; guarded by mu
+	idleStop func() // ends the current IDLE; guarded by mu
+}
+
+func (s *Server) newConn(c net.Conn, tlsActive bool) *conn {
+	cn := &conn{srv: s, raw: c, nc: c}
+	if tc, ok := c.(*tls.Conn); ok {
+		cn.raw = tc.NetConn()
+	}
+	cn.info = ConnInfo{TLS: tlsActive, Loopback: s.opts.IsLoopback(c.RemoteAddr()), ID: s.newID()}
+	cn.info.RemoteAddr, _ = addrPort(c.RemoteAddr())
+	cn.info.LocalAddr, _ = addrPort(c.LocalAddr())
+	cn.log = s.log.With("conn", cn.info.ID, "remote", cn.info.RemoteAddr.String())
+	cn.br = bufio.NewReaderSize(c, 4096)
+	cn.bw = bufio.NewWriterSize(deadlineWriter{cn}, 4096)
+	cn.w = newWriter(cn.bw)
+	cn.dec = cn.newDecoder()
+	return cn
+}
+
+func (c *conn) newDecoder() *imapwire.Decoder {
+	o := &c.srv.opts
+	return imapwire.NewDecoder(c.br, imapwire.DecoderOptions{
+		MaxLineLength:  o.MaxLineLength,
+		MaxLiteralSize: o.MaxLiteralSize,
+		MaxDepth:       o.MaxDepth,
+		Continue:       c.continueLiteral,
+	})
+}
+
+// continueLiteral accepts a synchronizing literal (RFC 3501 §7.5) and gives
+// the client LiteralTimeout to send it.
+func (c *conn) continueLiteral() error {
+	c.raw.SetReadDeadline(time.Now().Add(c.srv.opts.LiteralTimeout))
+	return c.w.continuation("Ready for literal data")
+}
+
+// deadlineWriter puts every write to the client under WriteTimeout.
+type deadlineWriter struct{ c *conn }
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	d.c.raw.SetWriteDeadline(time.Now().Add(d.c.srv.opts.WriteTimeout))
+	return d.c.nc.Write(p)
+}
+
+// errClose ends the connection after the response already written.
+var errClose = errors.New("imapserver: closing connection")
+
+// serve runs the connection to its end and closes it.
+func (c *conn) serve(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.ctx = ctx
+	stop := context.AfterFunc(ctx, func() { c.raw.Close() })
+	defer stop()
+	defer c.nc.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("imapserver: panic serving connection", "panic", r, "stack", string(debug.Stack()))
+			c.bye("", "Internal error; the administrator has been told")
+		}
+	}()
+
+	c.loginDeadline = time.Now().Add(c.srv.opts.LoginTimeout)
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		c.raw.SetDeadline(c.loginDeadline)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.log.Info("imapserver: TLS handshake failed", "err", err)
+			return
+		}
+	}
+	sess, err := c.srv.opts.NewSession(ctx, &c.info)
+	if err != nil {
+		if e, ok := imap.AsError(err); ok {
+			c.bye(e.Code, e.Text)
+		} else {
+			c.log.Error("imapserver: creating session", "err", err)
+			c.bye(imap.CodeUnavailable, "Service unavailable; the administrator has been told")
+		}
+		return
+	}
+	c.session = sess
+	defer func() {
+		if err := sess.Close(); err != nil {
+			c.log.Warn("imapserver: closing session", "err", err)
+		}
+	}()
+	c.log.Debug("imapserver: connection opened", "tls", c.info.TLS, "loopback", c.info.Loopback)
+
+	c.w.status("*", imap.StatusOK, imap.CodeCapability, capString(c.capabilities()), c.srv.opts.Greeting)
+	for c.state != imap.StateLogout {
+		if !c.waitCommand() {
+			return
+		}
+		if err := c.command(); err != nil {
+			c.w.Flush() // the last responses (BYE) before closing
+			if !errors.Is(err, errClose) {
+				c.log.Debug("imapserver: connection ends", "err", err)
+			}
+			return
+		}
+	}
+	c.w.Flush()
+}
+
+// bye writes an untagged BYE and flushes it, ignoring errors: the
+// connection closes next.
+func (c *conn) bye(code imap.ResponseCode, text string) {
+	c.w.status("*", imap.StatusBYE, code, "", text)
+	c.w.Flush()
+}
+
+// waitCommand flushes pending responses and waits for the first octet of the
+// next command under the login or autologout timer (RFC 3501 §5.4). It
+// returns false when the connection must end; it has said BYE when due.
+func (c *conn) waitCommand() bool {
+	if err := c.w.Flush(); err != nil {
+		return false
+	}
+	deadline := c.loginDeadline
+	if c.state != imap.StateNotAuthenticated {
+		deadline = time.Now().Add(c.srv.opts.IdleTimeout)
+	}
+	c.mu.Lock()
+	if c.srv.closing.Load() {
+		c.mu.Unlock()
+		c.bye("", "Server shutting down")
+		return false
+	}
+	c.waiting = true
+	c.raw.SetReadDeadline(deadline)
+	c.mu.Unlock()
+
+	_, err := c.br.Peek(1)
+
+	c.mu.Lock()
+	c.waiting = false
+	c.raw.SetReadDeadline(time.Now().Add(c.srv.opts.LiteralTimeout))
+	c.mu.Unlock()
+	switch {
+	case err == nil:
+		return true
+	case c.srv.closing.Load():
+		c.bye("", "Server shutting down")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.bye("", "Autologout; idle for too long")
+	}
+	return false
+}
+
+// interrupt is called by Shutdown: a connection waiting for a command or in
+// IDLE is woken to say BYE; one running a command says BYE when it ends.
+func (c *conn) interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.waiting || c.idling {
+		c.raw.SetReadDeadline(time.Now())
+	}
+	if c.idleStop != nil {
+		c.idleStop()
+	}
+}
+
+// forceClose ends a connection whose command did not finish in time.
+func (c *conn) forceClose() {
+	c.raw.Close()
+}
+
+// Response and error handling: STYLE.md habit 5, one choke point.
+
+// ioError marks a failure to read from or write to the client: the
+// connection just ends.
+type ioError struct{ err error }
+
+func (e *ioError) Error() string { return "imapserver: connection: " + e.err.Error() }
+func (e *ioError) Unwrap() error { return e.err }
+
+// decErr returns the decoder's error, marking I/O failures.
+func (c *conn) decErr() error {
+	err := c.dec.Err()
+	if err == nil {
+		return imap.BAD("", "Syntax error")
+	}
+	var se *imapwire.SyntaxError
+	var le *imapwire.LimitError
+	if errors.As(err, &se) || errors.As(err, &le) {
+		return err
+	}
+	if _, ok := imap.AsError(err); ok {
+		return err
+	}
+	return &ioError{err}
+}
+
+// respond writes the tagged (or, with tag "*", untagged) answer to err and
+// reports whether the connection goes on. cmdName is for logs.
+func (c *conn) respond(tag, cmdName string, err error) error {
+	var (
+		se *imapwire.SyntaxError
+		le *imapwire.LimitError
+		ie *ioError
+	)
+	switch {
+	case errors.As(err, &ie), errors.Is(err, errClose):
+		return err
+	case errors.As(err, &le):
+		if le.Fatal {
+			c.bye(le.Code, le.Msg)
+			return errClose
+		}
+		c.w.status(tag, imap.StatusBAD, le.Code, "", le.Msg)
+		return c.countBad()
+	case errors.As(err, &se):
+		c.w.status(tag, imap.StatusBAD, "", "", se.Msg)
+		return c.countBad()
+	}
+	if e, ok := imap.AsError(err); ok {
+		switch e.Type {
+		case imap.StatusBYE:
+			c.bye(e.Code, e.Text)
+			return errClose
+		case imap.StatusBAD:
+			c.w.status(tag, imap.StatusBAD, e.Code, e.CodeArg, e.Text)
+			return c.countBad()
+		}
+		c.w.status(tag, imap.StatusNO, e.Code, e.CodeArg, e.Text)
+		return c.w.enc.Err()
+	}
+	if errors.Is(err, context.Canceled) && c.ctx.Err() != nil {
+		return err // the connection is being closed
+	}
+	c.log.Error("imapserver: command failed", "cmd", cmdName, "err", err)
+	c.w.status(tag, imap.StatusNO, imap.CodeServerBug, "", "Internal error; the administrator has been told")
+	return c.w.enc.Err()
+}
+
+// countBad counts a BAD answer before login and ends the connection after
+// MaxBadCommandsBeforeLogin of them: a client that speaks no IMAP (or a
+// cross-protocol attack, as in the ALPACA paper) is cut off early.
+func (c *conn) countBad() error {
+	if err := c.w.enc.Err(); err != nil {
+		return &ioError{err}
+	}
+	if c.state != imap.StateNotAuthenticated {
+		return nil
+	}
+	c.bad++
+	if c.bad >= c.srv.opts.MaxBadCommandsBeforeLogin {
+		c.bye("", "Too many invalid commands")
+		return errClose
+	}
+	return nil
+}
+
+// command reads and runs one command (RFC 3501 §2.2.1).
+func (c *conn) command() error {
+	c.dec.Reset()
+	var tag string
+	if !c.dec.Atom(&tag) || !validTag(tag) {
+		if err := c.decErr(); isIOError(err) {
+			return err
+		}
+		if err := c.dec.DiscardLine(); err != nil {
+			return c.discardErr("*", err)
+		}
+		return c.respond("*", "", imap.BAD("", "Invalid tag"))
+	}
+	if !c.dec.SP() {
+		if err := c.decErr(); isIOError(err) {
+			return err
+		}
+		if err := c.dec.DiscardLine(); err != nil {
+			return c.discardErr(tag, err)
+		}
+		return c.respond(tag, "", imap.BAD("", "Missing command"))
+	}
+	cmd := &command{tag: tag}
+	err := c.dispatch(cmd)
+	if werr := c.w.enc.Err(); werr != nil {
+		return &ioError{werr}
+	}
+	if err != nil && !cmd.lineDone && !isIOError(err) {
+		var le *imapwire.LimitError
+		if !(errors.As(err, &le) && le.Fatal) {
+			if derr := c.dec.DiscardLine(); derr != nil {
+				return c.discardErr(tag, derr)
+			}
+		}
+	}
+	if err != nil {
+		return c.respond(tag, cmd.name, err)
+	}
+	if cmd.responded {
+		return c.w.enc.Err()
+	}
+	text := cmd.text
+	if text == "" {
+		text = cmd.name + " completed"
+	}
+	c.w.status(tag, imap.StatusOK, cmd.code, cmd.codeArg, text)
+	if err := c.w.enc.Err(); err != nil {
+		return &ioError{err}
+	}
+	if c.state == imap.StateLogout {
+		return errClose
+	}
+	return nil
+}
+
+func isIOError(err error) bool {
+	var ie *ioError
+	return errors.As(err, &ie)
+}
+
+// validTag reports whether s is a tag: 1*<any ASTRING-CHAR except "+">
+// (RFC 3501 §9).
+func validTag(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '+' || !isAtomChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// command is one command in progress.
+type command struct {
+	tag  string
+	name string // upper case, "UID FETCH" for UID commands
+	uid  bool
+	// lineDone is set once the final CRLF was read.
+	lineDone bool
+	// responded is set when the handler wrote the tagged response itself.
+	responded bool
+	// The tagged OK: code, its argument and text ("NAME completed").
+	code    imap.ResponseCode
+	codeArg string
+	text    string
+}
+
+// endLine reads the CRLF that ends the command.
+func (c *conn) endLine(cmd *command) error {
+	if !c.dec.ExpectCRLF() {
+		return c.decErr()
+	}
+	cmd.lineDone = true
+	return nil
+}
+
+// numKind is the number kind of cmd's sets.
+func (cmd *command) numKind() imap.NumKind {
+	if cmd.uid {
+		return imap.NumKindUID
+	}
+	return imap.NumKindSeq
+}
+
+// errorf wraps a session error with the command for the logs; *imap.Error
+// stays reachable through %w.
+func errorf(cmd *command, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("imapserver: %s: %w", cmd.name, err)
+}
+
+// literalReader renews the read deadline while a long literal streams in,
+// so that a slow but moving upload is not cut off.
+type literalReader struct {
+	c *conn
+	r io.Reader
+}
+
+func (l literalReader) Read(p []byte) (int, error) {
+	l.c.raw.SetReadDeadline(time.Now().Add(l.c.srv.opts.LiteralTimeout))
+	return l.r.Read(p)
+}
+
+// asLimit returns the *imapwire.LimitError in err's chain, if any.
+func asLimit(err error) (*imapwire.LimitError, bool) {
+	var le *imapwire.LimitError
+	ok := errors.As(err, &le)
+	return le, ok
+}
+
+// discardErr answers a failed DiscardLine: a limit (the end of the line was
+// not found) is a BYE, anything else an I/O failure.
+func (c *conn) discardErr(tag string, err error) error {
+	if _, ok := asLimit(err); ok {
+		return c.respond(tag, "", err)
+	}
+	return &ioError{err}
+}
+
+// expectNumSet reads a sequence set. "$" (RFC 5182 SEARCHRES) is refused:
+// the extension is not advertised.
+func (c *conn) expectNumSet(set *imap.NumSet) error {
+	if !c.dec.ExpectNumSet(set) {
+		return c.decErr()
+	}
+	if set.SearchRes {
+		return imap.BAD("", "SEARCHRES is not supported")
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package imapserver
+
+import (
+	"github.com/postern/postern/internal/imap"
+)
+
+// handleSelect is SELECT and EXAMINE (RFC 3501 §6.3.1, §6.3.2).
+func handleSelect(c *conn, cmd *command) error {
+	var name string
+	if !c.dec.ExpectSP() || !c.dec.ExpectMailbox(&name) {
+		return c.decErr()
+	}
+	if err := c.endLine(cmd); err != nil {
+		return err
+	}
+	// Selecting while selected first closes the current mailbox, without
+	// expunging; if the new SELECT then fails, no mailbox is selected
+	// (RFC 3501 §6.3.1).
+	if c.state == imap.StateSelected {
+		if err := c.session.Unselect(c.ctx, false); err != nil {
+			return errorf(cmd, err)
+		}
+		c.state = imap.StateAuthenticated
+	}
+	readOnly := cmd.name == "EXAMINE"
+	data, err := c.session.Select(c.ctx, name, readOnly)
+	if err != nil {
+		return errorf(cmd, err)
+	}
+	c.state = imap.StateSelected
+	c.writeSelectData(data)
+	cmd.code = imap.CodeReadWrite
+	if data.ReadOnly || readOnly {
+		cmd.code = imap.CodeReadOnly
+	}
+	return nil
+}
+
+// writeSelectData writes the untagged responses of SELECT (RFC 3501
+// §6.3.1), in the order of the RFC's example.
+func (c *conn) writeSelectData(d *imap.SelectData) {
+	w := c.w
+	flags := d.Flags
+	if flags == nil {
+		flags = imap.SystemFlags
+	}
+	w.enc.Atom("*").SP().Atom("FLAGS").SP()
+	w.flagList(flags)
+	w.end()
+	w.WriteExists(d.NumMessages)
+	w.WriteRecent(d.NumRecent)
+	if d.FirstUnseen != 0 {
+		w.status("*", imap.StatusOK, imap.CodeUnseen, u32(d.FirstUnseen), "First unseen")
+	}
+	if d.PermanentFlags != nil {
+		w.status("*", imap.StatusOK, imap.CodePermanentFlags, flagListString(d.PermanentFlags), "Flags permitted")
+	}
+	w.status("*", imap.StatusOK, imap.CodeUIDValidity, u32(d.UIDValidity), "UIDs valid")
+	w.status("*", imap.StatusOK, imap.CodeUIDNext, u32(d.UIDNext), "Predicted next UID")
+}
+
+// handleClose is CLOSE (RFC 3501 §6.4.2: expunge silently, then leave the
+// selected state) and UNSELECT (RFC 3691: leave it without expunging).
+func handleClose(c *conn, cmd *command) error {
+	if err := c.endLine(cmd); err != nil {
+		return err
+	}
+	err := c.session.Unselect(c.ctx, cmd.name == "CLOSE")
+	// Whatever happened, the client now believes no mailbox is selected.
+	c.state = imap.StateAuthenticated
+	return errorf(cmd, err)
+}
+
+// handleCheck is CHECK (RFC 3501 §6.4.1): the store keeps no state that
+// needs a checkpoint; the dispatcher's poll reports news.
+func handleCheck(c *conn, cmd *command) error {
+	return c.endLine(cmd)
+}
+
+// handleExpunge is EXPUNGE (RFC 3501 §6.4.3) and UID EXPUNGE set
+// (RFC 4315 §2.1).
+func handleExpunge(c *conn, cmd *command) error {
+	var uids *imap.NumSet
+	if cmd.uid {
+		var set imap.NumSet
+		if !c.dec.ExpectSP() {
+			return c.decErr()
+		}
+		if err := c.expectNumSet(&set); err != nil {
+			return err
+		}
+		uids = &set
+	}
+	if err := c.endLine(cmd); err != nil {
+		return err
+	}
+	return errorf(cmd, c.session.Expunge(c.ctx, c.w, uids))
+}

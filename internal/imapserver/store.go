@@ -1,0 +1,95 @@
+package imapserver
+
+import (
+	"strings"
+
+	"github.com/postern/postern/internal/imap"
+)
+
+// handleStore is STORE and UID STORE set op flags (RFC 3501 §6.4.6,
+// §6.4.8).
+func handleStore(c *conn, cmd *command) error {
+	var (
+		set imap.NumSet
+		op  string
+	)
+	if !c.dec.ExpectSP() {
+		return c.decErr()
+	}
+	if err := c.expectNumSet(&set); err != nil {
+		return err
+	}
+	if !c.dec.ExpectSP() || !c.dec.ExpectAtom(&op) || !c.dec.ExpectSP() {
+		return c.decErr()
+	}
+	sf := &imap.StoreFlags{}
+	op = strings.ToUpper(op)
+	if base, ok := strings.CutSuffix(op, ".SILENT"); ok {
+		sf.Silent, op = true, base
+	}
+	switch op {
+	case "FLAGS":
+		sf.Op = imap.StoreFlagsSet
+	case "+FLAGS":
+		sf.Op = imap.StoreFlagsAdd
+	case "-FLAGS":
+		sf.Op = imap.StoreFlagsDel
+	default:
+		return imap.BAD("", "Invalid STORE operation")
+	}
+	flags, err := c.readFlagList(true)
+	if err != nil {
+		return err
+	}
+	sf.Flags = flags
+	if err := c.endLine(cmd); err != nil {
+		return err
+	}
+	return errorf(cmd, c.session.Store(c.ctx, c.w, cmd.numKind(), set, sf))
+}
+
+// readFlagList reads flag-list, or with bare also a flag list without
+// parentheses (RFC 3501 §9 store-att-flags). \Recent is dropped: clients
+// cannot set or clear it (RFC 3501 §2.3.2). Unknown system flags and \*
+// are refused.
+func (c *conn) readFlagList(bare bool) ([]imap.Flag, error) {
+	flags := []imap.Flag{}
+	one := func() error {
+		var f imap.Flag
+		if !c.dec.ExpectFlag(&f) {
+			return c.decErr()
+		}
+		f = imap.CanonicalFlag(f)
+		switch {
+		case f == imap.FlagRecent:
+			return nil
+		case strings.HasPrefix(string(f), `\`) && !isSystemFlag(f):
+			return imap.BAD("", "Invalid system flag "+string(f))
+		}
+		flags = append(flags, f)
+		return nil
+	}
+	if b, _ := c.dec.PeekByte(); b == '(' || !bare {
+		if !c.dec.ExpectList(one) {
+			return nil, c.decErr()
+		}
+		return flags, nil
+	}
+	for {
+		if err := one(); err != nil {
+			return nil, err
+		}
+		if !c.dec.SP() {
+			return flags, nil
+		}
+	}
+}
+
+func isSystemFlag(f imap.Flag) bool {
+	for _, sf := range imap.SystemFlags {
+		if f == sf {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,197 @@
+package imapserver
+
+import (
+	"bufio"
+	"strconv"
+
+	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/imapwire"
+)
+
+// writer writes responses (RFC 3501 §7) through one buffered writer per
+// connection. It is flushed at the end of each response burst, before the
+// connection blocks on a read (DESIGN.md §7), or after every update while
+// flushEach is set (IDLE).
+type writer struct {
+	bw        *bufio.Writer
+	enc       *imapwire.Encoder
+	flushEach bool
+	fetch     fetchMessageWriter // reused for every FETCH response
+}
+
+func newWriter(bw *bufio.Writer) *writer {
+	w := &writer{bw: bw, enc: imapwire.NewEncoder(bw)}
+	w.fetch.w = w
+	return w
+}
+
+// Flush writes buffered responses to the connection.
+func (w *writer) Flush() error { return w.enc.Flush() }
+
+// end finishes one response line, flushing it during IDLE.
+func (w *writer) end() error {
+	w.enc.CRLF()
+	if w.flushEach {
+		return w.enc.Flush()
+	}
+	return w.enc.Err()
+}
+
+// status writes a status response (RFC 3501 §7.1): tag is "*" for an
+// untagged one. code and arg may be "".
+func (w *writer) status(tag string, typ imap.StatusType, code imap.ResponseCode, arg, text string) error {
+	w.enc.Atom(tag).SP().Atom(string(typ)).SP()
+	if code != "" {
+		w.enc.Special('[').Atom(string(code))
+		if arg != "" {
+			w.enc.SP().Text(arg)
+		}
+		w.enc.Special(']').SP()
+	}
+	w.enc.Text(text)
+	return w.end()
+}
+
+// continuation writes a continuation request (RFC 3501 §7.5) and flushes.
+func (w *writer) continuation(text string) error {
+	w.enc.Special('+').SP().Text(text).CRLF()
+	return w.enc.Flush()
+}
+
+// capability writes "* CAPABILITY ..." (RFC 3501 §7.2.1).
+func (w *writer) capability(caps []string) error {
+	w.enc.Atom("*").SP().Atom("CAPABILITY")
+	for _, c := range caps {
+		w.enc.SP().Atom(c)
+	}
+	return w.end()
+}
+
+// flagList writes "(" flags ")" (RFC 3501 §9 flag-list).
+func (w *writer) flagList(flags []imap.Flag) {
+	w.enc.List(len(flags), func(i int) { w.enc.Flag(flags[i]) })
+}
+
+// flagListString formats flags for a response code argument.
+func flagListString(flags []imap.Flag) string {
+	b := make([]byte, 0, 64)
+	b = append(b, '(')
+	for i, f := range flags {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, f...)
+	}
+	return string(append(b, ')'))
+}
+
+func u32(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+// UpdateWriter (session.go): unsolicited updates of the selected mailbox
+// (RFC 3501 §7.3, §7.4).
+
+var _ UpdateWriter = (*writer)(nil)
+
+func (w *writer) WriteExists(n uint32) error {
+	w.enc.Atom("*").SP().Number(n).SP().Atom("EXISTS")
+	return w.end()
+}
+
+func (w *writer) WriteRecent(n uint32) error {
+	w.enc.Atom("*").SP().Number(n).SP().Atom("RECENT")
+	return w.end()
+}
+
+func (w *writer) WriteExpunge(seq uint32) error {
+	w.enc.Atom("*").SP().Number(seq).SP().Atom("EXPUNGE")
+	return w.end()
+}
+
+func (w *writer) WriteMailboxFlags(flags, permanent []imap.Flag) error {
+	w.enc.Atom("*").SP().Atom("FLAGS").SP()
+	w.flagList(flags)
+	if err := w.end(); err != nil {
+		return err
+	}
+	if permanent == nil {
+		return nil
+	}
+	return w.status("*", imap.StatusOK, imap.CodePermanentFlags, flagListString(permanent), "Flags permitted")
+}
+
+func (w *writer) WriteMessageFlags(seq, uid uint32, flags []imap.Flag) error {
+	w.enc.Atom("*").SP().Number(seq).SP().Atom("FETCH").SP().Special('(')
+	if uid != 0 {
+		w.enc.Atom("UID").SP().Number(uid).SP()
+	}
+	w.enc.Atom("FLAGS").SP()
+	w.flagList(flags)
+	w.enc.Special(')')
+	return w.end()
+}
+
+// listWriter writes LIST or LSUB responses (RFC 3501 §7.2.2, §7.2.3).
+type listWriter struct {
+	w    *writer
+	name string // "LIST" or "LSUB"
+}
+
+var _ ListWriter = listWriter{}
+
+func (lw listWriter) WriteList(d *imap.ListData) error {
+	enc := lw.w.enc
+	enc.Atom("*").SP().Atom(lw.name).SP()
+	enc.List(len(d.Attrs), func(i int) { enc.Atom(string(d.Attrs[i])) })
+	enc.SP()
+	if d.Delim == 0 {
+		enc.Atom("NIL")
+	} else {
+		enc.Quoted(string(d.Delim))
+	}
+	enc.SP().Mailbox(d.Mailbox)
+	return lw.w.end()
+}
+
+// deferredUpdates records updates to replay later: MOVE's EXPUNGE responses
+// must follow the untagged COPYUID (RFC 6851 §4.3), which is only known when
+// the session returns.
+type deferredUpdates struct {
+	ops []func(UpdateWriter) error
+}
+
+var _ UpdateWriter = (*deferredUpdates)(nil)
+
+func (d *deferredUpdates) add(f func(UpdateWriter) error) error {
+	d.ops = append(d.ops, f)
+	return nil
+}
+
+func (d *deferredUpdates) WriteExists(n uint32) error {
+	return d.add(func(w UpdateWriter) error { return w.WriteExists(n) })
+}
+
+func (d *deferredUpdates) WriteRecent(n uint32) error {
+	return d.add(func(w UpdateWriter) error { return w.WriteRecent(n) })
+}
+
+func (d *deferredUpdates) WriteExpunge(seq uint32) error {
+	return d.add(func(w UpdateWriter) error { return w.WriteExpunge(seq) })
+}
+
+func (d *deferredUpdates) WriteMailboxFlags(flags, permanent []imap.Flag) error {
+	return d.add(func(w UpdateWriter) error { return w.WriteMailboxFlags(flags, permanent) })
+}
+
+func (d *deferredUpdates) WriteMessageFlags(seq, uid uint32, flags []imap.Flag) error {
+	return d.add(func(w UpdateWriter) error { return w.WriteMessageFlags(seq, uid, flags) })
+}
+
+// replay writes the recorded updates to w.
+func (d *deferredUpdates) replay(w UpdateWriter) error {
+	for _, op := range d.ops {
+		if err := op(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,297 @@
+package maildir
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/postern/postern/internal/mailstore"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// IndexName is the file name of the per-user index inside the Maildir root.
+const IndexName = "postern-index.sqlite"
+
+// Store is one user's Maildir with its SQLite index. It implements
+// mailstore.Store and is safe for concurrent use; several processes may
+// open the same Maildir.
+type Store struct {
+	root string
+	opts Options
+	log  *slog.Logger
+	db   *sql.DB
+	sh   *shared
+
+	pollMu   sync.Mutex
+	watched  map[int64]int // open watching handles per mailbox id; guarded by pollMu
+	pollStop chan struct{} // closes to stop the poller; guarded by pollMu
+	pollDone chan struct{} // closed when the poller exits; guarded by pollMu
+}
+
+var _ mailstore.Store = (*Store)(nil)
+
+// shared is the state of one index file shared by every Store of this
+// process that has it open.
+type shared struct {
+	refs int // guarded by registry.mu
+
+	// wmu serializes this process's write transactions so goroutines queue
+	// here instead of spinning in SQLite's busy handler.
+	wmu sync.Mutex
+
+	mu       sync.Mutex
+	watchers map[int64]map[*mailbox]struct{} // by mailbox id; guarded by mu
+}
+
+// registry is the process-wide table of open indexes, keyed by index path,
+// so every handle on a mailbox is told of a commit by any other.
+var registry = struct {
+	mu sync.Mutex
+	m  map[string]*shared
+}{m: map[string]*shared{}}
+
+func acquireShared(path string) *shared {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	sh := registry.m[path]
+	if sh == nil {
+		sh = &shared{watchers: map[int64]map[*mailbox]struct{}{}}
+		registry.m[path] = sh
+	}
+	sh.refs++
+	return sh
+}
+
+func releaseShared(path string) {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if sh := registry.m[path]; sh != nil {
+		if sh.refs--; sh.refs <= 0 {
+			delete(registry.m, path)
+		}
+	}
+}
+
+// notify signals every open handle on the mailbox; coalesced, never blocks.
+func (sh *shared) notify(id int64) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for mb := range sh.watchers[id] {
+		select {
+		case mb.watch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (sh *shared) register(id int64, mb *mailbox) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.watchers[id] == nil {
+		sh.watchers[id] = map[*mailbox]struct{}{}
+	}
+	sh.watchers[id][mb] = struct{}{}
+}
+
+func (sh *shared) unregister(id int64, mb *mailbox) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	delete(sh.watchers[id], mb)
+	if len(sh.watchers[id]) == 0 {
+		delete(sh.watchers, id)
+	}
+}
+
+// Open opens the Maildir at root (INBOX is root itself: root/cur, root/new,
+// root/tmp), creating it and its index (root/postern-index.sqlite) when
+// missing.
+//
+// The index runs in WAL mode so readers never wait for a writer; writes are
+// BEGIN IMMEDIATE transactions, and busy_timeout lets several processes
+// share the file. synchronous=FULL (unless Options.NoFsync): with WAL,
+// NORMAL may lose the last commits on power loss, and UIDs and MODSEQs
+// already reported to clients (APPENDUID, COPYUID) must not be handed out
+// again; FULL costs one fsync of the WAL per commit.
+func Open(root string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	abs = filepath.Clean(abs)
+	for _, d := range []string{abs, filepath.Join(abs, "cur"), filepath.Join(abs, "new"), filepath.Join(abs, "tmp")} {
+		if err := os.MkdirAll(d, opts.DirMode); err != nil {
+			return nil, fmt.Errorf("maildir: %w", err)
+		}
+	}
+	path := filepath.Join(abs, IndexName)
+	sync := "FULL"
+	if opts.NoFsync {
+		sync = "OFF"
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "foreign_keys(OFF)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("maildir: open index: %w", err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	s := &Store{root: abs, opts: opts, log: opts.Logger, db: db, watched: map[int64]int{}}
+	if err := s.initSchema(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.sh = acquireShared(path)
+	s.removeTrash()
+	return s, nil
+}
+
+func (s *Store) initSchema() error {
+	ctx := context.Background()
+	// Schema creation takes the write lock: two processes opening a new
+	// Maildir at once must not both import the subscriptions file.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("maildir: index: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'mailboxes'`).Scan(&n); err != nil {
+		return fmt.Errorf("maildir: index: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("maildir: index schema: %w", err)
+	}
+	if n == 0 {
+		// A new (or lost and re-created) index: recover what lives in files.
+		for _, name := range s.readSubscriptions() {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO subscriptions(name) VALUES (?)`, name); err != nil {
+				return fmt.Errorf("maildir: index: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("maildir: index: %w", err)
+	}
+	return nil
+}
+
+// removeTrash finishes deletions of mailboxes interrupted by a crash.
+func (s *Store) removeTrash() {
+	ents, _ := os.ReadDir(s.root)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), trashPrefix) {
+			os.RemoveAll(filepath.Join(s.root, e.Name()))
+		}
+	}
+}
+
+// Close implements mailstore.Store.
+func (s *Store) Close() error {
+	s.pollMu.Lock()
+	stop, done := s.pollStop, s.pollDone
+	s.pollStop, s.pollDone = nil, nil
+	s.pollMu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	releaseShared(filepath.Join(s.root, IndexName))
+	return s.db.Close()
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// wtx is a write transaction: BEGIN IMMEDIATE, so it holds the index's
+// write lock from its start, and every file operation done in it is
+// serialized with other processes' writes.
+type wtx struct {
+	s       *Store
+	ctx     context.Context
+	tx      *sql.Tx
+	touched map[int64]bool // mailboxes whose watchers are signalled on commit
+	after   []func()       // run after a successful commit
+	undo    []func()       // run after a rollback
+	// imported holds, per mailbox row made from a folder the index did not
+	// know, the base -> UID map of its uidlist, for the first sync.
+	imported map[int64]map[string]uint32
+}
+
+// write runs fn in a write transaction.
+func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
+	s.sh.wmu.Lock()
+	defer s.sh.wmu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("maildir: begin: %w", err)
+	}
+	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}}
+	if err := fn(w); err != nil {
+		tx.Rollback()
+		for _, u := range w.undo {
+			u()
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		for _, u := range w.undo {
+			u()
+		}
+		return fmt.Errorf("maildir: commit: %w", err)
+	}
+	for _, a := range w.after {
+		a()
+	}
+	for id := range w.touched {
+		s.sh.notify(id)
+	}
+	return nil
+}
+
+func (w *wtx) exec(query string, args ...any) error {
+	if _, err := w.tx.ExecContext(w.ctx, query, args...); err != nil {
+		return fmt.Errorf("maildir: index: %w", err)
+	}
+	return nil
+}
+
+// nextUIDValidity returns a UIDVALIDITY never handed out before by this
+// index: the current time, or one more than the last when the clock has not
+// moved on (RFC 3501 §2.3.1.1: a re-created mailbox must get a new one).
+func (w *wtx) nextUIDValidity() (uint32, error) {
+	var last int64
+	err := w.tx.QueryRowContext(w.ctx, `SELECT value FROM meta WHERE key = 'uidvalidity'`).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("maildir: index: %w", err)
+	}
+	uv := w.s.opts.Now().Unix()
+	if uv <= last {
+		uv = last + 1
+	}
+	if uv <= 0 || uv > 0xffffffff {
+		uv = 1
+	}
+	if err := w.exec(`INSERT INTO meta(key, value) VALUES ('uidvalidity', ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, uv); err != nil {
+		return 0, err
+	}
+	return uint32(uv), nil
+}

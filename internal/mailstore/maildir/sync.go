@@ -1,0 +1,354 @@
+package maildir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// racyWindow is how recent a new/ mtime must be for the scan not to trust
+// it: a delivery in the same timestamp tick as the scan would leave the
+// mtime unchanged, so such a directory is read again at the next look.
+const racyWindow = time.Second
+
+// current returns a mailbox's row after merging changes made on disk by
+// other programs. The check costs a query and two stats; the merge runs only
+// when new/ or cur/ changed since the index last saw them.
+func (s *Store) current(ctx context.Context, id int64, name string) (mboxRow, error) {
+	r, ok, err := s.rowBy(ctx, s.db, id, name)
+	if err != nil {
+		return r, err
+	}
+	if ok && r.newMtime >= 0 && r.curMtime >= 0 &&
+		mtimeOf(filepath.Join(r.dir, "new")) == r.newMtime && mtimeOf(filepath.Join(r.dir, "cur")) == r.curMtime {
+		return r, nil
+	}
+	err = s.write(ctx, func(w *wtx) error {
+		var err error
+		if r, err = w.ensureRow(id, name); err != nil {
+			return err
+		}
+		return w.sync(&r)
+	})
+	return r, err
+}
+
+// sync merges changes on disk into the index: files delivered to new/ are
+// moved to cur/ and given the next UIDs; when cur/ changed, files that
+// appeared there are added, files that vanished are expunged, and flags
+// changed by renames are taken over. It runs in a write transaction.
+func (w *wtx) sync(r *mboxRow) error {
+	newDir, curDir := filepath.Join(r.dir, "new"), filepath.Join(r.dir, "cur")
+	newM, curM := mtimeOf(newDir), mtimeOf(curDir)
+	newChanged := r.newMtime < 0 || newM != r.newMtime
+	curChanged := r.curMtime < 0 || curM != r.curMtime
+	if !newChanged && !curChanged {
+		return nil
+	}
+	km, err := w.keywords(r.id)
+	if err != nil {
+		return err
+	}
+	imported := w.imported[r.id]
+	var found []foundFile
+	if newChanged {
+		if found, err = w.pickUpNew(r); err != nil {
+			return err
+		}
+	}
+	if curChanged {
+		picked := make(map[string]bool, len(found))
+		for _, f := range found {
+			picked[f.base] = true
+		}
+		more, err := w.reconcileCur(r, km, picked)
+		if err != nil {
+			return err
+		}
+		found = append(found, more...)
+	}
+	if err := w.addFound(r, km, found, imported); err != nil {
+		return err
+	}
+	if err := w.saveKeywords(*r, km); err != nil {
+		return err
+	}
+	now := time.Now().UnixNano()
+	r.newMtime = mtimeOf(newDir)
+	if now-r.newMtime < int64(racyWindow) {
+		r.newMtime = -1
+	}
+	r.curMtime = mtimeOf(curDir)
+	return w.saveRow(r)
+}
+
+// foundFile is a message file in cur/ the index does not know yet.
+type foundFile struct {
+	base, info string
+	size       int64
+	mtime      time.Time
+}
+
+// pickUpNew moves the files of new/ to cur/ (adding the ":2," info, as the
+// Maildir spec has readers do) and returns them.
+func (w *wtx) pickUpNew(r *mboxRow) ([]foundFile, error) {
+	newDir, curDir := filepath.Join(r.dir, "new"), filepath.Join(r.dir, "cur")
+	ents, err := os.ReadDir(newDir)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	var out []foundFile
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // gone meanwhile
+		}
+		base, info := splitName(e.Name())
+		if info == "" {
+			info = ":2,"
+		}
+		var n int
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND base = ?`, r.id, base).Scan(&n); err != nil {
+			return nil, fmt.Errorf("maildir: index: %w", err)
+		}
+		if n > 0 || strings.ContainsAny(base, " \n") {
+			base = w.s.newBase() // a name clash (or a name the uidlist cannot hold): rename
+		}
+		if err := renameNoReplace(filepath.Join(newDir, e.Name()), filepath.Join(curDir, base+info)); err != nil {
+			w.s.log.Warn("maildir: cannot move new message to cur", "file", e.Name(), "err", err)
+			continue
+		}
+		out = append(out, foundFile{base: base, info: info, size: fi.Size(), mtime: fi.ModTime()})
+	}
+	if len(out) > 0 {
+		if err := w.s.syncDir(curDir); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// reconcileCur compares cur/ with the index.
+// Files just moved from new/ (picked) are already accounted for.
+func (w *wtx) reconcileCur(r *mboxRow, km *keywordMap, picked map[string]bool) ([]foundFile, error) {
+	curDir := filepath.Join(r.dir, "cur")
+	type known struct {
+		uid      uint32
+		sys      int64
+		keywords string
+		info     string
+		seen     bool
+	}
+	byBase := map[string]*known{}
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT uid, sysflags, keywords, base, info FROM messages WHERE mailbox_id = ?`, r.id)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: index: %w", err)
+	}
+	for rows.Next() {
+		var k known
+		var base string
+		if err := rows.Scan(&k.uid, &k.sys, &k.keywords, &base, &k.info); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("maildir: index: %w", err)
+		}
+		byBase[base] = &k
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("maildir: index: %w", err)
+	}
+	ents, err := os.ReadDir(curDir)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	var found []foundFile
+	type flagChange struct {
+		uid      uint32
+		sys      int64
+		keywords string
+		info     string
+	}
+	var changes []flagChange
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
+			continue
+		}
+		base, info := splitName(e.Name())
+		if picked[base] {
+			continue
+		}
+		if k := byBase[base]; k != nil {
+			k.seen = true
+			if info != k.info {
+				// Renamed by another program: its letters are the news.
+				// Keywords without a letter stay as the index has them.
+				sys, kws := parseInfo(info, km.name)
+				if k.keywords != "" {
+					for _, kw := range strings.Split(k.keywords, " ") {
+						if i, ok := km.byName[kw]; kw != forwarded && (!ok || i >= 26) {
+							kws = append(kws, kw)
+						}
+					}
+				}
+				slices.Sort(kws)
+				kws = slices.Compact(kws)
+				changes = append(changes, flagChange{k.uid, sys, strings.Join(kws, " "), info})
+			}
+			continue
+		}
+		var n int
+		err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM expunged WHERE mailbox_id = ? AND base = ?`, r.id, base).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("maildir: index: %w", err)
+		}
+		if n > 0 {
+			// Expunged, but the unlink did not happen: finish it.
+			os.Remove(filepath.Join(curDir, e.Name()))
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		found = append(found, foundFile{base: base, info: info, size: fi.Size(), mtime: fi.ModTime()})
+	}
+	if len(changes) > 0 {
+		r.modSeq++
+		for _, c := range changes {
+			if err := w.exec(`UPDATE messages SET modseq = CASE WHEN sysflags = ?2 AND keywords = ?3 THEN modseq ELSE ?4 END,
+				sysflags = ?2, keywords = ?3, info = ?5 WHERE mailbox_id = ?1 AND uid = ?6`,
+				r.id, c.sys, c.keywords, r.modSeq, c.info, c.uid); err != nil {
+				return nil, err
+			}
+		}
+		w.touched[r.id] = true
+	}
+	var gone []expungedFile
+	for base, k := range byBase {
+		if !k.seen {
+			gone = append(gone, expungedFile{uid: k.uid, base: base})
+		}
+	}
+	if len(gone) > 0 {
+		if err := w.recordExpunges(r, gone); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+type expungedFile struct {
+	uid       uint32
+	base      string
+	info      string
+	unlinkDir string // when set, the file is removed in the transaction
+}
+
+// recordExpunges removes messages from the index with one new MODSEQ,
+// keeping their base names so leftover files are recognized, and unlinks
+// their files. The unlink happens before the commit on purpose: a crash in
+// between leaves index rows without files, which the next sync turns into
+// the very expunges that were asked for; never a file taken for new mail.
+func (w *wtx) recordExpunges(r *mboxRow, gone []expungedFile) error {
+	slices.SortFunc(gone, func(a, b expungedFile) int { return int(a.uid) - int(b.uid) })
+	r.modSeq++
+	for _, g := range gone {
+		if err := w.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid = ?`, r.id, g.uid); err != nil {
+			return err
+		}
+		if err := w.exec(`DELETE FROM cache WHERE mailbox_id = ? AND uid = ?`, r.id, g.uid); err != nil {
+			return err
+		}
+		if err := w.exec(`INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq, base) VALUES (?, ?, ?, ?)`,
+			r.id, g.uid, r.modSeq, g.base); err != nil {
+			return err
+		}
+		if g.unlinkDir != "" {
+			if err := os.Remove(filepath.Join(g.unlinkDir, g.base+g.info)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				w.s.log.Warn("maildir: cannot remove expunged message", "file", g.base+g.info, "err", err)
+			}
+		}
+	}
+	w.touched[r.id] = true
+	return nil
+}
+
+// addFound gives files found on disk the next UIDs (or, after the index was
+// lost, the UIDs their folder's uidlist recorded), in delivery order.
+func (w *wtx) addFound(r *mboxRow, km *keywordMap, found []foundFile, imported map[string]uint32) error {
+	if len(found) == 0 {
+		return nil
+	}
+	slices.SortFunc(found, func(a, b foundFile) int {
+		ua, ub := imported[a.base], imported[b.base]
+		if ua != ub {
+			if ua == 0 {
+				return 1
+			}
+			if ub == 0 {
+				return -1
+			}
+			return int(ua) - int(ub)
+		}
+		if c := a.mtime.Compare(b.mtime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.base, b.base)
+	})
+	r.modSeq++
+	var lines []uidLine
+	for _, f := range found {
+		uid := imported[f.base]
+		if uid == 0 || w.uidTaken(r.id, uid) {
+			uid = r.uidNext
+		}
+		if uid >= r.uidNext {
+			r.uidNext = uid + 1
+		}
+		sys, kws := parseInfo(f.info, km.name)
+		slices.Sort(kws)
+		kws = slices.Compact(kws)
+		_, off := f.mtime.Zone()
+		err := w.exec(`INSERT INTO messages(mailbox_id, uid, modseq, sysflags, keywords, size, internaldate, tzoffset, base, info)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.id, uid, r.modSeq, sys, strings.Join(kws, " "), f.size,
+			f.mtime.Unix(), off, f.base, f.info)
+		if err != nil {
+			return err
+		}
+		if imported[f.base] != uid {
+			lines = append(lines, uidLine{uid, f.base})
+		}
+	}
+	w.touched[r.id] = true
+	r.uidlistLines += int64(len(lines))
+	return w.s.appendUIDList(r.dir, lines)
+}
+
+func (w *wtx) uidTaken(id int64, uid uint32) bool {
+	var n int
+	w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid = ?`, id, uid).Scan(&n)
+	if n == 0 {
+		w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM expunged WHERE mailbox_id = ? AND uid = ?`, id, uid).Scan(&n)
+	}
+	return n > 0
+}
+
+// stamp records the directories' mtimes after this process changed them
+// itself, so the change is not taken for another program's. A directory
+// whose mtime was not trusted before stays untrusted.
+func (w *wtx) stamp(r *mboxRow) {
+	if r.newMtime >= 0 {
+		r.newMtime = mtimeOf(filepath.Join(r.dir, "new"))
+	}
+	if r.curMtime >= 0 {
+		r.curMtime = mtimeOf(filepath.Join(r.dir, "cur"))
+	}
+}

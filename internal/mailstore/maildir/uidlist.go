@@ -1,0 +1,170 @@
+package maildir
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// UIDListName is the per-folder file that lets Reindex rebuild the index
+// keeping UIDs: a header line "postern-uidlist 1 UIDVALIDITY UIDNEXT
+// SPECIAL-USE" ("-" for none), then one "UID BASE" line per message. New
+// messages append a line; the file is rewritten (temporary file and rename)
+// when a mailbox is created or renamed and when expunges have left it more
+// than twice as long as needed. A later line for a base wins; UIDNEXT is the
+// greater of the header's and one past the highest UID listed, so UIDs are
+// never reused even when the header is stale.
+const UIDListName = "postern-uidlist"
+
+// KeywordsName is the per-folder file naming the keywords behind the
+// lower-case flag letters: lines "INDEX NAME", 0 for 'a' (the shape of
+// Dovecot's dovecot-keywords).
+const KeywordsName = "postern-keywords"
+
+// SubscriptionsName is the root file mirroring the subscriptions, one name
+// per line, so they survive the loss of the index.
+const SubscriptionsName = "postern-subscriptions"
+
+type uidList struct {
+	uidValidity uint32
+	uidNext     uint32
+	specialUse  string
+	uids        map[string]uint32 // base -> UID
+}
+
+// readUIDList reads a folder's uidlist; ok is false when there is none or
+// its header is unreadable.
+func readUIDList(dir string) (ul uidList, ok bool) {
+	data, err := os.ReadFile(filepath.Join(dir, UIDListName))
+	if err != nil {
+		return ul, false
+	}
+	return parseUIDList(data)
+}
+
+// parseUIDList parses the content of a uidlist file.
+func parseUIDList(data []byte) (ul uidList, ok bool) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	if !sc.Scan() {
+		return ul, false
+	}
+	h := strings.Fields(sc.Text())
+	if len(h) < 4 || h[0] != "postern-uidlist" || h[1] != "1" {
+		return ul, false
+	}
+	uv, err1 := strconv.ParseUint(h[2], 10, 32)
+	next, err2 := strconv.ParseUint(h[3], 10, 32)
+	if err1 != nil || err2 != nil || uv == 0 {
+		return ul, false
+	}
+	ul = uidList{uidValidity: uint32(uv), uidNext: uint32(next), uids: map[string]uint32{}}
+	if len(h) > 4 && h[4] != "-" {
+		ul.specialUse = h[4]
+	}
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue // a torn last line after a crash
+		}
+		uid, err := strconv.ParseUint(f[0], 10, 32)
+		if err != nil || uid == 0 || uid == 0xffffffff {
+			continue // the last UID would leave no UIDNEXT to store
+		}
+		ul.uids[f[1]] = uint32(uid)
+		if uint32(uid) >= ul.uidNext {
+			ul.uidNext = uint32(uid) + 1
+		}
+	}
+	if ul.uidNext == 0 {
+		ul.uidNext = 1
+	}
+	return ul, true
+}
+
+type uidLine struct {
+	uid  uint32
+	base string
+}
+
+func uidListHeader(uidValidity, uidNext uint32, specialUse string) string {
+	if specialUse == "" {
+		specialUse = "-"
+	}
+	return fmt.Sprintf("postern-uidlist 1 %d %d %s\n", uidValidity, uidNext, specialUse)
+}
+
+// writeUIDList replaces a folder's uidlist.
+func (s *Store) writeUIDList(dir string, uidValidity, uidNext uint32, specialUse string, lines []uidLine) error {
+	var b bytes.Buffer
+	b.WriteString(uidListHeader(uidValidity, uidNext, specialUse))
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%d %s\n", l.uid, l.base)
+	}
+	return s.writeFileAtomic(filepath.Join(dir, UIDListName), b.Bytes())
+}
+
+// appendUIDList adds lines for new messages. It runs inside the write
+// transaction that allocates the UIDs, so appends of several processes are
+// serialized with each other and with rewrites.
+func (s *Store) appendUIDList(dir string, lines []uidLine) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%d %s\n", l.uid, l.base)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, UIDListName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, s.opts.FileMode)
+	if err != nil {
+		return fmt.Errorf("maildir: uidlist: %w", err)
+	}
+	_, err = f.Write(b.Bytes())
+	if err == nil && !s.opts.NoFsync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("maildir: uidlist: %w", err)
+	}
+	return nil
+}
+
+// readKeywords reads a folder's keyword file: index -> name.
+func readKeywords(dir string) map[int]string {
+	data, err := os.ReadFile(filepath.Join(dir, KeywordsName))
+	if err != nil {
+		return nil
+	}
+	out := map[int]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		idx, name, ok := strings.Cut(line, " ")
+		i, err := strconv.Atoi(idx)
+		if !ok || err != nil || i < 0 || i >= 26 || name == "" || strings.ContainsAny(name, " \t\r") {
+			continue
+		}
+		out[i] = name
+	}
+	return out
+}
+
+// readSubscriptions reads the root's subscriptions mirror.
+func (s *Store) readSubscriptions() []string {
+	data, err := os.ReadFile(filepath.Join(s.root, SubscriptionsName))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if _, err := canonicalName(line); err == nil {
+			out = append(out, line)
+		}
+	}
+	return out
+}
