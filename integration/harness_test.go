@@ -24,13 +24,14 @@ const (
 	startTimeout = 30 * time.Second // postern printing its listeners
 	stopTimeout  = 10 * time.Second // postern exiting after SIGTERM
 	ioTimeout    = 10 * time.Second // one client exchange
-	progTimeout  = 40 * time.Second // one external client program
+	progTimeout  = 60 * time.Second // one external client program
 )
 
 // posternBin is the binary TestMain builds; demoMessages are the INBOX
 // messages of the demo, in UID order.
 var (
 	posternBin   string
+	imapdBin     string
 	moduleRoot   string
 	demoMessages [][]byte
 )
@@ -57,6 +58,13 @@ func runMain(m *testing.M) int {
 	build.Dir = moduleRoot
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "integration: go build ./cmd/postern: %v\n%s", err, out)
+		return 1
+	}
+	imapdBin = filepath.Join(dir, "imapd")
+	build = exec.Command("go", "build", "-o", imapdBin, "./cmd/imapd")
+	build.Dir = moduleRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "integration: go build ./cmd/imapd: %v\n%s", err, out)
 		return 1
 	}
 	files, err := filepath.Glob(filepath.Join(moduleRoot, "internal", "demo", "messages", "*.eml"))

@@ -59,12 +59,22 @@ func TestIMAPClientFetch(t *testing.T) {
 		}
 	})
 
+	// A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1).
+	// imapclient keeps its own state on failure, so ask the server on a
+	// raw connection.
+	raw := dialRaw(t, s.IMAP, true)
+	raw.mustOK("EXAMINE INBOX")
+	if _, st := raw.cmd("SELECT Nonexistent"); !strings.HasPrefix(st, "NO") {
+		t.Errorf("SELECT Nonexistent = %q, want NO", st)
+	}
+	if _, st := raw.cmd("FETCH 1 FLAGS"); !strings.HasPrefix(st, "BAD") {
+		t.Errorf("FETCH after a failed SELECT = %q, want BAD (no mailbox selected)", st)
+	}
 	d := selectMailbox(t, c, "INBOX", false)
 	if d.NumMessages != 5 || d.UIDNext != 6 {
 		t.Errorf("SELECT INBOX = %d messages, UIDNEXT %d; want 5, 6", d.NumMessages, d.UIDNext)
 	}
 	// imapclient does not report [UNSEEN n]: read the raw lines.
-	raw := dialRaw(t, s.IMAP, true)
 	u := raw.mustOK("EXAMINE INBOX")
 	for _, want := range []string{"* 5 EXISTS", "* OK [UNSEEN 2]", "* OK [UIDNEXT 6]", "* OK [UIDVALIDITY "} {
 		if !slices.ContainsFunc(u, func(l string) bool { return strings.HasPrefix(l, want) }) {

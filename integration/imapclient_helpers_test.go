@@ -227,3 +227,14 @@ func (l loginSASL) Next(challenge []byte) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("LOGIN: unexpected challenge %q", challenge)
 }
+
+// stateOf returns imapclient's connection state once the last command has
+// been fully processed: imapclient signals a command's completion before
+// it updates its state, so a NOOP round trip is the barrier.
+func stateOf(t *testing.T, c *imapclient.Client) imap.ConnState {
+	t.Helper()
+	if err := c.Noop().Wait(); err != nil {
+		t.Fatalf("NOOP: %v", err)
+	}
+	return c.State()
+}

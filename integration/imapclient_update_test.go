@@ -30,7 +30,9 @@ func TestIMAPClientSearch(t *testing.T) {
 		y, m, dd := time.Now().Date()
 		return time.Date(y, m, dd+d, 0, 0, 0, 0, time.UTC)
 	}
-	hdr := func(k, v string) []imap.SearchCriteriaHeaderField { return []imap.SearchCriteriaHeaderField{{Key: k, Value: v}} }
+	hdr := func(k, v string) []imap.SearchCriteriaHeaderField {
+		return []imap.SearchCriteriaHeaderField{{Key: k, Value: v}}
+	}
 	tests := []struct {
 		name string
 		crit imap.SearchCriteria
@@ -183,7 +185,10 @@ func TestIMAPClientCopyMoveExpunge(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	c := loginIMAP(t, s.IMAP, nil)
-	sel := selectMailbox(t, c, "INBOX", false)
+	selectMailbox(t, c, "INBOX", false)
+	if !c.Caps().Has(imap.CapMove) {
+		t.Fatalf("no MOVE capability after login: imapclient would fall back to COPY")
+	}
 	peekAll := &imap.FetchOptions{UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}
 
 	// COPY 1:2 Archive, with COPYUID (RFC 4315).
@@ -211,7 +216,6 @@ func TestIMAPClientCopyMoveExpunge(t *testing.T) {
 	}
 
 	// MOVE 3 Trash: message 3 is expunged from INBOX.
-	var expunged []uint32
 	mv, err := c.Move(imap.SeqSetNum(3), "Trash").Wait()
 	if err != nil {
 		t.Fatalf("MOVE 3 Trash: %v", err)
@@ -245,7 +249,7 @@ func TestIMAPClientCopyMoveExpunge(t *testing.T) {
 	if err := c.Store(imap.SeqSetNum(1, 3), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
 		t.Fatal(err)
 	}
-	expunged, err = c.Expunge().Collect()
+	expunged, err := c.Expunge().Collect()
 	if err != nil {
 		t.Fatalf("EXPUNGE: %v", err)
 	}
@@ -273,8 +277,8 @@ func TestIMAPClientCopyMoveExpunge(t *testing.T) {
 	if err := c.Unselect().Wait(); err != nil {
 		t.Fatalf("UNSELECT: %v", err)
 	}
-	if c.State() != imap.ConnStateAuthenticated {
-		t.Errorf("state after UNSELECT = %v", c.State())
+	if st := stateOf(t, c); st != imap.ConnStateAuthenticated {
+		t.Errorf("state after UNSELECT = %v, want authenticated", st)
 	}
 	if got, want := statusOf(t, c, "Archive"), "messages=2 uidnext=4 unseen=1"; got != want {
 		t.Errorf("STATUS Archive after UID EXPUNGE and UNSELECT = %s, want %s", got, want)
@@ -306,7 +310,6 @@ func TestIMAPClientCopyMoveExpunge(t *testing.T) {
 	if u, st := raw.cmd("CHECK"); len(u) != 0 || !strings.HasPrefix(st, "OK") {
 		t.Errorf("CHECK = %q %q, want a bare OK", u, st)
 	}
-	_ = sel
 }
 
 // statusValidity returns a mailbox's UIDVALIDITY.

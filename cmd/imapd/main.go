@@ -68,7 +68,7 @@ func main() {
 	}
 	// inetd mode: stdout is the client; log to syslog only.
 	log, err := daemon.NewSyslogLogger("imapd", cfg.LogLevel)
-	if err != nil {
+	if log == nil {
 		os.Exit(1)
 	}
 	d, err := daemon.New(cfg, log)
@@ -87,7 +87,7 @@ func main() {
 func fail(standalone bool, err error) {
 	if standalone {
 		fmt.Fprintln(os.Stderr, "imapd:", err)
-	} else if log, lerr := daemon.NewSyslogLogger("imapd", "error"); lerr == nil {
+	} else if log, _ := daemon.NewSyslogLogger("imapd", "error"); log != nil {
 		log.Error("cannot start", "err", err)
 	}
 	os.Exit(1)

@@ -131,14 +131,17 @@ func printDemoHelp(w io.Writer, bound []daemon.Bound) {
 			imapsAddr = a
 		}
 	}
-	fmt.Fprintf(w, `
-Log in as user %q with password %q. For example:
-  curl -k --user demo:demo imaps://%s/INBOX?ALL        (search)
-  curl --user demo:demo 'imap://%s/INBOX;UID=1'        (read message 1)
-  python3 -c 'import imaplib; m=imaplib.IMAP4("%s", %s); m.login("demo","demo"); print(m.select("INBOX"))'
-Or point Thunderbird or mutt at %s (STARTTLS) or %s (TLS); the certificate is self-signed.
-Stop with Ctrl-C.
-`, demo.User, demo.Password, imapsAddr, imapAddr, hostOf(imapAddr), portOf(imapAddr), imapAddr, imapsAddr)
+	fmt.Fprintf(w, "\nLog in as user %q with password %q. For example:\n", demo.User, demo.Password)
+	if imapAddr != "" {
+		fmt.Fprintf(w, "  curl --user demo:demo 'imap://%s/INBOX;UID=1'       (read message 1)\n", imapAddr)
+		fmt.Fprintf(w, "  python3 -c 'import imaplib; m=imaplib.IMAP4(%q, %s); m.login(\"demo\",\"demo\"); print(m.select(\"INBOX\"))'\n", hostOf(imapAddr), portOf(imapAddr))
+		fmt.Fprintf(w, "  IMAP with STARTTLS: %s\n", imapAddr)
+	}
+	if imapsAddr != "" {
+		fmt.Fprintf(w, "  curl -k --user demo:demo 'imaps://%s/INBOX?ALL'     (search over TLS)\n", imapsAddr)
+		fmt.Fprintf(w, "  IMAP over TLS: %s\n", imapsAddr)
+	}
+	fmt.Fprintln(w, "The certificate is self-signed; tell your client to accept it. Stop with Ctrl-C.")
 }
 
 func hostOf(addr string) string {

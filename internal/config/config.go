@@ -280,3 +280,34 @@ func setDuration(p *time.Duration, v string) error {
 	*p = d
 	return nil
 }
+
+// Format writes the configuration in the file format Parse reads, so a
+// generated configuration (the demo's) can be saved and reused.
+func (c *Config) Format() string {
+	var b strings.Builder
+	for _, l := range c.Listeners {
+		fmt.Fprintf(&b, "listen = %s %s\n", l.Service, l.Addr)
+	}
+	kv := func(k string, v any) { fmt.Fprintf(&b, "%s = %v\n", k, v) }
+	if c.TLSCert != "" {
+		kv("tls_cert", c.TLSCert)
+	}
+	if c.TLSKey != "" {
+		kv("tls_key", c.TLSKey)
+	}
+	kv("passwd_file", c.PasswdFile)
+	kv("mail_root", c.MailRoot)
+	kv("insecure_auth", map[bool]string{true: "yes", false: "no"}[c.InsecureAuth])
+	kv("log_level", c.LogLevel)
+	kv("max_line_length", c.MaxLineLength)
+	kv("max_literal_size", c.MaxLiteralSize)
+	kv("max_append_size", c.MaxAppendSize)
+	kv("max_depth", c.MaxDepth)
+	kv("login_timeout", c.LoginTimeout)
+	kv("idle_timeout", c.IdleTimeout)
+	kv("idle_command_limit", c.IdleCommandLimit)
+	kv("literal_timeout", c.LiteralTimeout)
+	kv("max_connections", c.MaxConnections)
+	kv("max_connections_per_ip", c.MaxConnsPerIP)
+	return b.String()
+}

@@ -78,3 +78,18 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Validate(defaults+cert) = %v, want nil", err)
 	}
 }
+
+func TestFormatRoundTrip(t *testing.T) {
+	c := Default()
+	c.Listeners = []Listener{{ServiceIMAP, "127.0.0.1:1143"}, {ServiceIMAPS, "[::1]:1993"}}
+	c.TLSCert, c.TLSKey = "/c.pem", "/k.pem"
+	c.InsecureAuth = true
+	c.IdleTimeout = 31 * time.Minute
+	got, err := Parse(strings.NewReader(c.Format()), "formatted")
+	if err != nil {
+		t.Fatalf("Parse(Format()) = %v\n%s", err, c.Format())
+	}
+	if got.Format() != c.Format() {
+		t.Errorf("Format round trip:\n%s\nwant\n%s", got.Format(), c.Format())
+	}
+}

@@ -19,11 +19,17 @@ func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
 
 // NewSyslogLogger returns a logger writing to syslog with facility mail, as
 // UW imapd did: in inetd mode stdout and stderr are the client's socket, so
-// nothing may be written there (DESIGN.md §2).
+// nothing may be written there (DESIGN.md §2). When no syslog daemon
+// listens (a container without /dev/log), logs are dropped rather than
+// refusing to serve; the error says so for a caller that can report it.
 func NewSyslogLogger(tag, level string) (*slog.Logger, error) {
 	w, err := syslog.New(syslog.LOG_MAIL|syslog.LOG_INFO, tag)
 	if err != nil {
-		return nil, fmt.Errorf("daemon: connecting to syslog: %w", err)
+		log, lerr := NewLogger(io.Discard, level)
+		if lerr != nil {
+			return nil, lerr
+		}
+		return log, fmt.Errorf("daemon: connecting to syslog (logging disabled): %w", err)
 	}
 	return NewLogger(w, level)
 }

@@ -28,6 +28,9 @@ const (
 	Password = "demo"
 )
 
+// ConfigName is the demo's configuration file in its data directory.
+const ConfigName = "postern.conf"
+
 // Default ports: the standard ones plus 1000, so no root is needed.
 const (
 	IMAPPort  = 1143
@@ -84,7 +87,15 @@ func Setup(ctx context.Context, dir string) (*config.Config, error) {
 	c.TLSCert, c.TLSKey = cert, key
 	c.PasswdFile = passwd
 	c.MailRoot = filepath.Join(dir, "users", "%u", "Maildir")
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	// Saved so the same demo can be served again, or by imapd:
+	// `postern serve -c DIR/postern.conf`, `imapd -c DIR/postern.conf`.
+	if err := os.WriteFile(filepath.Join(dir, ConfigName), []byte(c.Format()), 0o600); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return c, nil
 }
 
 func fillMaildir(ctx context.Context, root string) error {

@@ -16,8 +16,7 @@ import (
 
 // bulkMaildir makes a Maildir holding n messages by writing the files into
 // cur/ directly and letting the store pick them up in one pass, which is
-// far faster than n Appends. (Files in new/ would do as well, but the
-// maildir driver's first sync counts files it moves from new/ twice.)
+// far faster than n Appends.
 func bulkMaildir(b *testing.B, n int) *maildir.Store {
 	b.Helper()
 	dir := b.TempDir()

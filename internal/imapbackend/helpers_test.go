@@ -194,7 +194,7 @@ func (m *fetchMsg) WriteFlags(flags []imap.Flag) { m.item("FLAGS " + flagList(fl
 func (m *fetchMsg) WriteInternalDate(t time.Time) {
 	m.item(`INTERNALDATE "` + t.Format("02-Jan-2006 15:04:05 -0700") + `"`)
 }
-func (m *fetchMsg) WriteRFC822Size(n int64)          { m.item("RFC822.SIZE " + strconv.FormatInt(n, 10)) }
+func (m *fetchMsg) WriteRFC822Size(n int64)        { m.item("RFC822.SIZE " + strconv.FormatInt(n, 10)) }
 func (m *fetchMsg) WriteEnvelope(e *imap.Envelope) { m.item("ENVELOPE " + renderEnvelope(e)) }
 func (m *fetchMsg) WriteBodyStructure(bs *imap.BodyStructure, ext bool) {
 	name := "BODY "

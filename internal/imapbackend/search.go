@@ -22,7 +22,7 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 		return nil, err
 	}
 	ev := &evaluator{s: s, sel: sel, loc: s.b.opts.Location, n: uint32(len(sel.uids)), maxUID: sel.lastUID()}
-		needInfo := needs(criteria) >= costInfo
+	needInfo := needs(criteria) >= costInfo
 	data := &imap.SearchData{}
 	for start := 0; start < len(sel.uids); start += fetchBatch {
 		end := min(start+fetchBatch, len(sel.uids))
@@ -70,7 +70,6 @@ const (
 	costHeader        // Date and other header fields: the header bytes
 	costBody          // BODY, TEXT: the whole message, decoded
 )
-
 
 // needs returns the most expensive kind of data c looks at.
 func needs(c *imap.SearchCriteria) int {

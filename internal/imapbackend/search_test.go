@@ -76,16 +76,28 @@ func TestSearch(t *testing.T) {
 		{"SENTON", crit(func(c *imap.SearchCriteria) { c.SentOn = day(2026, 6, 30) }), []uint32{4}},
 		{"SENTBEFORE", crit(func(c *imap.SearchCriteria) { c.SentBefore = day(2026, 2, 1) }), []uint32{1}},
 		{"SENTSINCE", crit(func(c *imap.SearchCriteria) { c.SentSince = day(2026, 3, 1) }), []uint32{2, 4}},
-		{"FROM bob", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"From", "bob"}} }), []uint32{2}},
-		{"FROM BJÖRN", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"From", "BJÖRN"}} }), []uint32{2}},
-		{"SUBJECT café", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"Subject", "café"}} }), []uint32{2}},
-		{"SUBJECT hello", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"Subject", "hello"}} }), []uint32{1}},
-		{"TO carol", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"To", "carol"}} }), []uint32{2}},
-		{"CC dave", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"Cc", "dave"}} }), []uint32{2}},
-		{"BCC eve", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"Bcc", "eve"}} }), []uint32{3}},
-		{"HEADER X-Custom \"\"", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"X-Custom", ""}} }), []uint32{4}},
-		{"HEADER x-custom YES", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"x-custom", "YES"}} }), []uint32{4}},
-		{"HEADER x-custom no", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{"x-custom", "no"}} }), nil},
+		{"FROM bob", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{Key: "From", Value: "bob"}} }), []uint32{2}},
+		{"FROM BJÖRN", crit(func(c *imap.SearchCriteria) {
+			c.Header = []imap.SearchCriteriaHeaderField{{Key: "From", Value: "BJÖRN"}}
+		}), []uint32{2}},
+		{"SUBJECT café", crit(func(c *imap.SearchCriteria) {
+			c.Header = []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: "café"}}
+		}), []uint32{2}},
+		{"SUBJECT hello", crit(func(c *imap.SearchCriteria) {
+			c.Header = []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: "hello"}}
+		}), []uint32{1}},
+		{"TO carol", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{Key: "To", Value: "carol"}} }), []uint32{2}},
+		{"CC dave", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{Key: "Cc", Value: "dave"}} }), []uint32{2}},
+		{"BCC eve", crit(func(c *imap.SearchCriteria) { c.Header = []imap.SearchCriteriaHeaderField{{Key: "Bcc", Value: "eve"}} }), []uint32{3}},
+		{"HEADER X-Custom \"\"", crit(func(c *imap.SearchCriteria) {
+			c.Header = []imap.SearchCriteriaHeaderField{{Key: "X-Custom", Value: ""}}
+		}), []uint32{4}},
+		{"HEADER x-custom YES", crit(func(c *imap.SearchCriteria) {
+			c.Header = []imap.SearchCriteriaHeaderField{{Key: "x-custom", Value: "YES"}}
+		}), []uint32{4}},
+		{"HEADER x-custom no", crit(func(c *imap.SearchCriteria) {
+			c.Header = []imap.SearchCriteriaHeaderField{{Key: "x-custom", Value: "no"}}
+		}), nil},
 		{"BODY fox", crit(func(c *imap.SearchCriteria) { c.Body = []string{"FOX"} }), []uint32{1}},
 		{"BODY crème (QP, UTF-8)", crit(func(c *imap.SearchCriteria) { c.Body = []string{"CRÈME"} }), []uint32{2}},
 		{"BODY secret (base64)", crit(func(c *imap.SearchCriteria) { c.Body = []string{"secret phrase"} }), []uint32{3}},
@@ -103,7 +115,7 @@ func TestSearch(t *testing.T) {
 		}), []uint32{3, 4, 5}},
 		{"UNSEEN OR BODY fox FROM dave", crit(func(c *imap.SearchCriteria) {
 			c.NotFlag = []imap.Flag{`\Seen`}
-			c.Or = [][2]imap.SearchCriteria{{{Body: []string{"fox"}}, {Header: []imap.SearchCriteriaHeaderField{{"From", "dave"}}}}}
+			c.Or = [][2]imap.SearchCriteria{{{Body: []string{"fox"}}, {Header: []imap.SearchCriteriaHeaderField{{Key: "From", Value: "dave"}}}}}
 		}), []uint32{4}},
 		{"MODSEQ 1", crit(func(c *imap.SearchCriteria) { c.ModSeq = 1 }), []uint32{1, 2, 3, 4, 5}},
 	}

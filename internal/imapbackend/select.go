@@ -311,8 +311,8 @@ func (s *session) Idle(ctx context.Context, w imapserver.UpdateWriter, stop <-ch
 // silently (CLOSE).
 type discardUpdates struct{}
 
-func (discardUpdates) WriteExists(uint32) error                        { return nil }
-func (discardUpdates) WriteRecent(uint32) error                        { return nil }
-func (discardUpdates) WriteExpunge(uint32) error                       { return nil }
-func (discardUpdates) WriteMailboxFlags(_, _ []imap.Flag) error        { return nil }
+func (discardUpdates) WriteExists(uint32) error                           { return nil }
+func (discardUpdates) WriteRecent(uint32) error                           { return nil }
+func (discardUpdates) WriteExpunge(uint32) error                          { return nil }
+func (discardUpdates) WriteMailboxFlags(_, _ []imap.Flag) error           { return nil }
 func (discardUpdates) WriteMessageFlags(_, _ uint32, _ []imap.Flag) error { return nil }

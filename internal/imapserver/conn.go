@@ -98,10 +98,17 @@ func (c *conn) serve(ctx context.Context) {
 	stop := context.AfterFunc(ctx, func() { c.raw.Close() })
 	defer stop()
 	defer c.nc.Close()
+	// Recover before closing the session, so the client hears BYE even if
+	// Close then blocks on state the panic left behind.
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("imapserver: panic serving connection", "panic", r, "stack", string(debug.Stack()))
 			c.bye("", "Internal error; the administrator has been told")
+		}
+		if c.session != nil {
+			if err := c.session.Close(); err != nil {
+				c.log.Warn("imapserver: closing session", "err", err)
+			}
 		}
 	}()
 
@@ -124,11 +131,6 @@ func (c *conn) serve(ctx context.Context) {
 		return
 	}
 	c.session = sess
-	defer func() {
-		if err := sess.Close(); err != nil {
-			c.log.Warn("imapserver: closing session", "err", err)
-		}
-	}()
 	c.log.Debug("imapserver: connection opened", "tls", c.info.TLS, "loopback", c.info.Loopback)
 
 	c.w.status("*", imap.StatusOK, imap.CodeCapability, capString(c.capabilities()), c.srv.opts.Greeting)
@@ -301,8 +303,12 @@ func (c *conn) command() error {
 	c.dec.Reset()
 	var tag string
 	if !c.dec.Atom(&tag) || !validTag(tag) {
-		if err := c.decErr(); isIOError(err) {
-			return err
+		err := c.decErr()
+		if _, ok := asLimit(err); ok || isIOError(err) {
+			if derr := c.dec.DiscardLine(); derr != nil && !isIOError(err) {
+				return c.discardErr("*", derr)
+			}
+			return c.respond("*", "", err)
 		}
 		if err := c.dec.DiscardLine(); err != nil {
 			return c.discardErr("*", err)

@@ -139,7 +139,9 @@ func (c *conn) dispatch(cmd *command) error {
 	}
 	err := spec.run(c, cmd)
 	if cmd.lineDone && afterLogin.has(before) && afterLogin.has(c.state) {
-		c.poll(!spec.noExpunge)
+		if perr := c.poll(!spec.noExpunge); perr != nil {
+			return perr
+		}
 	}
 	return err
 }
@@ -158,9 +160,16 @@ func errWrongState(st imap.ConnState, valid states) error {
 
 // poll writes pending mailbox updates (RFC 3501 §7: a server may send
 // untagged data with any command's response). A failure is logged and the
-// command's own result still goes out.
-func (c *conn) poll(allowExpunge bool) {
-	if err := c.session.Poll(c.ctx, c.w, allowExpunge); err != nil {
-		c.log.Warn("imapserver: poll failed", "err", err)
+// command's own result still goes out, unless the session answers BYE
+// (the mailbox vanished, say): then that ends the connection.
+func (c *conn) poll(allowExpunge bool) error {
+	err := c.session.Poll(c.ctx, c.w, allowExpunge)
+	if err == nil {
+		return nil
 	}
+	if e, ok := imap.AsError(err); ok && e.Type == imap.StatusBYE {
+		return err
+	}
+	c.log.Warn("imapserver: poll failed", "err", err)
+	return nil
 }

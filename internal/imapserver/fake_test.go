@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -404,6 +403,9 @@ func (s *fakeSession) Poll(ctx context.Context, w UpdateWriter, allowExpunge boo
 }
 
 func (s *fakeSession) pollLocked(w UpdateWriter, allowExpunge bool) error {
+	if s.mb == nil {
+		return nil
+	}
 	present := map[uint32]bool{}
 	for _, m := range s.mb.msgs {
 		present[m.uid] = true
@@ -913,5 +915,3 @@ func newFakeSessionFunc(st *fakeStore, withMove bool) func(context.Context, *Con
 		return s, nil
 	}
 }
-
-var _ = strconv.Itoa

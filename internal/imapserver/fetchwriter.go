@@ -145,11 +145,11 @@ func sectionSpec(s *imap.FetchItemBodySection) string {
 	return b.String()
 }
 
-// astringText formats a header field name as an astring: an atom when it is
-// one (the usual case), else a quoted string. Field names come from the
-// client's own command, so they have no CR, LF or 8-bit octets a quoted
-// string could not carry... unless sent as literals, which are quoted here
-// with escapes; octets a quoted string cannot hold are dropped.
+// astringText formats a header field name for the echoed section name: an
+// atom when it is one (the usual case), else a quoted string. The parser
+// refuses names with CR, LF, NUL, SP or ":"; 8-bit octets, which a quoted
+// string cannot carry in IMAP4rev1, are dropped here rather than breaking
+// the response line.
 func astringText(s string) string {
 	atom := s != ""
 	for i := 0; i < len(s); i++ {

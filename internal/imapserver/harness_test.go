@@ -229,7 +229,6 @@ func transcriptOptions(name string) func(*Options) {
 	return nil
 }
 
-
 func TestTranscripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
 	if err != nil {

@@ -58,7 +58,12 @@ func handleIdle(c *conn, cmd *command) error {
 	}()
 
 	c.w.flushEach = true
-	idleErr := c.session.Idle(c.ctx, c.w, stop)
+	iw := &idleWriter{w: c.w}
+	kaStop, kaDone := make(chan struct{}), make(chan struct{})
+	go c.idleKeepalive(iw, kaStop, kaDone)
+	idleErr := c.session.Idle(c.ctx, iw, stop)
+	close(kaStop)
+	<-kaDone
 	c.w.flushEach = false
 	// If Idle ended on its own (an error), the client still ends the
 	// command with DONE: wait for it, so the stream stays in step.
@@ -93,4 +98,73 @@ func handleIdle(c *conn, cmd *command) error {
 	}
 	cmd.text = "IDLE terminated"
 	return nil
+}
+
+// idleKeepalive writes "* OK Still here" every idleKeepalive while IDLE
+// lasts, so that NAT boxes and firewalls keep the quiet connection open
+// (RFC 2177 §3 warns of them).
+func (c *conn) idleKeepalive(iw *idleWriter, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("imapserver: panic in IDLE keepalive", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	t := time.NewTicker(c.srv.idleKeepalive)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if err := iw.keepalive(); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// idleWriter serialises the session's updates with the keepalives during
+// IDLE; the writer flushes each line then.
+type idleWriter struct {
+	mu sync.Mutex
+	w  *writer // guarded by mu
+}
+
+var _ UpdateWriter = (*idleWriter)(nil)
+
+func (iw *idleWriter) keepalive() error {
+	iw.mu.Lock()
+	defer iw.mu.Unlock()
+	return iw.w.status("*", imap.StatusOK, "", "", "Still here")
+}
+
+func (iw *idleWriter) WriteExists(n uint32) error {
+	iw.mu.Lock()
+	defer iw.mu.Unlock()
+	return iw.w.WriteExists(n)
+}
+
+func (iw *idleWriter) WriteRecent(n uint32) error {
+	iw.mu.Lock()
+	defer iw.mu.Unlock()
+	return iw.w.WriteRecent(n)
+}
+
+func (iw *idleWriter) WriteExpunge(seq uint32) error {
+	iw.mu.Lock()
+	defer iw.mu.Unlock()
+	return iw.w.WriteExpunge(seq)
+}
+
+func (iw *idleWriter) WriteMailboxFlags(flags, permanent []imap.Flag) error {
+	iw.mu.Lock()
+	defer iw.mu.Unlock()
+	return iw.w.WriteMailboxFlags(flags, permanent)
+}
+
+func (iw *idleWriter) WriteMessageFlags(seq, uid uint32, flags []imap.Flag) error {
+	iw.mu.Lock()
+	defer iw.mu.Unlock()
+	return iw.w.WriteMessageFlags(seq, uid, flags)
 }

@@ -48,6 +48,7 @@ func TestMalformed(t *testing.T) {
 		{"literal length lies", none, "a1 LOGIN {3+}\r\nalice secret\r\n", []string{`a1 BAD expected SP, found "c"`}},
 		{"literal size not a number", none, "a1 LOGIN {abc}\r\n", []string{`a1 BAD expected literal size, found "a"`}},
 		{"NUL in literal", none, "a1 LOGIN {5+}\r\nal\x00ce secret\r\n", []string{"a1 BAD NUL in literal"}},
+		{"100 KiB garbage", none, long + "\r\n", []string{"* BAD [TOOBIG] command line longer than 65536 octets"}},
 		{"100 KiB line", none, "a1 LOGIN " + long + "\r\n", []string{"a1 BAD [TOOBIG] command line longer than 65536 octets"}},
 		{"AUTHENTICATE no mechanism", none, "a1 AUTHENTICATE\r\n", []string{"a1 BAD expected SP, found end of line"}},
 		{"AUTHENTICATE bad initial response", none, "a1 AUTHENTICATE PLAIN !!!!\r\n", []string{"a1 BAD Invalid initial response"}},

@@ -29,6 +29,9 @@ const (
 	DefaultLiteralTimeout = 5 * time.Minute
 	// DefaultWriteTimeout bounds each write to the client.
 	DefaultWriteTimeout = time.Minute
+	// defaultIdleKeepalive is how often IDLE says "* OK Still here"
+	// (Dovecot's imap_idle_notify_interval is 2 minutes too).
+	defaultIdleKeepalive = 2 * time.Minute
 
 	DefaultMaxLineLength             = 64 << 10
 	DefaultMaxLiteralSize            = 64 << 10
@@ -106,6 +109,10 @@ type Server struct {
 	listeners map[net.Listener]struct{} // guarded by mu
 	conns     map[*conn]struct{}        // guarded by mu
 	wg        sync.WaitGroup            // one per running connection
+
+	// idleKeepalive is the interval of "* OK Still here" during IDLE;
+	// tests shorten it.
+	idleKeepalive time.Duration
 }
 
 // New returns a server with opts copied and defaulted.
@@ -130,10 +137,11 @@ func New(opts Options) *Server {
 	setDefault(&opts.LiteralTimeout, DefaultLiteralTimeout)
 	setDefault(&opts.WriteTimeout, DefaultWriteTimeout)
 	return &Server{
-		opts:      opts,
-		log:       opts.Logger,
-		listeners: make(map[net.Listener]struct{}),
-		conns:     make(map[*conn]struct{}),
+		idleKeepalive: defaultIdleKeepalive,
+		opts:          opts,
+		log:           opts.Logger,
+		listeners:     make(map[net.Listener]struct{}),
+		conns:         make(map[*conn]struct{}),
 	}
 }
 

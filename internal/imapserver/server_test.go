@@ -437,3 +437,25 @@ func (l *lockedBuffer) String() string {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func TestIdleKeepalive(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.srv.idleKeepalive = time.Millisecond
+	tc := ts.dial(t)
+	tc.selectInbox()
+	tc.send("i IDLE\r\n")
+	tc.expect("+ idling", "* OK Still here", "* OK Still here")
+	tc.send("DONE\r\n")
+	for {
+		l, ok := tc.line()
+		if !ok {
+			t.Fatal("EOF before the end of IDLE")
+		}
+		if l == "i OK IDLE terminated" {
+			break
+		}
+		if l != "* OK Still here" {
+			t.Fatalf("read %q during IDLE", l)
+		}
+	}
+}

@@ -137,3 +137,163 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	}
 }
+
+// fillCache stores a cache blob of size bytes for UIDs 1..n, as the IMAP
+// adapter does after the first FETCH of ENVELOPE or BODYSTRUCTURE.
+func fillCache(tb testing.TB, s *Store, name string, n, size int) {
+	tb.Helper()
+	ctx := context.Background()
+	blob := []byte(strings.Repeat("x", size))
+	err := s.write(ctx, func(w *wtx) error {
+		r, err := w.ensureRow(0, name)
+		if err != nil {
+			return err
+		}
+		for uid := 1; uid <= n; uid++ {
+			if err := w.exec(`INSERT OR REPLACE INTO cache(mailbox_id, uid, data) VALUES (?, ?, ?)`, r.id, uid, blob); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkInfo10k is the store side of FETCH 1:* (FLAGS ENVELOPE) on a
+// 10,000-message mailbox whose structures are cached.
+func BenchmarkInfo10k(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	fillIndex(b, s, "INBOX", 10_000)
+	fillCache(b, s, "INBOX", 10_000, 300)
+	ctx := context.Background()
+	mb, err := s.Open(ctx, "INBOX")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mb.Close()
+	uids := make([]uint32, 10_000)
+	for i := range uids {
+		uids[i] = uint32(i + 1)
+	}
+	for b.Loop() {
+		infos, err := mb.Info(ctx, uids)
+		if err != nil || len(infos) != 10_000 || infos[9_999].Cache == nil {
+			b.Fatalf("Info = %d, %v", len(infos), err)
+		}
+	}
+}
+
+// BenchmarkInfoSparse is Info of every 100th UID of a 100,000-message
+// mailbox: a requested set much smaller than its UID range.
+func BenchmarkInfoSparse(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	fillIndex(b, s, "INBOX", 100_000)
+	ctx := context.Background()
+	mb, err := s.Open(ctx, "INBOX")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mb.Close()
+	var uids []uint32
+	for u := uint32(1); u <= 100_000; u += 100 {
+		uids = append(uids, u)
+	}
+	for b.Loop() {
+		infos, err := mb.Info(ctx, uids)
+		if err != nil || len(infos) != len(uids) {
+			b.Fatalf("Info = %d, %v", len(infos), err)
+		}
+	}
+}
+
+// BenchmarkSelectCalls100k is what the IMAP adapter's SELECT asks of the
+// store: Open, State, Messages, ClaimRecent, State, Close.
+func BenchmarkSelectCalls100k(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	fillIndex(b, s, "INBOX", 100_000)
+	ctx := context.Background()
+	for b.Loop() {
+		mb, err := s.Open(ctx, "INBOX")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := mb.State(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if msgs, err := mb.Messages(ctx); err != nil || len(msgs) != 100_000 {
+			b.Fatalf("Messages = %d, %v", len(msgs), err)
+		}
+		if _, err := mb.ClaimRecent(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := mb.State(ctx); err != nil {
+			b.Fatal(err)
+		}
+		mb.Close()
+	}
+}
+
+// appendN appends n small messages to INBOX and returns their UIDs.
+func appendN(tb testing.TB, s *Store, n int) []uint32 {
+	tb.Helper()
+	ctx := context.Background()
+	uids := make([]uint32, n)
+	for i := range uids {
+		_, uid, err := s.Append(ctx, "INBOX", strings.NewReader(testMsg), mailstore.AppendOptions{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		uids[i] = uid
+	}
+	return uids
+}
+
+// BenchmarkStoreFlags1k is STORE 1:1000 +FLAGS (\Seen) and back.
+func BenchmarkStoreFlags1k(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	uids := appendN(b, s, 1000)
+	ctx := context.Background()
+	mb, _ := s.Open(ctx, "INBOX")
+	defer mb.Close()
+	i := 0
+	for b.Loop() {
+		op := mailstore.FlagsAdd
+		if i%2 == 1 {
+			op = mailstore.FlagsRemove
+		}
+		i++
+		if ch, _, err := mb.StoreFlags(ctx, uids, op, []string{`\Seen`}, 0); err != nil || len(ch) != len(uids) {
+			b.Fatalf("StoreFlags = %d, %v", len(ch), err)
+		}
+	}
+}
+
+// BenchmarkMoveBack1k moves 1,000 messages to another mailbox and back.
+func BenchmarkMoveBack1k(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	uids := appendN(b, s, 1000)
+	ctx := context.Background()
+	if err := s.Create(ctx, "Other", ""); err != nil {
+		b.Fatal(err)
+	}
+	inbox, _ := s.Open(ctx, "INBOX")
+	defer inbox.Close()
+	other, _ := s.Open(ctx, "Other")
+	defer other.Close()
+	for b.Loop() {
+		_, _, dst, err := inbox.MoveTo(ctx, uids, "Other")
+		if err != nil || len(dst) != len(uids) {
+			b.Fatalf("MoveTo = %d, %v", len(dst), err)
+		}
+		if _, _, uids, err = other.MoveTo(ctx, dst, "INBOX"); err != nil || len(uids) != len(dst) {
+			b.Fatalf("MoveTo back = %d, %v", len(uids), err)
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package imapserver
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memConn is a net.Conn that reads a fixed input and records the output,
+// for fuzzing the command loop without sockets.
+type memConn struct {
+	r *bytes.Reader
+	// mu guards r and out: IDLE reads from its own goroutine.
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+func (m *memConn) Read(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.r.Read(p)
+}
+
+func (m *memConn) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.out.Write(p)
+}
+
+func (m *memConn) Close() error                     { return nil }
+func (m *memConn) LocalAddr() net.Addr              { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143} }
+func (m *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000} }
+func (m *memConn) SetDeadline(time.Time) error      { return nil }
+func (m *memConn) SetReadDeadline(time.Time) error  { return nil }
+func (m *memConn) SetWriteDeadline(time.Time) error { return nil }
+
+// panicDetector fails on a logged panic (the connection's recover logs
+// and says BYE, which would otherwise look like an ordinary answer).
+type panicDetector struct {
+	mu     sync.Mutex
+	panics []string
+}
+
+func (p *panicDetector) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte("panic")) {
+		p.mu.Lock()
+		p.panics = append(p.panics, string(b))
+		p.mu.Unlock()
+	}
+	return len(b), nil
+}
+
+// FuzzCommand feeds arbitrary command lines to the server, in each state:
+// it must never panic, and a line without CR, LF or a literal must get an
+// answer (the LOGOUT after it is then answered too, or a BYE ends the
+// connection).
+func FuzzCommand(f *testing.F) {
+	seeds := []string{
+		"a NOOP", "a CAPABILITY", "a LOGIN alice secret", "a LOGIN {5}", "a AUTHENTICATE PLAIN",
+		"a AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==", "a STARTTLS", "a SELECT INBOX", "a EXAMINE &AOQ-",
+		"a LIST \"\" *", "a LSUB \"\" %", "a STATUS INBOX (MESSAGES UIDNEXT SIZE)", "a APPEND INBOX (\\Seen) {3+}\r\nabc",
+		"a FETCH 1:* (FLAGS BODY.PEEK[1.HEADER.FIELDS (From)]<0.10>)", "a FETCH 1 FULL", "a UID FETCH 1,2:* BODY[]",
+		"a STORE 1 +FLAGS.SILENT (\\Deleted)", "a SEARCH CHARSET UTF-8 OR (FROM x) NOT 1:2", "a SEARCH SINCE 1-Jan-2026",
+		"a COPY 1 Archive", "a MOVE 1 Archive", "a UID EXPUNGE 1:*", "a EXPUNGE", "a CLOSE", "a UNSELECT",
+		"a IDLE", "a NAMESPACE", "a CREATE x/y", "a RENAME x y", "a DELETE y", "a UID", "((((((((((", "\x00",
+		"a FETCH 1 BODY[", "a SEARCH " + strings.Repeat("NOT ", 50) + "ALL", "a LOGIN {99999999999}",
+	}
+	for _, s := range seeds {
+		for state := uint8(0); state < 3; state++ {
+			f.Add(state, s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, state uint8, line string) {
+		var prefix string
+		switch state % 3 {
+		case 1:
+			prefix = "L LOGIN alice secret\r\n"
+		case 2:
+			prefix = "L LOGIN alice secret\r\nS SELECT INBOX\r\n"
+		}
+		const logout = "zz9 LOGOUT\r\n"
+		conn := &memConn{r: bytes.NewReader([]byte(prefix + line + "\r\n" + logout))}
+		var panics panicDetector
+		srv := New(Options{
+			NewSession: newFakeSessionFunc(newFakeStore(), true),
+			Logger:     slog.New(slog.NewTextHandler(&panics, nil)),
+		})
+		srv.ServeConn(context.Background(), conn, false)
+		if len(panics.panics) > 0 {
+			t.Fatalf("panic for %q: %s", line, panics.panics)
+		}
+		if strings.ContainsAny(line, "\r\n{") {
+			return
+		}
+		// Skip the greeting and the prefix's answers.
+		out := conn.out.String()
+		for _, tag := range []string{"L", "S"}[:state%3] {
+			_, out, _ = strings.Cut(out, "\r\n"+tag+" OK ")
+		}
+		_, out, _ = strings.Cut(out, "\r\n")
+		if !statusLine.MatchString(out) {
+			t.Fatalf("no answer to %q; server said %q", line, out)
+		}
+	})
+}
+
+// statusLine matches a tagged or untagged status response (RFC 3501 §7.1).
+var statusLine = regexp.MustCompile(`(?m)^[^ \r\n]+ (OK|NO|BAD|BYE) `)

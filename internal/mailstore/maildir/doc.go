@@ -1,0 +1,64 @@
+// Package maildir is the Maildir mail store (DESIGN.md §4), with one SQLite
+// index per user. Mail files are the truth for content, the index for
+// metadata.
+//
+// Layout. INBOX is the Maildir root itself (root/cur, root/new, root/tmp);
+// other mailboxes are Maildir++ folders: "Sent" is root/.Sent, "a/b" is
+// root/.a.b, with "." and "%" (and control bytes) in a name component
+// written %2E, %25 and so on. Every folder is a direct child of the root;
+// names with empty, "." or ".." components are refused and folders that are
+// symbolic links are never followed. Message files carry standard info
+// flags ("base:2,DFPRST": \Draft, \Flagged, $Forwarded, \Answered, \Seen,
+// \Deleted) and keywords as letters a-z named by the folder's
+// postern-keywords file; keywords past the 26th live in the index only.
+//
+// Index. root/postern-index.sqlite (modernc.org/sqlite via database/sql):
+// WAL, busy_timeout, synchronous=FULL, every write a BEGIN IMMEDIATE
+// transaction, so several processes share it and a UID or MODSEQ is never
+// handed out twice. See schema.go for the tables.
+//
+// Outside programs. Calls that need the current state (Messages, Changes,
+// State, Status, Open and every write) compare the mtimes of new/ and cur/
+// with the ones the index recorded: two stats when nothing happened. A
+// changed new/ has its files moved to cur/ and given the next UIDs; a
+// changed cur/ is compared with the index: unknown files become new
+// messages, vanished ones expunges, renamed ones flag changes. A new/ mtime
+// less than a second old is not trusted (a delivery in the same tick would
+// not move it), so new/ is read again at the next call. Known weakness: a
+// cur/ change by another program within the same timestamp tick as one of
+// our own writes is seen only with the next change of cur/ (or Reindex).
+//
+// UIDs survive the index. Each folder's postern-uidlist records its
+// UIDVALIDITY and a "UID BASE" line per message, appended (and fsync'd) in
+// the transaction that hands the UID out. A lost index is rebuilt from the
+// folders on the next Open (or by Reindex) with the same UIDVALIDITY and
+// UIDs.
+//
+// Crash safety, step by step:
+//   - Append writes and fsyncs tmp/NAME (mtime = internal date), then, in
+//     the transaction, renames it into cur/ with its flags, fsyncs cur/,
+//     appends the uidlist line and commits. A crash before the commit
+//     leaves a file in cur/ that the next sync adopts with its flags and
+//     date (and, as the uidlist line was written, usually its UID).
+//   - Expunge records the expunged UIDs with their file names and unlinks
+//     the files inside the transaction: a crash before the commit leaves
+//     index rows without files, which the next sync expunges, as asked. A
+//     file that survives an expunge is recognized by name and removed, never
+//     taken for new mail.
+//   - MoveTo links the file into the destination, then records the copy and
+//     the source's expunge in one transaction: other sessions never see the
+//     message in both mailboxes or in neither. A crash before the commit
+//     leaves the new link, adopted as new mail in the destination, and may
+//     leave the source unlinked: the message ends up moved, never lost.
+//   - Flag changes rename the file; the index keeps the name on disk, so a
+//     failed rename leaves the index right and the old name, which is not
+//     mistaken for another program's change.
+//   - Delete renames the folder to a trash name in the transaction and
+//     removes it after the commit; Open removes trash left by a crash.
+//
+// Watching. Commits signal every open handle of the mailbox in this process
+// at once (a registry keyed by index path). Changes by other processes and
+// programs are found by polling the watched mailboxes every
+// Options.PollInterval (1 s), only while some handle is watching; inotify
+// may replace the poll later.
+package maildir
