@@ -212,10 +212,7 @@ func TestIMAPClientMailboxes(t *testing.T) {
 
 	lsub := func() []string {
 		t.Helper()
-		var out []string
-		for _, l := range raw.mustOK(`LSUB "" "*"`) {
-			out = append(out, l)
-		}
+		out := append([]string(nil), raw.mustOK(`LSUB "" "*"`)...)
 		sort.Strings(out)
 		return out
 	}

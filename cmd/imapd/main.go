@@ -67,7 +67,9 @@ func main() {
 		return
 	}
 	// inetd mode: stdout is the client; log to syslog only.
-	log, err := daemon.NewSyslogLogger("imapd", cfg.LogLevel)
+	// Without a syslog daemon the logger drops lines (there is nowhere
+	// else to put them) and the connection is still served.
+	log, _ := daemon.NewSyslogLogger("imapd", cfg.LogLevel)
 	if log == nil {
 		os.Exit(1)
 	}

@@ -93,3 +93,23 @@ func TestFormatRoundTrip(t *testing.T) {
 		t.Errorf("Format round trip:\n%s\nwant\n%s", got.Format(), c.Format())
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	f.Add("listen = imap [::]:143\ntls_cert = /c\n")
+	f.Add("# x\nidle_timeout = 45m\n")
+	f.Add("max_depth = 99999999999999999999\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		c, err := Parse(strings.NewReader(in), "fuzz")
+		if err != nil {
+			return
+		}
+		// Whatever parses must format and parse back to the same thing.
+		again, err := Parse(strings.NewReader(c.Format()), "formatted")
+		if err != nil {
+			t.Fatalf("Parse(Format()) = %v for input %q", err, in)
+		}
+		if again.Format() != c.Format() {
+			t.Errorf("round trip changed the configuration for input %q", in)
+		}
+	})
+}

@@ -25,8 +25,7 @@ func BenchmarkDecodeFetchCommand(b *testing.B) {
 		var tag, cmd, sub, att string
 		var set imap.NumSet
 		var fields []string
-		var item func() error
-		item = func() error {
+		item := func() error {
 			if !d.ExpectSectionAtom(&att) {
 				return nil
 			}
