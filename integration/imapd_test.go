@@ -113,4 +113,3 @@ func TestImapdInetd(t *testing.T) {
 		})
 	}
 }
-

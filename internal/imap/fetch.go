@@ -77,7 +77,7 @@ type Address struct {
 // body, Children is non-empty and the single-part fields except Subtype,
 // Params and the extension fields are unused.
 type BodyStructure struct {
-	Type, Subtype string // as they should be written (e.g. "TEXT", "PLAIN")
+	Type, Subtype string   // as they should be written (e.g. "TEXT", "PLAIN")
 	Params        []string // name, value, name, value...
 	ID            string
 	Description   string

@@ -50,7 +50,7 @@ type ListOptions struct {
 // ListData is one LIST or LSUB response line (RFC 3501 §7.2.2).
 type ListData struct {
 	Attrs   []MailboxAttr
-	Delim   rune // 0 is written as NIL
+	Delim   rune   // 0 is written as NIL
 	Mailbox string // UTF-8; the encoder converts to modified UTF-7
 }
 

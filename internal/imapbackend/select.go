@@ -232,12 +232,8 @@ func (s *session) poll(ctx context.Context, w imapserver.UpdateWriter, allowExpu
 			return err
 		}
 	}
-	if sel.keywordsDirty {
-		sel.keywordsDirty = false
-		flags, perm := sel.mailboxFlags()
-		if err := w.WriteMailboxFlags(flags, perm); err != nil {
-			return err
-		}
+	if err := sel.announceKeywords(w); err != nil {
+		return err
 	}
 	if newCount > 0 {
 		if err := w.WriteExists(uint32(len(sel.uids))); err != nil {
@@ -316,3 +312,15 @@ func (discardUpdates) WriteRecent(uint32) error                           { retu
 func (discardUpdates) WriteExpunge(uint32) error                          { return nil }
 func (discardUpdates) WriteMailboxFlags(_, _ []imap.Flag) error           { return nil }
 func (discardUpdates) WriteMessageFlags(_, _ uint32, _ []imap.Flag) error { return nil }
+
+// announceKeywords writes FLAGS and PERMANENTFLAGS when keywords new to this
+// session appeared, so that clients know them before a FETCH shows them
+// (RFC 3501 §7.2.6; UW sends them first too).
+func (sel *selected) announceKeywords(w imapserver.UpdateWriter) error {
+	if !sel.keywordsDirty {
+		return nil
+	}
+	sel.keywordsDirty = false
+	flags, perm := sel.mailboxFlags()
+	return w.WriteMailboxFlags(flags, perm)
+}

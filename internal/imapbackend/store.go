@@ -49,6 +49,13 @@ func (s *session) Store(ctx context.Context, w imapserver.FetchWriter, kind imap
 			sel.setFlags(i, m.Flags, m.ModSeq)
 		}
 	}
+	// A keyword new to the mailbox is announced before the FETCH lines
+	// that carry it, when the writer can (the server's always can).
+	if uw, ok := w.(imapserver.UpdateWriter); ok {
+		if err := sel.announceKeywords(uw); err != nil {
+			return err
+		}
+	}
 	if flags.Silent {
 		return nil
 	}
