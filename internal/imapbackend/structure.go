@@ -73,15 +73,23 @@ func bodyStructure(p *message.Part) *imap.BodyStructure {
 		}
 		return bs
 	}
+	if p.Type == "multipart" {
+		// A multipart whose delimiter never appears has no parts, but
+		// RFC 3501's body-type-mpart needs at least one: show one empty
+		// text/plain part, as Dovecot does, so clients can parse it.
+		bs.Type = "MULTIPART"
+		if bs.Subtype == "" {
+			bs.Subtype = "MIXED"
+		}
+		bs.Children = []*imap.BodyStructure{{Type: "TEXT", Subtype: "PLAIN", Params: []string{"CHARSET", "US-ASCII"}, Encoding: "7BIT"}}
+		return bs
+	}
 	bs.Type = strings.ToUpper(p.Type)
 	bs.ID = p.ID
 	bs.Description = p.Description
 	bs.Encoding = p.TransferEncoding()
 	bs.Size = p.Size() + p.BareLFBody
 	bs.MD5 = p.MD5
-	if bs.Type == "MULTIPART" && bs.Subtype == "" {
-		bs.Subtype = "MIXED"
-	}
 	if p.Type == "text" && p.Param("charset") == "" {
 		// RFC 2045 §5.2: the default charset of text is US-ASCII.
 		bs.Params = append(bs.Params, "CHARSET", "US-ASCII")

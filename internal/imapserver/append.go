@@ -1,10 +1,12 @@
 package imapserver
 
 import (
+	"errors"
 	"io"
 	"time"
 
 	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/imapwire"
 )
 
 // handleAppend is APPEND mailbox [flag-list] [date-time] literal
@@ -45,22 +47,85 @@ func handleAppend(c *conn, cmd *command) error {
 		}
 		return err
 	}
-	lr := literalReader{c: c, r: r}
-	data, appendErr := c.session.Append(c.ctx, name, lr, size, &opts)
+	body := &appendBody{c: c, r: literalReader{c: c, r: r}, left: size}
+	data, appendErr := c.session.Append(c.ctx, name, body, size, &opts)
 	// The session may have stopped early (a refusal): read the rest so the
 	// connection stays in step.
-	if _, err := io.Copy(io.Discard, lr); err != nil {
+	if _, err := io.Copy(io.Discard, body); err != nil && body.lineErr == nil {
 		return &ioError{err}
 	}
-	if err := c.endLine(cmd); err != nil {
-		return err
+	if body.lineErr != nil {
+		// The store saw the error before its last byte and kept nothing.
+		return body.lineErr
 	}
+	cmd.lineDone = true
 	if appendErr != nil {
 		return errorf(cmd, appendErr)
 	}
 	if data != nil && data.UIDValidity != 0 && data.UID != 0 {
 		cmd.code = imap.CodeAppendUID
 		cmd.codeArg = u32(data.UIDValidity) + " " + u32(data.UID)
+	}
+	return nil
+}
+
+// appendBody is the message literal of APPEND. When the last octet has been
+// read, and before it is handed to the session, it checks that the command
+// line ends there (RFC 3501 §6.3.11 has nothing after the literal): a
+// command with trailing garbage is answered BAD, and the store, seeing an
+// error instead of EOF, keeps nothing. Without this check the message would
+// be stored and the client told the command failed.
+type appendBody struct {
+	c       *conn
+	r       io.Reader
+	left    int64 // octets of the literal not yet read
+	checked bool  // the end of the line has been examined
+	lineErr error // what the end of the line was, when not CRLF
+}
+
+func (b *appendBody) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, b.finish()
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if b.left == 0 && (err == nil || err == io.EOF) {
+		return n, b.finish()
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// finish examines the end of the command once and returns io.EOF when it
+// is a CRLF.
+func (b *appendBody) finish() error {
+	if !b.checked {
+		b.checked = true
+		b.lineErr = b.checkEnd()
+	}
+	if b.lineErr != nil {
+		return b.lineErr
+	}
+	return io.EOF
+}
+
+// checkEnd drains the literal reader, so the decoder finishes the literal
+// and reports a NUL in it, then reads the CRLF ending the command.
+func (b *appendBody) checkEnd() error {
+	if _, err := io.Copy(io.Discard, b.r); err != nil {
+		var se *imapwire.SyntaxError
+		if errors.As(err, &se) {
+			return se
+		}
+		return &ioError{err}
+	}
+	if !b.c.dec.ExpectCRLF() {
+		return b.c.decErr()
 	}
 	return nil
 }

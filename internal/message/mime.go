@@ -20,7 +20,7 @@ func fillMIME(pt *Part, inDigest bool) {
 	default:
 		// RFC 2045 §5.2: missing or unusable Content-Type.
 		pt.Type, pt.Subtype = "text", "plain"
-		pt.Params = []Param{{Name: "charset", Value: "us-ascii"}}
+		pt.Params = []Param{{Name: "charset", Value: "US-ASCII"}}
 	}
 	if len(h.fields) == 0 {
 		return
