@@ -31,11 +31,11 @@ func ioErr(what string, err error) error {
 // in cur/ by a crash before the commit is picked up with the right date
 // and flags.
 func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mailstore.AppendOptions) (uint32, uint32, error) {
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
 		return 0, 0, err
 	}
-	flags, err := normFlags(opts.Flags)
+	flags, err := mailstore.NormalizeFlags(opts.Flags)
 	if err != nil {
 		return 0, 0, err
 	}

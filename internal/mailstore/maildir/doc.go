@@ -56,6 +56,16 @@
 //   - Delete renames the folder to a trash name in the transaction and
 //     removes it after the commit; Open removes trash left by a crash.
 //
+// Metadata in memory. Each process keeps, per index, a copy of the
+// selected mailboxes' message metadata (metacache.go), checked at each use
+// against the mailbox row in one read transaction and brought up to date
+// from the rows changed and expunged since its HIGHESTMODSEQ, so a SELECT,
+// FETCH 1:* FLAGS or STATUS of a selected mailbox costs O(changes), not a
+// scan. A large mailbox's copy is also stored in the index as a packed blob
+// (metablob.go) from which a new process starts the same way. An epoch in
+// the index, bumped whenever a mailbox row is removed (Delete, Reindex, a
+// folder gone), keeps a copy from being taken for a later row.
+//
 // Watching. Commits signal every open handle of the mailbox in this process
 // at once (a registry keyed by index path). Changes by other processes and
 // programs are found by polling the watched mailboxes every

@@ -135,9 +135,13 @@ func (w *wtx) ensureRow(id int64, name string) (mboxRow, error) {
 
 // dropRow forgets a mailbox and everything the index holds about it.
 func (w *wtx) dropRow(id int64) error {
+	if err := w.bumpEpoch(); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		`DELETE FROM messages WHERE mailbox_id = ?`, `DELETE FROM expunged WHERE mailbox_id = ?`,
 		`DELETE FROM cache WHERE mailbox_id = ?`, `DELETE FROM keywords WHERE mailbox_id = ?`,
+		`DELETE FROM metablob WHERE mailbox_id = ?`,
 		`DELETE FROM mailboxes WHERE id = ?`,
 	} {
 		if err := w.exec(q, id); err != nil {
@@ -145,7 +149,23 @@ func (w *wtx) dropRow(id int64) error {
 		}
 	}
 	w.touched[id] = true
+	w.after = append(w.after, func() { w.s.sh.meta.forget(id) })
 	return nil
+}
+
+// dropName forgets the row of a mailbox name, if any: a stale row left by
+// a folder removed by another program. Its messages go with it, so a
+// mailbox given the same id later does not inherit them.
+func (w *wtx) dropName(name string) error {
+	var id int64
+	err := w.tx.QueryRowContext(w.ctx, `SELECT id FROM mailboxes WHERE name = ?`, name).Scan(&id)
+	if isNoRows(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("maildir: index: %w", err)
+	}
+	return w.dropRow(id)
 }
 
 // folders returns the names of the mailboxes on disk, INBOX included.
@@ -263,7 +283,7 @@ func (w *wtx) createFolder(name, specialUse string) (mboxRow, error) {
 	}
 	// A stale row (the folder was removed by another program) must not
 	// lend its UIDVALIDITY to the new folder.
-	if err := w.exec(`DELETE FROM mailboxes WHERE name = ?`, name); err != nil {
+	if err := w.dropName(name); err != nil {
 		return mboxRow{}, err
 	}
 	uv, err := w.nextUIDValidity()
@@ -307,7 +327,7 @@ func (w *wtx) createParents(name string) error {
 
 // Create implements mailstore.Store.
 func (s *Store) Create(ctx context.Context, name, specialUse string) error {
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
 		return err
 	}
@@ -345,7 +365,7 @@ func (s *Store) children(name string) ([]string, error) {
 // in the transaction and removed after the commit; a crash in between
 // leaves trash that the next Open removes.
 func (s *Store) Delete(ctx context.Context, name string) error {
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
 		return err
 	}
@@ -384,11 +404,11 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 // (and so their UIDVALIDITY and open handles); renaming INBOX moves its cur/
 // wholesale into the new folder (RFC 3501 §6.3.5).
 func (s *Store) Rename(ctx context.Context, oldName, newName string) error {
-	from, err := canonicalName(oldName)
+	from, err := mailstore.CanonicalName(oldName)
 	if err != nil {
 		return err
 	}
-	to, err := canonicalName(newName)
+	to, err := mailstore.CanonicalName(newName)
 	if err != nil {
 		return err
 	}
@@ -414,10 +434,7 @@ func (s *Store) Rename(ctx context.Context, oldName, newName string) error {
 		if err != nil {
 			return err
 		}
-		moves := []string{from}
-		for _, k := range kids {
-			moves = append(moves, k)
-		}
+		moves := append([]string{from}, kids...)
 		for _, m := range moves {
 			d, err := s.dirOf(to + m[len(from):])
 			if err != nil {
@@ -437,7 +454,7 @@ func (s *Store) Rename(ctx context.Context, oldName, newName string) error {
 			if _, err := w.ensureRow(0, m); err != nil {
 				return err
 			}
-			if err := w.exec(`DELETE FROM mailboxes WHERE name = ?`, nn); err != nil {
+			if err := w.dropName(nn); err != nil {
 				return err
 			}
 			if err := w.exec(`UPDATE mailboxes SET name = ? WHERE name = ?`, nn, m); err != nil {
@@ -536,7 +553,7 @@ func (w *wtx) rewriteUIDList(r *mboxRow) error {
 
 // SetSubscribed implements mailstore.Store.
 func (s *Store) SetSubscribed(ctx context.Context, name string, subscribed bool) error {
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
 		return err
 	}
@@ -596,7 +613,7 @@ func (s *Store) Subscriptions(ctx context.Context) ([]string, error) {
 
 // Status implements mailstore.Store.
 func (s *Store) Status(ctx context.Context, name string) (mailstore.Status, error) {
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
 		return mailstore.Status{}, err
 	}
@@ -605,6 +622,29 @@ func (s *Store) Status(ctx context.Context, name string) (mailstore.Status, erro
 		return mailstore.Status{}, err
 	}
 	st := mailstore.Status{MailboxState: r.state()}
+	// A mailbox held in memory is summed there; loading one only for its
+	// STATUS would cost more than asking SQLite.
+	msgs, ok, err := s.cachedMsgs(ctx, r.id, false)
+	if err != nil {
+		return st, err
+	}
+	if ok {
+		st.Messages = uint32(len(msgs))
+		for i := range msgs {
+			m := &msgs[i]
+			if m.sys&bitSeen == 0 {
+				st.Unseen++
+			}
+			if m.sys&bitDeleted != 0 {
+				st.Deleted++
+			}
+			if m.uid > r.recentUID {
+				st.Recent++
+			}
+			st.Size += m.size
+		}
+		return st, nil
+	}
 	var unseen, deleted, recent, size sql.NullInt64
 	err = s.db.QueryRowContext(ctx, `SELECT count(*), sum((sysflags & ?) = 0), sum((sysflags & ?) != 0), sum(uid > ?), sum(size)
 		FROM messages WHERE mailbox_id = ?`, bitSeen, bitDeleted, r.recentUID, r.id).Scan(&st.Messages, &unseen, &deleted, &recent, &size)
@@ -621,7 +661,7 @@ func (r mboxRow) state() mailstore.MailboxState {
 
 // Open implements mailstore.Store.
 func (s *Store) Open(ctx context.Context, name string) (mailstore.Mailbox, error) {
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 )
@@ -69,13 +68,21 @@ func (mb *mailbox) State(ctx context.Context) (mailstore.MailboxState, error) {
 	return r.state(), err
 }
 
-// Messages implements mailstore.Mailbox: one ordered scan of the messages
-// table's primary key, flag lists shared between messages without keywords.
+// Messages implements mailstore.Mailbox from the process's copy of the
+// mailbox's metadata (metaCache), brought up to date in O(changes).
 func (mb *mailbox) Messages(ctx context.Context) ([]mailstore.MessageMeta, error) {
 	if _, err := mb.current(ctx); err != nil {
 		return nil, err
 	}
-	return mb.s.metas(ctx, `mailbox_id = ?`, mb.id)
+	msgs, _, err := mb.s.cachedMsgs(ctx, mb.id, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]mailstore.MessageMeta, len(msgs))
+	for i := range msgs {
+		out[i] = msgs[i].meta()
+	}
+	return out, nil
 }
 
 // metas loads message metadata matching where (on the messages table, with
@@ -172,71 +179,6 @@ type msgRow struct {
 	info     string
 }
 
-// chunk bounds the UIDs of one IN (...) list, far below SQLite's limit on
-// bound parameters.
-const chunk = 500
-
-// selectMsgs loads the rows of the given UIDs, ascending; absent UIDs are
-// left out.
-func (s *Store) selectMsgs(ctx context.Context, q querier, id int64, uids []uint32) ([]msgRow, error) {
-	uids = slices.Clone(uids)
-	slices.Sort(uids)
-	uids = slices.Compact(uids)
-	var out []msgRow
-	for len(uids) > 0 {
-		n := min(len(uids), chunk)
-		args := []any{id}
-		for _, u := range uids[:n] {
-			args = append(args, u)
-		}
-		rows, err := q.QueryContext(ctx, `SELECT uid, modseq, sysflags, keywords, size, internaldate, tzoffset, base, info
-			FROM messages WHERE mailbox_id = ? AND uid IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY uid`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("maildir: index: %w", err)
-		}
-		for rows.Next() {
-			var m msgRow
-			if err := rows.Scan(&m.uid, &m.modSeq, &m.sys, &m.keywords, &m.size, &m.date, &m.tzoff, &m.base, &m.info); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("maildir: index: %w", err)
-			}
-			out = append(out, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("maildir: index: %w", err)
-		}
-		uids = uids[n:]
-	}
-	return out, nil
-}
-
-func (m msgRow) meta() mailstore.MessageMeta {
-	return mailstore.MessageMeta{UID: m.uid, ModSeq: m.modSeq, Flags: joinFlags(m.sys, m.keywords)}
-}
-
-func (mb *mailbox) Info(ctx context.Context, uids []uint32) ([]mailstore.MessageInfo, error) {
-	msgs, err := mb.s.selectMsgs(ctx, mb.s.db, mb.id, uids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]mailstore.MessageInfo, 0, len(msgs))
-	for _, m := range msgs {
-		var cache []byte
-		err := mb.s.db.QueryRowContext(ctx, `SELECT data FROM cache WHERE mailbox_id = ? AND uid = ?`, mb.id, m.uid).Scan(&cache)
-		if err != nil && !isNoRows(err) {
-			return nil, fmt.Errorf("maildir: index: %w", err)
-		}
-		out = append(out, mailstore.MessageInfo{
-			MessageMeta:  m.meta(),
-			Size:         m.size,
-			InternalDate: time.Unix(m.date, 0).In(time.FixedZone("", m.tzoff)),
-			Cache:        cache,
-		})
-	}
-	return out, nil
-}
-
 // fileReader serves a message file.
 type fileReader struct {
 	*os.File
@@ -323,7 +265,7 @@ func applyFlags(cur []string, op mailstore.FlagOp, flags []string) []string {
 // rename only leaves the old name (the index keeps the name on disk, so it
 // is not taken for another program's change).
 func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.FlagOp, flags []string, unchangedSince uint64) ([]mailstore.MessageMeta, []uint32, error) {
-	flags, err := normFlags(flags)
+	flags, err := mailstore.NormalizeFlags(flags)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -443,7 +385,7 @@ func (mb *mailbox) MoveTo(ctx context.Context, uids []uint32, dest string) (uint
 // transaction; for a move, the sources are expunged in the same one, so no
 // other session sees the message in both mailboxes or in neither.
 func (mb *mailbox) copyTo(ctx context.Context, uids []uint32, dest string, move bool) (uint32, []uint32, []uint32, error) {
-	dn, err := canonicalName(dest)
+	dn, err := mailstore.CanonicalName(dest)
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -555,9 +497,19 @@ func (s *Store) linkOrCopy(from, to string) error {
 	return os.Chtimes(to, fi.ModTime(), fi.ModTime())
 }
 
+// ClaimRecent implements mailstore.Mailbox. When every message is claimed
+// already (the usual case) it only reads: it then behaves as if it ran
+// when it read the row.
 func (mb *mailbox) ClaimRecent(ctx context.Context) (uint32, error) {
+	r, err := mb.current(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if r.recentUID+1 >= r.uidNext {
+		return r.recentUID + 1, nil
+	}
 	var first uint32
-	err := mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
+	err = mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
 		first = r.recentUID + 1
 		r.recentUID = r.uidNext - 1
 		return w.saveRow(r)

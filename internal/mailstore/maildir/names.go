@@ -82,7 +82,7 @@ func nameOfFolder(dir string) (string, bool) {
 		parts[i] = d
 	}
 	name := strings.Join(parts, "/")
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil || cn != name || cn == "INBOX" {
 		return "", false
 	}

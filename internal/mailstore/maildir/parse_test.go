@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/postern/postern/internal/mailstore"
 )
 
 func TestInfoRoundTrip(t *testing.T) {
@@ -116,7 +118,7 @@ func FuzzFolderName(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		cn, err := canonicalName(name)
+		cn, err := mailstore.CanonicalName(name)
 		if err != nil || cn == "INBOX" {
 			return
 		}

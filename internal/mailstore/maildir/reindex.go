@@ -18,7 +18,10 @@ func (s *Store) Reindex(ctx context.Context) error {
 		return err
 	}
 	return s.write(ctx, func(w *wtx) error {
-		for _, q := range []string{`DELETE FROM messages`, `DELETE FROM expunged`, `DELETE FROM cache`,
+		if err := w.bumpEpoch(); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM messages`, `DELETE FROM expunged`, `DELETE FROM cache`, `DELETE FROM metablob`,
 			`DELETE FROM keywords`, `DELETE FROM mailboxes`} {
 			if err := w.exec(q); err != nil {
 				return err

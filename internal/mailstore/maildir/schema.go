@@ -11,7 +11,10 @@ package maildir
 // without its info (":2,FS"), info the suffix as last written or seen on
 // disk: a name on disk differing from base+info is a change by another
 // program. expunged keeps the base name of expunged files so a file left
-// behind by a crash is deleted, not taken for new mail.
+// behind by a crash is deleted, not taken for new mail. metablob holds a
+// packed copy of a large mailbox's messages rows as of a MODSEQ (see
+// metablob.go); meta's "epoch" counts removals of mailbox rows, so cached
+// metadata is never taken for a later row with the same id.
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
@@ -62,6 +65,13 @@ CREATE TABLE IF NOT EXISTS expunged (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS expunged_modseq ON expunged (mailbox_id, modseq);
 CREATE INDEX IF NOT EXISTS expunged_base ON expunged (mailbox_id, base);
+CREATE TABLE IF NOT EXISTS metablob (
+	mailbox_id  INTEGER PRIMARY KEY,
+	epoch       INTEGER NOT NULL,
+	uidvalidity INTEGER NOT NULL,
+	modseq      INTEGER NOT NULL,
+	data        BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS keywords (
 	mailbox_id INTEGER NOT NULL,
 	idx        INTEGER NOT NULL,

@@ -29,6 +29,10 @@ type Store struct {
 	log  *slog.Logger
 	db   *sql.DB
 	sh   *shared
+	shID string // sh's key in the registry
+	// blobMin is the size from which a mailbox's metadata is also kept
+	// as a blob (blobMinMessages; tests lower it).
+	blobMin int
 
 	pollMu   sync.Mutex
 	watched  map[int64]int // open watching handles per mailbox id; guarded by pollMu
@@ -49,6 +53,8 @@ type shared struct {
 
 	mu       sync.Mutex
 	watchers map[int64]map[*mailbox]struct{} // by mailbox id; guarded by mu
+
+	meta metaCache
 }
 
 // registry is the process-wide table of open indexes, keyed by index path,
@@ -149,12 +155,12 @@ func Open(root string, opts Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
-	s := &Store{root: abs, opts: opts, log: opts.Logger, db: db, watched: map[int64]int{}}
+	s := &Store{root: abs, opts: opts, log: opts.Logger, db: db, watched: map[int64]int{}, blobMin: blobMinMessages}
 	if err := s.initSchema(); err != nil {
 		db.Close()
 		return nil, err
 	}
-	s.sh = acquireShared(path)
+	s.sh, s.shID = acquireShared(path), path
 	s.removeTrash()
 	return s, nil
 }
@@ -209,7 +215,7 @@ func (s *Store) Close() error {
 		close(stop)
 		<-done
 	}
-	releaseShared(filepath.Join(s.root, IndexName))
+	releaseShared(s.shID)
 	return s.db.Close()
 }
 
@@ -233,6 +239,9 @@ type wtx struct {
 	// imported holds, per mailbox row made from a folder the index did not
 	// know, the base -> UID map of its uidlist, for the first sync.
 	imported map[int64]map[string]uint32
+	// stmts are the statements exec prepared; the transaction's end
+	// closes them.
+	stmts map[string]*sql.Stmt
 }
 
 // write runs fn in a write transaction.
@@ -266,8 +275,28 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	return nil
 }
 
+// bumpEpoch marks the removal of mailbox rows: a row id may be handed out
+// again, and Reindex gives the same UIDVALIDITY to a mailbox with new
+// MODSEQs, so cached metadata must not be taken for the new row's.
+func (w *wtx) bumpEpoch() error {
+	return w.exec(`INSERT INTO meta(key, value) VALUES ('epoch', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1`)
+}
+
+// exec runs a statement, prepared once per transaction: many run once per
+// message, and preparing costs about as much as running.
 func (w *wtx) exec(query string, args ...any) error {
-	if _, err := w.tx.ExecContext(w.ctx, query, args...); err != nil {
+	st := w.stmts[query]
+	if st == nil {
+		var err error
+		if st, err = w.tx.PrepareContext(w.ctx, query); err != nil {
+			return fmt.Errorf("maildir: index: %w", err)
+		}
+		if w.stmts == nil {
+			w.stmts = map[string]*sql.Stmt{}
+		}
+		w.stmts[query] = st
+	}
+	if _, err := st.ExecContext(w.ctx, args...); err != nil {
 		return fmt.Errorf("maildir: index: %w", err)
 	}
 	return nil

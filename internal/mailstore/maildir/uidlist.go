@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/postern/postern/internal/mailstore"
 )
 
 // UIDListName is the per-folder file that lets Reindex rebuild the index
@@ -162,7 +164,7 @@ func (s *Store) readSubscriptions() []string {
 	}
 	var out []string
 	for _, line := range strings.Split(string(data), "\n") {
-		if _, err := canonicalName(line); err == nil {
+		if _, err := mailstore.CanonicalName(line); err == nil {
 			out = append(out, line)
 		}
 	}

@@ -152,7 +152,7 @@ func applyFlags(cur []string, op mailstore.FlagOp, flags []string) []string {
 }
 
 func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.FlagOp, flags []string, unchangedSince uint64) ([]mailstore.MessageMeta, []uint32, error) {
-	flags, err := normFlags(flags)
+	flags, err := mailstore.NormalizeFlags(flags)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -81,7 +81,7 @@ func (s *Store) newBox(name, specialUse string) *box {
 
 // lookup finds an existing mailbox; the caller holds mu.
 func (s *Store) lookup(name string) (*box, error) {
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Store) List(ctx context.Context) ([]mailstore.MailboxInfo, error) {
 
 // Create implements mailstore.Store.
 func (s *Store) Create(ctx context.Context, name, specialUse string) error {
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 
 // Rename implements mailstore.Store.
 func (s *Store) Rename(ctx context.Context, oldName, newName string) error {
-	to, err := canonicalName(newName)
+	to, err := mailstore.CanonicalName(newName)
 	if err != nil {
 		return err
 	}
@@ -237,7 +237,7 @@ func (s *Store) Rename(ctx context.Context, oldName, newName string) error {
 
 // SetSubscribed implements mailstore.Store.
 func (s *Store) SetSubscribed(ctx context.Context, name string, subscribed bool) error {
-	cn, err := canonicalName(name)
+	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func (b *box) state() mailstore.MailboxState {
 
 // Append implements mailstore.Store.
 func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mailstore.AppendOptions) (uint32, uint32, error) {
-	flags, err := normFlags(opts.Flags)
+	flags, err := mailstore.NormalizeFlags(opts.Flags)
 	if err != nil {
 		return 0, 0, err
 	}
