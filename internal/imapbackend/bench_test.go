@@ -6,12 +6,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/imapserver"
+	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/maildir"
+	"github.com/postern/postern/internal/mailstore/memstore"
 )
 
 // bulkMaildir makes a Maildir holding n messages by writing the files into
@@ -66,44 +69,75 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-// BenchmarkFetchFlagsEnvelope10k is FETCH 1:* (FLAGS ENVELOPE) on 10,000
-// messages in a Maildir, with their structures already cached.
-func BenchmarkFetchFlagsEnvelope10k(b *testing.B) {
-	st := bulkMaildir(b, 10000)
-	s := login(b, st)
-	selectBox(b, s, "INBOX", false)
+// benchStores are the stores each benchmark runs on: memstore is the
+// baseline (no I/O, no SQL) that maildir's figures are read against.
+var benchStores = []struct {
+	name string
+	make func(b *testing.B, n int) mailstore.Store
+}{
+	{"memstore", bulkMemstore},
+	{"maildir", func(b *testing.B, n int) mailstore.Store { return bulkMaildir(b, n) }},
+}
+
+// bulkMemstore is bulkMaildir's messages in a memstore.
+func bulkMemstore(b *testing.B, n int) mailstore.Store {
+	b.Helper()
+	st := memstore.New(nil)
 	ctx := context.Background()
-	opts := &imap.FetchOptions{Flags: true, Envelope: true}
-	if err := s.Fetch(ctx, discardFetch{}, imap.NumKindSeq, all, opts); err != nil { // parses and caches
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := s.Fetch(ctx, discardFetch{}, imap.NumKindSeq, all, opts); err != nil {
+	for i := 0; i < n; i++ {
+		msg := fmt.Sprintf("From: Sender %d <s%d@example.org>\r\nTo: rcpt@example.net\r\nSubject: message number %d\r\n"+
+			"Date: Mon, 23 Nov 2026 09:15:00 +0000\r\nMessage-ID: <%d@example.org>\r\n\r\nBody of message %d.\r\n", i, i, i, i, i)
+		if _, _, err := st.Append(ctx, "INBOX", strings.NewReader(msg), mailstore.AppendOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return st
 }
 
-// BenchmarkSelect100k is SELECT of a 100,000-message Maildir (and the
+// BenchmarkFetchFlagsEnvelope10k is FETCH 1:* (FLAGS ENVELOPE) on 10,000
+// messages, with their structures already cached.
+func BenchmarkFetchFlagsEnvelope10k(b *testing.B) {
+	for _, bs := range benchStores {
+		b.Run("store="+bs.name, func(b *testing.B) {
+			s := login(b, bs.make(b, 10000))
+			selectBox(b, s, "INBOX", false)
+			ctx := context.Background()
+			opts := &imap.FetchOptions{Flags: true, Envelope: true}
+			if err := s.Fetch(ctx, discardFetch{}, imap.NumKindSeq, all, opts); err != nil { // parses and caches
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := s.Fetch(ctx, discardFetch{}, imap.NumKindSeq, all, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSelect100k is SELECT of a 100,000-message mailbox (and the
 // UNSELECT that ends it).
 func BenchmarkSelect100k(b *testing.B) {
 	if testing.Short() {
 		b.Skip("100k messages")
 	}
-	st := bulkMaildir(b, 100000)
-	s := login(b, st)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		d, err := s.Select(ctx, "INBOX", false)
-		if err != nil || d.NumMessages != 100000 {
-			b.Fatalf("Select = %+v, %v", d, err)
-		}
-		if err := s.Unselect(ctx, false); err != nil {
-			b.Fatal(err)
-		}
+	for _, bs := range benchStores {
+		b.Run("store="+bs.name, func(b *testing.B) {
+			s := login(b, bs.make(b, 100000))
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				d, err := s.Select(ctx, "INBOX", false)
+				if err != nil || d.NumMessages != 100000 {
+					b.Fatalf("Select = %+v, %v", d, err)
+				}
+				if err := s.Unselect(ctx, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
