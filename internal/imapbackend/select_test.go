@@ -8,6 +8,7 @@ import (
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/mailstore/memstore"
 )
 
 func TestSelectData(t *testing.T) {
@@ -191,4 +192,33 @@ func status(t *testing.T, st mailstore.Store, name string) mailstore.Status {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestStoreKeywordCase checks that a keyword differing only in case from
+// one in use is stored with the existing spelling.
+func TestStoreKeywordCase(t *testing.T) {
+	st := memstore.New(nil)
+	appendMsg(t, st, "INBOX", "Subject: a\r\n\r\nx\r\n")
+	s := login(t, st)
+	selectBox(t, s, "INBOX", false)
+	ctx := context.Background()
+	w := &fetchRec{}
+	one := imap.NumSet{Ranges: []imap.NumRange{{Start: 1, Stop: 1}}}
+	for _, kw := range []imap.Flag{"Work", "WORK", "work"} {
+		if err := s.Store(ctx, w, imap.NumKindSeq, one, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{kw}, Silent: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mb, err := st.Open(ctx, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	msgs, err := mb.Messages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := msgs[0].Flags; len(got) != 1 || got[0] != "Work" {
+		t.Errorf("flags after STORE Work, WORK, work = %q, want [Work]", got)
+	}
 }

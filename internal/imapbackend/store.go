@@ -3,6 +3,7 @@ package imapbackend
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/imapserver"
@@ -40,7 +41,7 @@ func (s *session) Store(ctx context.Context, w imapserver.FetchWriter, kind imap
 	default:
 		op = mailstore.FlagsSet
 	}
-	changed, _, err := sel.mb.StoreFlags(ctx, uids, op, storeFlags(flags.Flags), flags.UnchangedSince)
+	changed, _, err := sel.mb.StoreFlags(ctx, uids, op, sel.knownSpelling(storeFlags(flags.Flags)), flags.UnchangedSince)
 	if err != nil {
 		return storeError("store", err)
 	}
@@ -184,4 +185,26 @@ func copyError(err error) error {
 		return imap.NO(imap.CodeTryCreate, "Mailbox does not exist")
 	}
 	return storeError("copy", err)
+}
+
+// knownSpelling replaces each keyword by the spelling already in use in the
+// mailbox when they differ only in case: keywords are atoms, which RFC 9051
+// §9 (note 1) makes case-insensitive, so "work" must not become a second
+// keyword beside "Work" (Dovecot does the same).
+func (sel *selected) knownSpelling(flags []string) []string {
+	for i, f := range flags {
+		if strings.HasPrefix(f, `\`) {
+			continue
+		}
+		if _, ok := sel.keywords[f]; ok {
+			continue
+		}
+		for k := range sel.keywords {
+			if strings.EqualFold(k, f) {
+				flags[i] = k
+				break
+			}
+		}
+	}
+	return flags
 }
