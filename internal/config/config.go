@@ -75,6 +75,12 @@ type Config struct {
 	LiteralTimeout   time.Duration
 	MaxConnections   int // global cap; 0 means no cap
 	MaxConnsPerIP    int // per client address; 0 means no cap
+	MaxLoginFailures int // failed logins on one connection before BYE
+	MaxLiteralTotal  int64
+	MaxFetchItems    int
+	MaxSearchKeys    int
+	MaxFlags         int
+	WriteTimeout     time.Duration
 }
 
 // Default returns the built-in defaults (DESIGN.md §6).
@@ -97,6 +103,12 @@ func Default() *Config {
 		LiteralTimeout:   5 * time.Minute,
 		MaxConnections:   10000,
 		MaxConnsPerIP:    100,
+		MaxLoginFailures: 5,
+		MaxLiteralTotal:  256 << 10,
+		MaxFetchItems:    1000,
+		MaxSearchKeys:    1000,
+		MaxFlags:         256,
+		WriteTimeout:     time.Minute,
 	}
 }
 
@@ -138,6 +150,12 @@ var Keys = []Key{
 	{"literal_timeout", "5m", "time to send one literal", func(c *Config, v string) error { return setDuration(&c.LiteralTimeout, v) }},
 	{"max_connections", "10000", "connections in all; 0: no cap", func(c *Config, v string) error { return setInt(&c.MaxConnections, v) }},
 	{"max_connections_per_ip", "100", "connections from one client address; 0: no cap", func(c *Config, v string) error { return setInt(&c.MaxConnsPerIP, v) }},
+	{"max_login_failures", "5", "failed logins on one connection before it is closed", func(c *Config, v string) error { return setInt(&c.MaxLoginFailures, v) }},
+	{"max_literal_total", "262144", "octets in all the literals of one command (APPEND messages not counted)", func(c *Config, v string) error { return setInt64(&c.MaxLiteralTotal, v) }},
+	{"max_fetch_items", "1000", "items in one FETCH (each HEADER.FIELDS name counts)", func(c *Config, v string) error { return setInt(&c.MaxFetchItems, v) }},
+	{"max_search_keys", "1000", "keys in one SEARCH program", func(c *Config, v string) error { return setInt(&c.MaxSearchKeys, v) }},
+	{"max_flags", "256", "flags in one STORE or APPEND", func(c *Config, v string) error { return setInt(&c.MaxFlags, v) }},
+	{"write_timeout", "1m", "time a client may take to accept each write", func(c *Config, v string) error { return setDuration(&c.WriteTimeout, v) }},
 }
 
 // Load reads and validates the file at path.
@@ -230,7 +248,10 @@ func (c *Config) Validate() error {
 	if c.IdleTimeout < 30*time.Minute {
 		errs = append(errs, fmt.Errorf("idle_timeout %v: RFC 3501 §5.4 requires at least 30m", c.IdleTimeout))
 	}
-	if c.LoginTimeout <= 0 || c.LiteralTimeout <= 0 || c.IdleCommandLimit <= 0 {
+	if c.MaxLoginFailures < 1 || c.MaxFetchItems < 1 || c.MaxSearchKeys < 1 || c.MaxFlags < 1 || c.MaxLiteralTotal < c.MaxLiteralSize {
+		errs = append(errs, errors.New("max_login_failures, max_fetch_items, max_search_keys and max_flags must be at least 1, and max_literal_total at least max_literal_size"))
+	}
+	if c.LoginTimeout <= 0 || c.LiteralTimeout <= 0 || c.IdleCommandLimit <= 0 || c.WriteTimeout <= 0 {
 		errs = append(errs, errors.New("timeouts must be positive"))
 	}
 	if !strings.Contains(c.MailRoot, "%u") {
@@ -309,5 +330,11 @@ func (c *Config) Format() string {
 	kv("literal_timeout", c.LiteralTimeout)
 	kv("max_connections", c.MaxConnections)
 	kv("max_connections_per_ip", c.MaxConnsPerIP)
+	kv("max_login_failures", c.MaxLoginFailures)
+	kv("max_literal_total", c.MaxLiteralTotal)
+	kv("max_fetch_items", c.MaxFetchItems)
+	kv("max_search_keys", c.MaxSearchKeys)
+	kv("max_flags", c.MaxFlags)
+	kv("write_timeout", c.WriteTimeout)
 	return b.String()
 }

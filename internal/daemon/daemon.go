@@ -73,6 +73,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 		IdleTimeout:        cfg.IdleTimeout,
 		IdleCommandTimeout: cfg.IdleCommandLimit,
 		LiteralTimeout:     cfg.LiteralTimeout,
+		WriteTimeout:       cfg.WriteTimeout,
+		MaxLoginFailures:   cfg.MaxLoginFailures,
+		MaxLiteralTotal:    cfg.MaxLiteralTotal,
+		MaxFetchItems:      cfg.MaxFetchItems,
+		MaxSearchKeys:      cfg.MaxSearchKeys,
+		MaxFlags:           cfg.MaxFlags,
 	})
 	return d, nil
 }

@@ -114,13 +114,53 @@ func bodyStructure(p *message.Part) *imap.BodyStructure {
 
 // params flattens MIME parameters to name, value pairs with upper-case
 // names; nil for none (written as NIL).
+//
+// A value decoded from RFC 2231 form that is not plain ASCII is sent in
+// RFC 2231 form again, as NAME* charset'language'percent-encoded, joined
+// across continuations: RFC 3501 §4.3 wants 8-bit characters only where
+// their charset is identified, which a bare parameter value cannot do, and
+// RFC 9051 §7.5.2 names such a parameter with its "*". Dovecot sends the
+// same shape. ASCII results are sent decoded under the plain name.
 func params(ps []message.Param) []string {
 	if len(ps) == 0 {
 		return nil
 	}
 	out := make([]string, 0, 2*len(ps))
 	for _, p := range ps {
-		out = append(out, strings.ToUpper(p.Name), p.Value)
+		name := strings.ToUpper(p.Name)
+		if p.Charset != "" && !isPrintableASCII(p.Value) {
+			out = append(out, name+"*", p.Charset+"'"+p.Language+"'"+percentEncode(p.Value))
+			continue
+		}
+		out = append(out, name, p.Value)
 	}
 	return out
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// percentEncode writes s as an RFC 2231 §7 extended value: attribute-char
+// octets as they are, every other octet as %XX.
+func percentEncode(s string) string {
+	const hex = "0123456789ABCDEF"
+	var sb strings.Builder
+	sb.Grow(len(s) * 3)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c > ' ' && c < 0x7f && !strings.ContainsRune("*'%()<>@,;:\\\"/[]?=", rune(c)) {
+			sb.WriteByte(c)
+			continue
+		}
+		sb.WriteByte('%')
+		sb.WriteByte(hex[c>>4])
+		sb.WriteByte(hex[c&15])
+	}
+	return sb.String()
 }

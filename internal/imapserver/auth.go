@@ -25,6 +25,7 @@ func handleLogin(c *conn, cmd *command) error {
 		return errPrivacyRequired
 	}
 	if err := c.session.Login(c.ctx, user, pass); err != nil {
+		cmd.loginFailed = true
 		return errorf(cmd, err)
 	}
 	c.loggedIn(cmd)
@@ -90,6 +91,7 @@ func handleAuthenticate(c *conn, cmd *command) error {
 		chal, done, err := m.Next(resp)
 		switch {
 		case loginErr != nil:
+			cmd.loginFailed = true
 			return errorf(cmd, loginErr)
 		case errors.Is(err, sasl.ErrMalformed):
 			return imap.BAD("", "Malformed authentication response")

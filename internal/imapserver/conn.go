@@ -39,6 +39,9 @@ type conn struct {
 	loginDeadline time.Time
 	// bad counts BAD responses before login (MaxBadCommandsBeforeLogin).
 	bad int
+	// loginFailures counts refused LOGIN and AUTHENTICATE commands
+	// (MaxLoginFailures).
+	loginFailures int
 
 	mu       sync.Mutex
 	waiting  bool   // blocked waiting for a command; guarded by mu
@@ -65,18 +68,31 @@ func (s *Server) newConn(c net.Conn, tlsActive bool) *conn {
 func (c *conn) newDecoder() *imapwire.Decoder {
 	o := &c.srv.opts
 	return imapwire.NewDecoder(c.br, imapwire.DecoderOptions{
-		MaxLineLength:  o.MaxLineLength,
-		MaxLiteralSize: o.MaxLiteralSize,
-		MaxDepth:       o.MaxDepth,
-		Continue:       c.continueLiteral,
+		MaxLineLength:   o.MaxLineLength,
+		MaxLiteralSize:  o.MaxLiteralSize,
+		MaxDepth:        o.MaxDepth,
+		MaxLiteralTotal: o.MaxLiteralTotal,
+		Continue:        c.continueLiteral,
 	})
 }
 
 // continueLiteral accepts a synchronizing literal (RFC 3501 §7.5) and gives
 // the client LiteralTimeout to send it.
 func (c *conn) continueLiteral() error {
-	c.raw.SetReadDeadline(time.Now().Add(c.srv.opts.LiteralTimeout))
+	c.raw.SetReadDeadline(c.literalDeadline())
 	return c.w.continuation("Ready for literal data")
+}
+
+// literalDeadline is when the rest of a command (or of a literal) must
+// have arrived: LiteralTimeout from now, but never past the login
+// deadline before login, so that a command made of slow literals cannot
+// stretch the login timeout (each literal would otherwise renew it).
+func (c *conn) literalDeadline() time.Time {
+	d := time.Now().Add(c.srv.opts.LiteralTimeout)
+	if c.state == imap.StateNotAuthenticated && c.loginDeadline.Before(d) {
+		return c.loginDeadline
+	}
+	return d
 }
 
 // deadlineWriter puts every write to the client under WriteTimeout.
@@ -181,7 +197,7 @@ func (c *conn) waitCommand() bool {
 
 	c.mu.Lock()
 	c.waiting = false
-	c.raw.SetReadDeadline(time.Now().Add(c.srv.opts.LiteralTimeout))
+	c.raw.SetReadDeadline(c.literalDeadline())
 	c.mu.Unlock()
 	switch {
 	case err == nil:
@@ -338,7 +354,17 @@ func (c *conn) command() error {
 		}
 	}
 	if err != nil {
-		return c.respond(tag, cmd.name, err)
+		if rerr := c.respond(tag, cmd.name, err); rerr != nil {
+			return rerr
+		}
+		if cmd.loginFailed {
+			c.loginFailures++
+			if c.loginFailures >= c.srv.opts.MaxLoginFailures {
+				c.bye("", "Too many authentication failures")
+				return errClose
+			}
+		}
+		return nil
 	}
 	if cmd.responded {
 		return c.w.enc.Err()
@@ -385,6 +411,9 @@ type command struct {
 	lineDone bool
 	// responded is set when the handler wrote the tagged response itself.
 	responded bool
+	// loginFailed is set when the session refused the credentials of
+	// LOGIN or AUTHENTICATE (MaxLoginFailures).
+	loginFailed bool
 	// The tagged OK: code, its argument and text ("NAME completed").
 	code    imap.ResponseCode
 	codeArg string
@@ -425,7 +454,7 @@ type literalReader struct {
 }
 
 func (l literalReader) Read(p []byte) (int, error) {
-	l.c.raw.SetReadDeadline(time.Now().Add(l.c.srv.opts.LiteralTimeout))
+	l.c.raw.SetReadDeadline(l.c.literalDeadline())
 	return l.r.Read(p)
 }
 

@@ -104,7 +104,9 @@ var uidCommands = map[string]commandSpec{
 func (c *conn) dispatch(cmd *command) error {
 	var name string
 	if !c.dec.Atom(&name) {
-		if err := c.decErr(); isIOError(err) {
+		// A command name that runs past the line limit is answered
+		// with the limit, not as a missing command.
+		if err := c.decErr(); isIOError(err) || isLimit(err) {
 			return err
 		}
 		return imap.BAD("", "Missing command")
@@ -114,7 +116,7 @@ func (c *conn) dispatch(cmd *command) error {
 	if name == "UID" {
 		var sub string
 		if !c.dec.SP() || !c.dec.Atom(&sub) {
-			if err := c.decErr(); isIOError(err) {
+			if err := c.decErr(); isIOError(err) || isLimit(err) {
 				return err
 			}
 			return imap.BAD("", "Missing command after UID")
@@ -172,4 +174,9 @@ func (c *conn) poll(allowExpunge bool) error {
 	}
 	c.log.Warn("imapserver: poll failed", "err", err)
 	return nil
+}
+
+func isLimit(err error) bool {
+	_, ok := asLimit(err)
+	return ok
 }

@@ -20,11 +20,12 @@ func handleFetch(c *conn, cmd *command) error {
 		return c.decErr()
 	}
 	opts := &imap.FetchOptions{UID: cmd.uid}
+	items := 0 // counted against MaxFetchItems
 	if b, _ := c.dec.PeekByte(); b == '(' {
 		n := 0
 		ok := c.dec.ExpectList(func() error {
 			n++
-			return c.readFetchItem(opts)
+			return c.readFetchItem(opts, &items)
 		})
 		if !ok {
 			return c.decErr()
@@ -32,7 +33,7 @@ func handleFetch(c *conn, cmd *command) error {
 		if n == 0 {
 			return imap.BAD("", "Empty FETCH item list")
 		}
-	} else if err := c.readFetchItem(opts); err != nil {
+	} else if err := c.readFetchItem(opts, &items); err != nil {
 		return err
 	}
 	if err := c.endLine(cmd); err != nil {
@@ -44,8 +45,14 @@ func handleFetch(c *conn, cmd *command) error {
 var errBadFetchItem = imap.BAD("", "Unknown FETCH item")
 
 // readFetchItem reads one fetch-att, or a macro (RFC 3501 §6.4.5). Macros
-// are accepted inside a list too, as other servers do.
-func (c *conn) readFetchItem(opts *imap.FetchOptions) error {
+// are accepted inside a list too, as other servers do. items counts the
+// items read so far, header field names included (MaxFetchItems): each
+// BODY[] costs the session a pass over every message, so a long list
+// multiplies the work of one command.
+func (c *conn) readFetchItem(opts *imap.FetchOptions, items *int) error {
+	if err := c.countFetchItem(items); err != nil {
+		return err
+	}
 	var name string
 	if !c.dec.ExpectAtom(&name) {
 		return c.decErr()
@@ -68,7 +75,7 @@ func (c *conn) readFetchItem(opts *imap.FetchOptions) error {
 		if base != "BODY" && base != "BODY.PEEK" {
 			return errBadFetchItem
 		}
-		sec, err := c.readSection(spec)
+		sec, err := c.readSection(spec, items)
 		if err != nil {
 			return err
 		}
@@ -118,8 +125,8 @@ var errBadSection = imap.BAD("", "Invalid body section")
 
 // readSection parses section-spec (RFC 3501 §9) from spec, the text after
 // "[" up to "]", SP or the end of the atom; it reads a header list, the
-// "]" and a partial from the decoder.
-func (c *conn) readSection(spec string) (*imap.FetchItemBodySection, error) {
+// "]" and a partial from the decoder. items is readFetchItem's count.
+func (c *conn) readSection(spec string, items *int) (*imap.FetchItemBodySection, error) {
 	sec := &imap.FetchItemBodySection{}
 	for spec != "" && spec[0] >= '0' && spec[0] <= '9' {
 		num, rest, dot := strings.Cut(spec, ".")
@@ -151,6 +158,9 @@ func (c *conn) readSection(spec string) (*imap.FetchItemBodySection, error) {
 			return nil, c.decErr()
 		}
 		ok := c.dec.ExpectList(func() error {
+			if err := c.countFetchItem(items); err != nil {
+				return err
+			}
 			var f string
 			if !c.dec.ExpectAString(&f) {
 				return c.decErr()
@@ -212,4 +222,13 @@ func (c *conn) readPartial() (*imap.SectionPartial, error) {
 		return nil, errBadPartial
 	}
 	return &imap.SectionPartial{Offset: int64(o), Size: int64(n)}, nil
+}
+
+// countFetchItem counts one FETCH item against MaxFetchItems.
+func (c *conn) countFetchItem(items *int) error {
+	*items++
+	if max := c.srv.opts.MaxFetchItems; *items > max {
+		return imap.BAD(imap.CodeLimit, "More than "+strconv.Itoa(max)+" FETCH items")
+	}
+	return nil
 }

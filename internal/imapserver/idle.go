@@ -118,6 +118,10 @@ func (c *conn) idleKeepalive(iw *idleWriter, stop <-chan struct{}, done chan<- s
 			return
 		case <-t.C:
 			if err := iw.keepalive(); err != nil {
+				// The client stopped reading (WriteTimeout): wake the
+				// DONE reader now, instead of holding the connection
+				// until IdleCommandTimeout.
+				c.raw.SetReadDeadline(time.Now())
 				return
 			}
 		}

@@ -49,6 +49,8 @@ func TestMalformed(t *testing.T) {
 		{"literal size not a number", none, "a1 LOGIN {abc}\r\n", []string{`a1 BAD expected literal size, found "a"`}},
 		{"NUL in literal", none, "a1 LOGIN {5+}\r\nal\x00ce secret\r\n", []string{"a1 BAD NUL in literal"}},
 		{"100 KiB garbage", none, long + "\r\n", []string{"* BAD [TOOBIG] command line longer than 65536 octets"}},
+		{"100 KiB command name", none, "a1 " + long + "\r\n", []string{"a1 BAD [TOOBIG] command line longer than 65536 octets"}},
+		{"100 KiB UID command name", sel, "a1 UID " + long + "\r\n", []string{"a1 BAD [TOOBIG] command line longer than 65536 octets"}},
 		{"100 KiB line", none, "a1 LOGIN " + long + "\r\n", []string{"a1 BAD [TOOBIG] command line longer than 65536 octets"}},
 		{"AUTHENTICATE no mechanism", none, "a1 AUTHENTICATE\r\n", []string{"a1 BAD expected SP, found end of line"}},
 		{"AUTHENTICATE bad initial response", none, "a1 AUTHENTICATE PLAIN !!!!\r\n", []string{"a1 BAD Invalid initial response"}},
@@ -114,6 +116,29 @@ func TestMalformed(t *testing.T) {
 		{"UID EXPUNGE missing set", sel, "a1 UID EXPUNGE\r\n", []string{"a1 BAD expected SP, found end of line"}},
 		{"EXPUNGE with argument", sel, "a1 EXPUNGE 1\r\n", []string{"a1 BAD expected end of line, found SP"}},
 		{"CLOSE with argument", sel, "a1 CLOSE now\r\n", []string{"a1 BAD expected end of line, found SP"}},
+
+		// Counts that the line limit alone leaves too high (Options.Max...).
+		{"too many FETCH items", sel, "a1 FETCH 1 (" + strings.Repeat("FLAGS ", 1000) + "UID)\r\n",
+			[]string{"a1 BAD [LIMIT] More than 1000 FETCH items"}},
+		{"too many header field names", sel, "a1 FETCH 1 (UID BODY.PEEK[HEADER.FIELDS (" + strings.Repeat("X-A ", 1000) + "X-B)])\r\n",
+			[]string{"a1 BAD [LIMIT] More than 1000 FETCH items"}},
+		{"too many search keys", sel, "a1 SEARCH " + strings.Repeat("ALL ", 1000) + "ALL\r\n",
+			[]string{"a1 BAD [LIMIT] More than 1000 search keys"}},
+		{"too many search keys in groups", sel, "a1 SEARCH " + strings.Repeat("(1 2) ", 333) + "(1 2)\r\n",
+			[]string{"a1 BAD [LIMIT] More than 1000 search keys"}},
+		{"too many STORE flags", sel, "a1 STORE 1 +FLAGS (" + strings.Repeat("k ", 256) + "k)\r\n",
+			[]string{"a1 BAD [LIMIT] More than 256 flags"}},
+		{"too many bare STORE flags", sel, "a1 STORE 1 +FLAGS " + strings.Repeat("\\Seen ", 256) + "k\r\n",
+			[]string{"a1 BAD [LIMIT] More than 256 flags"}},
+		{"too many APPEND flags", auth, "a1 APPEND INBOX (" + strings.Repeat("k ", 256) + "k) {5}\r\n",
+			[]string{"a1 BAD [LIMIT] More than 256 flags"}},
+		{"two literals of the largest size", none, "a1 LOGIN {65536+}\r\n" + strings.Repeat("u", 65536) + " {65536+}\r\n" + strings.Repeat("p", 65536) + "\r\n" +
+			"a2 FROB {65536+}\r\n" + strings.Repeat("x", 65536) + "\r\n",
+			[]string{"a1 NO [AUTHENTICATIONFAILED] Invalid credentials", "a2 BAD Unknown command"}},
+		{"literals over the total", sel, "a1 SEARCH" + strings.Repeat(" TEXT {65536+}\r\n"+strings.Repeat("t", 65536), 5) + "\r\n",
+			[]string{"a1 BAD [LIMIT] literals of one command exceed 262144 octets in all"}},
+		{"literals over the total, synchronizing", sel, "a1 SEARCH" + strings.Repeat(" TEXT {65536+}\r\n"+strings.Repeat("t", 65536), 4) + " TEXT {1}\r\n",
+			[]string{"a1 BAD [LIMIT] literals of one command exceed 262144 octets in all"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

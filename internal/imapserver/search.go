@@ -1,6 +1,7 @@
 package imapserver
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,7 +57,9 @@ var errBadCharset = &imap.Error{Type: imap.StatusNO, Code: imap.CodeBadCharset,
 // searchParser reads a search program, converting its strings from the
 // CHARSET to UTF-8.
 type searchParser struct {
-	c       *conn
+	c *conn
+	// keys counts the keys read (MaxSearchKeys).
+	keys    int
 	decoder *encoding.Decoder // nil: the strings are US-ASCII or UTF-8
 	// charsetErr is set for an unknown charset; it is returned once the
 	// whole command is read, so that literals in it are handled normally.
@@ -99,6 +102,12 @@ func (p *searchParser) key(crit *imap.SearchCriteria, first bool, depth int) err
 	dec := p.c.dec
 	if depth > maxSearchNesting {
 		return imap.BAD(imap.CodeLimit, "Search program nested too deeply")
+	}
+	// Every key, NOT, OR and group counts: the session's work is keys
+	// times messages, and the line limit alone allows some 30000 keys.
+	p.keys++
+	if max := p.c.srv.opts.MaxSearchKeys; p.keys > max {
+		return imap.BAD(imap.CodeLimit, "More than "+strconv.Itoa(max)+" search keys")
 	}
 	b, _ := dec.PeekByte()
 	switch {

@@ -38,6 +38,10 @@ const (
 	DefaultMaxAppendSize             = 64 << 20
 	DefaultMaxDepth                  = 8
 	DefaultMaxBadCommandsBeforeLogin = 3
+	DefaultMaxLoginFailures          = 5
+	DefaultMaxFetchItems             = 1000
+	DefaultMaxSearchKeys             = 1000
+	DefaultMaxFlags                  = 256
 
 	// DefaultGreeting is the text of the greeting after its capability code.
 	DefaultGreeting = "Postern ready"
@@ -79,6 +83,26 @@ type Options struct {
 	// MaxBadCommandsBeforeLogin is how many BAD responses a connection gets
 	// before login until it is closed with BYE; 0: 3.
 	MaxBadCommandsBeforeLogin int
+	// MaxLoginFailures is how many failed LOGIN or AUTHENTICATE commands
+	// a connection gets; the last one's NO is followed by BYE (a password
+	// guesser must reconnect, and meet the per-address delay); 0: 5.
+	MaxLoginFailures int
+	// MaxLiteralTotal bounds the octets of all the literals of one command
+	// held in memory (APPEND's message streams and is not counted): the
+	// line length does not count literals; 0: 4 times MaxLiteralSize.
+	MaxLiteralTotal int64
+	// MaxFetchItems bounds the items of one FETCH, each name of a
+	// HEADER.FIELDS list counting as one (RFC 3501 §6.4.5); more are
+	// answered BAD [LIMIT]; 0: 1000.
+	MaxFetchItems int
+	// MaxSearchKeys bounds the keys of one SEARCH program, NOT, OR and
+	// parenthesised groups included (RFC 3501 §6.4.4): the session's cost
+	// grows with keys times messages; more are answered BAD [LIMIT];
+	// 0: 1000.
+	MaxSearchKeys int
+	// MaxFlags bounds the flags of one STORE or APPEND flag list
+	// (RFC 3501 §6.4.6, §6.3.11); more are answered BAD [LIMIT]; 0: 256.
+	MaxFlags int
 
 	// LoginTimeout is the time allowed from connect to login; 0: 3 minutes.
 	LoginTimeout time.Duration
@@ -131,6 +155,11 @@ func New(opts Options) *Server {
 	setDefault(&opts.MaxAppendSize, DefaultMaxAppendSize)
 	setDefault(&opts.MaxDepth, DefaultMaxDepth)
 	setDefault(&opts.MaxBadCommandsBeforeLogin, DefaultMaxBadCommandsBeforeLogin)
+	setDefault(&opts.MaxLoginFailures, DefaultMaxLoginFailures)
+	setDefault(&opts.MaxLiteralTotal, 4*opts.MaxLiteralSize)
+	setDefault(&opts.MaxFetchItems, DefaultMaxFetchItems)
+	setDefault(&opts.MaxSearchKeys, DefaultMaxSearchKeys)
+	setDefault(&opts.MaxFlags, DefaultMaxFlags)
 	setDefault(&opts.LoginTimeout, DefaultLoginTimeout)
 	setDefault(&opts.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&opts.IdleCommandTimeout, DefaultIdleCommandTimeout)

@@ -63,6 +63,25 @@ func TestFailedLoginsDoNotCount(t *testing.T) {
 	}
 }
 
+// MaxLoginFailures: the fifth refused LOGIN or AUTHENTICATE of a
+// connection gets its NO and then BYE, so a password guesser must
+// reconnect.
+func TestMaxLoginFailures(t *testing.T) {
+	ts := newTestServer(t, nil)
+	tc := ts.dial(t)
+	tc.greet()
+	for i := 0; i < 2; i++ {
+		tc.send("a1 LOGIN alice wrong\r\n")
+		tc.expect("a1 NO [AUTHENTICATIONFAILED] Invalid credentials")
+		// PLAIN "\0alice\0nope".
+		tc.send("a2 AUTHENTICATE PLAIN AGFsaWNlAG5vcGU=\r\n")
+		tc.expect("a2 NO [AUTHENTICATIONFAILED] Invalid credentials")
+	}
+	tc.send("a3 LOGIN alice wrong\r\n")
+	tc.expect("a3 NO [AUTHENTICATIONFAILED] Invalid credentials", "* BYE Too many authentication failures")
+	tc.expectEOF()
+}
+
 func TestFatalLimits(t *testing.T) {
 	tests := []struct {
 		name string

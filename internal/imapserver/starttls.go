@@ -2,7 +2,6 @@ package imapserver
 
 import (
 	"crypto/tls"
-	"time"
 
 	"github.com/postern/postern/internal/imap"
 )
@@ -34,7 +33,7 @@ func handleStartTLS(c *conn, cmd *command) error {
 		c.log.Warn("imapserver: discarding data pipelined after STARTTLS", "octets", n)
 	}
 	tc := tls.Server(c.raw, c.srv.opts.TLSConfig)
-	c.raw.SetDeadline(time.Now().Add(c.srv.opts.LiteralTimeout))
+	c.raw.SetDeadline(c.literalDeadline())
 	if err := tc.HandshakeContext(c.ctx); err != nil {
 		c.log.Info("imapserver: STARTTLS handshake failed", "err", err)
 		return &ioError{err}

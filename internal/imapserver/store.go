@@ -1,6 +1,7 @@
 package imapserver
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/postern/postern/internal/imap"
@@ -54,12 +55,16 @@ func handleStore(c *conn, cmd *command) error {
 // are refused.
 func (c *conn) readFlagList(bare bool) ([]imap.Flag, error) {
 	flags := []imap.Flag{}
+	n := 0 // flags read, \Recent included (MaxFlags)
 	one := func() error {
 		var f imap.Flag
 		if !c.dec.ExpectFlag(&f) {
 			return c.decErr()
 		}
 		f = imap.CanonicalFlag(f)
+		if n++; n > c.srv.opts.MaxFlags {
+			return imap.BAD(imap.CodeLimit, "More than "+strconv.Itoa(c.srv.opts.MaxFlags)+" flags")
+		}
 		switch {
 		case f == imap.FlagRecent:
 			return nil

@@ -26,6 +26,11 @@ type DecoderOptions struct {
 	MaxLiteralSize int64
 	// MaxDepth bounds parenthesis nesting; 0 means 8.
 	MaxDepth int
+	// MaxLiteralTotal bounds the octets of all the literals of one command
+	// line read into memory (the line length does not count literals, so
+	// without it a line of many literals could hold thousands of
+	// MaxLiteralSize each); 0 means 4 times MaxLiteralSize.
+	MaxLiteralTotal int64
 	// Continue is called when the client announced a synchronizing literal
 	// {n} that is within limits: it must write "+ ..." and flush. nil
 	// means the decoder cannot ask for literals (tests).
@@ -54,6 +59,9 @@ type Decoder struct {
 	// literal begin.
 	lineLen  int
 	segStart int
+	// litTotal counts the octets of the line's literals read into memory
+	// (MaxLiteralTotal).
+	litTotal int64
 	tail     [tailSize]byte
 
 	depth int
@@ -74,6 +82,9 @@ func NewDecoder(r *bufio.Reader, opts DecoderOptions) *Decoder {
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = defaultMaxDepth
 	}
+	if opts.MaxLiteralTotal <= 0 {
+		opts.MaxLiteralTotal = 4 * opts.MaxLiteralSize
+	}
 	return &Decoder{r: r, opts: opts}
 }
 
@@ -90,6 +101,7 @@ func (d *Decoder) Reset() {
 	d.errIO = false
 	d.lineLen = 0
 	d.segStart = 0
+	d.litTotal = 0
 	d.depth = 0
 	d.eol = false
 	d.lit = nil

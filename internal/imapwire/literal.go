@@ -73,6 +73,12 @@ func (d *Decoder) literalHeader() (n int64, sync, ok bool) {
 // RFC 3501 §7.5, the client sends nothing more) and a non-synchronizing
 // one is read and dropped so that its octets are never run as commands.
 func (d *Decoder) acceptLiteral(n int64, sync bool, max int64) bool {
+	return d.acceptLiteralWithin(n, sync, max, nil)
+}
+
+// acceptLiteralWithin is acceptLiteral with le, when not nil, as the error
+// of a literal over max (a budget rather than the size limit).
+func (d *Decoder) acceptLiteralWithin(n int64, sync bool, max int64, le *LimitError) bool {
 	d.segStart = d.lineLen
 	if n <= max {
 		if sync && d.opts.Continue != nil {
@@ -83,7 +89,9 @@ func (d *Decoder) acceptLiteral(n int64, sync bool, max int64) bool {
 		}
 		return true
 	}
-	le := &LimitError{Code: imap.CodeTooBig, Msg: fmt.Sprintf("literal of %d octets exceeds the limit of %d", n, max)}
+	if le == nil {
+		le = &LimitError{Code: imap.CodeTooBig, Msg: fmt.Sprintf("literal of %d octets exceeds the limit of %d", n, max)}
+	}
 	switch {
 	case sync:
 		d.eol = true
@@ -104,9 +112,19 @@ func (d *Decoder) acceptLiteral(n int64, sync bool, max int64) bool {
 // announced size up front.
 func (d *Decoder) literalString(s *string) bool {
 	n, sync, ok := d.literalHeader()
-	if !ok || !d.acceptLiteral(n, sync, d.opts.MaxLiteralSize) {
+	if !ok {
 		return false
 	}
+	max := d.opts.MaxLiteralSize
+	var budgetErr *LimitError
+	if left := d.opts.MaxLiteralTotal - d.litTotal; n <= max && n > left {
+		max = left
+		budgetErr = &LimitError{Code: imap.CodeLimit, Msg: fmt.Sprintf("literals of one command exceed %d octets in all", d.opts.MaxLiteralTotal)}
+	}
+	if !d.acceptLiteralWithin(n, sync, max, budgetErr) {
+		return false
+	}
+	d.litTotal += n
 	var b strings.Builder
 	b.Grow(int(min(n, 4096)))
 	nul := false

@@ -348,3 +348,54 @@ func TestDepthLimit(t *testing.T) {
 		t.Errorf("3 levels with MaxDepth 3: Err = %v, want nil", d.Err())
 	}
 }
+
+// TestLiteralTotal checks MaxLiteralTotal: the line length does not count
+// literals, so without a budget one line of many literals could hold
+// thousands of MaxLiteralSize in memory. The literal over budget is
+// refused as a too-large one is: a synchronizing one unread (and without
+// a continuation request), a non-synchronizing one read and dropped; the
+// budget starts again with the next line.
+func TestLiteralTotal(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		conts int    // continuation requests sent
+		rest  string // what is left after DiscardLine
+	}{
+		{"sync", "{4}\r\nabcd {4}\r\nefgh {4}\r\nijkl\r\nnext", 2, "ijkl\r\nnext"},
+		{"non-sync", "{4+}\r\nabcd {4+}\r\nefgh {4+}\r\nijkl\r\nnext", 0, "next"},
+	}
+	for _, tt := range tests {
+		conts := 0
+		br := bufio.NewReader(strings.NewReader(tt.in))
+		d := NewDecoder(br, DecoderOptions{MaxLiteralSize: 5, MaxLiteralTotal: 9,
+			Continue: func() error { conts++; return nil }})
+		var s string
+		n := 0
+		for d.ExpectString(&s) && d.SP() {
+			n++
+		}
+		var le *LimitError
+		if !errors.As(d.Err(), &le) || le.Code != imap.CodeLimit || le.Fatal || n != 2 {
+			t.Errorf("%s: strings read = %d, Err = %#v; want 2, non-fatal LIMIT LimitError", tt.name, n, d.Err())
+			continue
+		}
+		if want := "imapwire: literals of one command exceed 9 octets in all"; le.Error() != want {
+			t.Errorf("%s: Err = %q, want %q", tt.name, le.Error(), want)
+		}
+		if conts != tt.conts {
+			t.Errorf("%s: %d continuations, want %d", tt.name, conts, tt.conts)
+		}
+		if err := d.DiscardLine(); err != nil {
+			t.Fatalf("%s: DiscardLine() = %v", tt.name, err)
+		}
+		if rest, _ := io.ReadAll(br); string(rest) != tt.rest {
+			t.Errorf("%s: rest after DiscardLine = %q, want %q", tt.name, rest, tt.rest)
+		}
+		d.Reset()
+		br.Reset(strings.NewReader("{5}\r\nabcde {4}\r\nabcd\r\n"))
+		if !d.ExpectString(&s) || !d.SP() || !d.ExpectString(&s) || !d.ExpectCRLF() {
+			t.Errorf("%s: after Reset, 9 octets of literals: Err = %v, want nil", tt.name, d.Err())
+		}
+	}
+}

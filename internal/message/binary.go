@@ -8,7 +8,7 @@ import (
 
 // binaryVersion is the first byte of the MarshalBinary encoding; bump it
 // when the layout changes (the index then re-parses the message).
-const binaryVersion = 1
+const binaryVersion = 2
 
 // maxDecodeDepth bounds recursion in UnmarshalPart against hostile input.
 const maxDecodeDepth = 1 << 12
@@ -175,6 +175,8 @@ func appendParamsNil(b []byte, ps []Param) []byte {
 	for _, q := range ps {
 		b = appendString(b, q.Name)
 		b = appendString(b, q.Value)
+		b = appendString(b, q.Charset)
+		b = appendString(b, q.Language)
 	}
 	return b
 }
@@ -314,6 +316,8 @@ func (d *decoder) paramsNil() []Param {
 	for k := range ps {
 		ps[k].Name = d.string()
 		ps[k].Value = d.string()
+		ps[k].Charset = d.string()
+		ps[k].Language = d.string()
 	}
 	return ps
 }

@@ -55,7 +55,8 @@ func DecodeHeader(s string) string {
 	)
 	flush := func() {
 		if pending != nil {
-			sb.WriteString(convertCharset(pendingCS, pending))
+			v, _ := convertCharset(pendingCS, pending)
+			sb.WriteString(v)
 			pending, pendingCS = nil, ""
 		}
 	}

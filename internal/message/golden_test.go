@@ -75,6 +75,9 @@ func fmtParams(ps []Param) string {
 	var sb strings.Builder
 	for _, q := range ps {
 		fmt.Fprintf(&sb, " %s=%q", q.Name, q.Value)
+		if q.Charset != "" || q.Language != "" {
+			fmt.Fprintf(&sb, "(%s'%s')", q.Charset, q.Language)
+		}
 	}
 	return sb.String()
 }

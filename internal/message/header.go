@@ -207,7 +207,9 @@ func equalFoldBytes(b []byte, s string) bool {
 // names (case-insensitive), or with not set those whose names are not, for
 // BODY[HEADER.FIELDS (...)] and BODY[HEADER.FIELDS.NOT (...)] (RFC 3501
 // §6.4.5). Fields keep their original bytes, continuation lines included, and
-// their order; the result ends with the empty line (CRLF) RFC 3501 requires.
+// their order; the result ends with the empty line (CRLF) RFC 3501 requires,
+// except when raw has no empty line: a message with no body and no blank line
+// gets none (RFC 3501 §6.4.5), so an empty selection is then "".
 // A field whose last line has no line ending gets a CRLF. Nameless lines
 // (no colon) match no name, so only the NOT form returns them.
 func FilterHeader(raw []byte, names []string, not bool) []byte {
@@ -231,5 +233,24 @@ func FilterHeader(raw []byte, names []string, not bool) []byte {
 			out = append(out, '\r', '\n')
 		}
 	})
+	if !hasBlankLine(raw) {
+		return out
+	}
 	return append(out, '\r', '\n')
+}
+
+// hasBlankLine reports whether the header block raw contains the empty line
+// that separates a header from its body.
+func hasBlankLine(raw []byte) bool {
+	for i := 0; i < len(raw); {
+		next := len(raw)
+		if j := bytes.IndexByte(raw[i:], '\n'); j >= 0 {
+			next = i + j + 1
+		}
+		if isBlankLine(raw[i:next]) {
+			return true
+		}
+		i = next
+	}
+	return false
 }

@@ -68,9 +68,15 @@ func TestFilterHeader(t *testing.T) {
 		{sampleHeader, []string{"Received", "Subject", "To"}, true, "No colon here\r\nX-Empty:\r\n\r\n"},
 		{sampleHeader, []string{"nothing"}, false, "\r\n"},
 		{sampleHeader, nil, true, sampleHeader},
-		// Bare LF kept; a last line without line ending gets CRLF.
-		{"A: 1\nB: 2", []string{"a", "b"}, false, "A: 1\nB: 2\r\n\r\n"},
-		{"", []string{"a"}, true, "\r\n"},
+		// Bare LF kept; a last line without line ending gets CRLF. No
+		// blank line in the header (a message with no body and no blank
+		// line): none in the result either (RFC 3501 §6.4.5).
+		{"A: 1\nB: 2", []string{"a", "b"}, false, "A: 1\nB: 2\r\n"},
+		{"A: 1\r\nB: 2\r\n", []string{"c"}, false, ""},
+		{"A: 1\r\nB: 2\r\n", []string{"a", "b"}, true, ""},
+		{"A: 1\nB: 2\n\n", []string{"b"}, false, "B: 2\n\r\n"},
+		{"", []string{"a"}, true, ""},
+		{"\r\n", []string{"a"}, true, "\r\n"},
 		// Only the header block counts, not what follows its empty line.
 		{"A: 1\r\n\r\nA: body\r\n", []string{"a"}, false, "A: 1\r\n\r\n"},
 	}

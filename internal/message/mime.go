@@ -328,12 +328,15 @@ func assembleParams(raws []rawParam) []Param {
 		groups[r.name] = append(groups[r.name], r)
 	}
 	for _, name := range names {
-		params = append(params, Param{Name: name, Value: joinParam(groups[name])})
+		q := joinParam(groups[name])
+		q.Name = name
+		params = append(params, q)
 	}
 	return params
 }
 
-func joinParam(rs []rawParam) string {
+// joinParam assembles the raw pieces of one parameter; the caller sets Name.
+func joinParam(rs []rawParam) Param {
 	var plain, ext *rawParam
 	var secs []rawParam
 	for i := range rs {
@@ -353,40 +356,54 @@ func joinParam(rs []rawParam) string {
 	}
 	switch {
 	case ext != nil:
-		charset, v := splitExtValue(ext.value)
-		return convertCharset(charset, percentDecode(v))
+		charset, lang, v := splitExtValue(ext.value)
+		return extParam(charset, lang, percentDecode(v))
 	case len(secs) > 0:
 		sort.SliceStable(secs, func(i, j int) bool { return secs[i].section < secs[j].section })
-		var charset string
+		var charset, lang string
 		var b []byte
 		for i, s := range secs {
 			v := s.value
 			if s.ext {
 				if i == 0 {
-					charset, v = splitExtValue(v)
+					charset, lang, v = splitExtValue(v)
 				}
 				b = append(b, percentDecode(v)...)
 			} else {
 				b = append(b, v...)
 			}
 		}
-		return convertCharset(charset, b)
+		return extParam(charset, lang, b)
 	default:
-		return plain.value
+		return Param{Value: plain.value}
 	}
 }
 
+// extParam makes the value of an RFC 2231 parameter: b converted from
+// charset to UTF-8 when the charset is known, recording in which charset the
+// value ended up so that it can be encoded again (RFC 2231 §4).
+func extParam(charset, lang string, b []byte) Param {
+	if charset == "" {
+		return Param{Value: string(b), Language: lang}
+	}
+	v, ok := convertCharset(charset, b)
+	if ok {
+		charset = "utf-8"
+	}
+	return Param{Value: v, Charset: charset, Language: lang}
+}
+
 // splitExtValue splits charset'language'value (RFC 2231 §4).
-func splitExtValue(v string) (charset, rest string) {
+func splitExtValue(v string) (charset, lang, rest string) {
 	i := strings.IndexByte(v, '\'')
 	if i < 0 {
-		return "", v
+		return "", "", v
 	}
 	j := strings.IndexByte(v[i+1:], '\'')
 	if j < 0 {
-		return "", v
+		return "", "", v
 	}
-	return v[:i], v[i+1+j+1:]
+	return v[:i], v[i+1 : i+1+j], v[i+1+j+1:]
 }
 
 func percentDecode(s string) []byte {
@@ -418,19 +435,16 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// convertCharset converts b from charset to UTF-8; bytes in an unknown
-// charset are kept as they are.
-func convertCharset(charset string, b []byte) string {
-	if charset == "" {
-		return string(b)
-	}
+// convertCharset converts b from charset to UTF-8 and reports whether it
+// could; bytes in an unknown charset are kept as they are.
+func convertCharset(charset string, b []byte) (string, bool) {
 	dec, ok := CharsetDecoder(charset)
 	if !ok {
-		return string(b)
+		return string(b), false
 	}
 	out, err := dec.Bytes(b)
 	if err != nil {
-		return string(b)
+		return string(b), false
 	}
-	return string(out)
+	return string(out), true
 }

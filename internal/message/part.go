@@ -24,7 +24,7 @@ type Part struct {
 	Type, Subtype string
 	// Params are the Content-Type parameters in their original order, names
 	// lowercased, RFC 2231 continuations joined and charsets converted to
-	// UTF-8.
+	// UTF-8 (see Param).
 	Params []Param
 
 	// ID, Description are the raw, unfolded Content-ID and
@@ -68,8 +68,18 @@ type Part struct {
 }
 
 // Param is one MIME parameter (RFC 2045 §5.1, RFC 2231).
+//
+// A parameter written in RFC 2231 extended form (name*=charset'lang'value,
+// or continuations name*0*, name*1...) is decoded: Value holds the joined,
+// percent-decoded value, converted to UTF-8 when its charset is known.
+// Charset then says which charset Value is in ("utf-8" after a conversion,
+// else the declared name, its bytes kept), and Language holds the language
+// tag, so that a protocol that cannot carry 8-bit values (IMAP4rev1
+// BODYSTRUCTURE, RFC 3501 §4.3) can encode the value again. Both are "" for
+// a parameter given plainly.
 type Param struct {
-	Name, Value string
+	Name, Value       string
+	Charset, Language string
 }
 
 // Size is the body's length in octets as stored (RFC 3501 §7.4.2 body size).
@@ -117,7 +127,8 @@ func paramValue(ps []Param, name string) string {
 // Numbering rules, applied from p, which is taken as a top-level message:
 //   - In a multipart, n selects the n-th child (from 1).
 //   - In a message that is not a multipart, only 1 is valid: it is the
-//     message itself, so BODY[1] is the body of a single-part message and
+//     message itself (not for a multipart without parts: its part 1 is
+//     the empty placeholder BODYSTRUCTURE shows, with no bytes), so BODY[1] is the body of a single-part message and
 //     the returned Part's BodyStart..End is what to send.
 //   - In a message/rfc822 part below the top, the numbers that follow
 //     index the encapsulated message (Children[0]) by the two rules above:
@@ -145,8 +156,10 @@ func (p *Part) Section(path []int) (*Part, bool) {
 				return nil, false
 			}
 			cur = cur.Children[n-1]
-		case top && n == 1:
-			// The body of a single-part message is part 1.
+		case top && n == 1 && cur.Type != "multipart":
+			// The body of a single-part message is part 1. A multipart
+			// whose delimiter never appears is not single-part: IMAP shows
+			// it with one empty part, which has no bytes to send.
 		default:
 			return nil, false
 		}

@@ -12,6 +12,7 @@ func TestSection(t *testing.T) {
 	fwd, _ := parseFile(t, "testdata/rfc822-inside.eml")
 	plain, _ := parseFile(t, "testdata/uw1-plain.eml")
 	digest, _ := parseFile(t, "testdata/digest.eml")
+	preamble, _ := parseFile(t, "testdata/preamble-only.eml")
 	tests := []struct {
 		name string
 		root *Part
@@ -37,6 +38,10 @@ func TestSection(t *testing.T) {
 		{"fwd", fwd, []int{2, 1, 1}, ""},
 		{"digest", digest, []int{1, 1}, "text/plain@119"},
 		{"digest", digest, []int{2}, "text/plain@183"},
+		// A multipart without delimiters is shown with one empty part,
+		// which has no bytes: not the multipart's own body.
+		{"preamble", preamble, nil, "multipart/mixed@0"},
+		{"preamble", preamble, []int{1}, ""},
 	}
 	for _, tt := range tests {
 		got := ""
