@@ -7,6 +7,7 @@ import (
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/message"
 )
 
 // Create implements imapserver.Session (RFC 3501 §6.3.3).
@@ -144,7 +145,37 @@ func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size 
 		}
 		return nil, storeError("append", err)
 	}
+	s.cacheStructure(ctx, name, uid)
 	return &imap.AppendData{UIDValidity: uv, UID: uid}, nil
+}
+
+// cacheStructure parses a message just appended and stores its structure,
+// so the first FETCH of it does not pay for the parse (DESIGN.md §4: parse
+// once, at delivery). The file was just written, so it is read from the
+// page cache. A failure only means the parse happens at the first FETCH.
+func (s *session) cacheStructure(ctx context.Context, name string, uid uint32) {
+	mb := mailstore.Mailbox(nil)
+	if sel := s.sel; sel != nil && sel.mb.Name() == name {
+		mb = sel.mb
+	} else {
+		var err error
+		if mb, err = s.store.Open(ctx, name); err != nil {
+			return
+		}
+		defer mb.Close()
+	}
+	r, err := mb.OpenMessage(ctx, uid)
+	if err != nil {
+		return
+	}
+	defer r.Close()
+	p, err := message.Parse(r, r.Size())
+	if err != nil {
+		return
+	}
+	if data, err := p.MarshalBinary(); err == nil {
+		_ = mb.SetCache(ctx, uid, data)
+	}
 }
 
 // storeFlags converts protocol flags to stored ones: system flags in their

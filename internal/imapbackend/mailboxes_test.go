@@ -11,6 +11,8 @@ import (
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/mailstore/memstore"
+	"github.com/postern/postern/internal/message"
 )
 
 func TestMailboxCommands(t *testing.T) {
@@ -142,5 +144,34 @@ func TestLogin(t *testing.T) {
 	}
 	if got := strings.Split(strings.TrimSpace(logs.String()), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("logs =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestAppendCachesStructure checks that APPEND parses the message once and
+// stores its structure, so the first FETCH does not parse it.
+func TestAppendCachesStructure(t *testing.T) {
+	st := memstore.New(nil)
+	s := login(t, st)
+	ctx := context.Background()
+	msg := "Subject: cached\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+	d, err := s.Append(ctx, "INBOX", strings.NewReader(msg), int64(len(msg)), &imap.AppendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := st.Open(ctx, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	info, err := mb.Info(ctx, []uint32{d.UID})
+	if err != nil || len(info) != 1 {
+		t.Fatalf("Info(%d) = %v, %v", d.UID, info, err)
+	}
+	p, err := message.UnmarshalPart(info[0].Cache)
+	if err != nil {
+		t.Fatalf("cache after APPEND: %v", err)
+	}
+	if p.Envelope == nil || p.Envelope.Subject != "cached" {
+		t.Errorf("cached envelope = %+v, want Subject cached", p.Envelope)
 	}
 }
