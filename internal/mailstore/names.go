@@ -61,3 +61,18 @@ func NormalizeFlags(flags []string) ([]string, error) {
 	slices.Sort(out)
 	return slices.Compact(out), nil
 }
+
+// ApplyFlags returns the flags op makes of cur (RFC 3501 §6.4.6), given
+// flags already normalised; cur is not modified.
+func ApplyFlags(cur []string, op FlagOp, flags []string) []string {
+	switch op {
+	case FlagsSet:
+		return slices.Clone(flags)
+	case FlagsAdd:
+		out := append(slices.Clone(cur), flags...)
+		slices.Sort(out)
+		return slices.Compact(out)
+	default:
+		return slices.DeleteFunc(slices.Clone(cur), func(f string) bool { return slices.Contains(flags, f) })
+	}
+}

@@ -246,20 +246,6 @@ func (mb *mailbox) SetCache(ctx context.Context, uid uint32, data []byte) error 
 	})
 }
 
-// applyFlags returns what op makes of cur, both normalized.
-func applyFlags(cur []string, op mailstore.FlagOp, flags []string) []string {
-	switch op {
-	case mailstore.FlagsSet:
-		return flags
-	case mailstore.FlagsAdd:
-		out := append(slices.Clone(cur), flags...)
-		slices.Sort(out)
-		return slices.Compact(out)
-	default:
-		return slices.DeleteFunc(slices.Clone(cur), func(f string) bool { return slices.Contains(flags, f) })
-	}
-}
-
 // StoreFlags implements mailstore.Mailbox. The index is the truth; the
 // file is renamed too so other mail readers see the flags, and a failed
 // rename only leaves the old name (the index keeps the name on disk, so it
@@ -289,7 +275,7 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 				continue
 			}
 			old := joinFlags(m.sys, m.keywords)
-			nf := applyFlags(old, op, flags)
+			nf := mailstore.ApplyFlags(old, op, flags)
 			if slices.Equal(nf, old) {
 				continue
 			}

@@ -137,20 +137,6 @@ func (mb *mailbox) SetCache(ctx context.Context, uid uint32, data []byte) error 
 	return nil
 }
 
-// applyFlags returns the flags op makes of cur.
-func applyFlags(cur []string, op mailstore.FlagOp, flags []string) []string {
-	switch op {
-	case mailstore.FlagsSet:
-		return slices.Clone(flags)
-	case mailstore.FlagsAdd:
-		out := append(slices.Clone(cur), flags...)
-		slices.Sort(out)
-		return slices.Compact(out)
-	default:
-		return slices.DeleteFunc(slices.Clone(cur), func(f string) bool { return slices.Contains(flags, f) })
-	}
-}
-
 func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.FlagOp, flags []string, unchangedSince uint64) ([]mailstore.MessageMeta, []uint32, error) {
 	flags, err := mailstore.NormalizeFlags(flags)
 	if err != nil {
@@ -174,7 +160,7 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 			failed = append(failed, uid)
 			continue
 		}
-		nf := applyFlags(m.flags, op, flags)
+		nf := mailstore.ApplyFlags(m.flags, op, flags)
 		if slices.Equal(nf, m.flags) {
 			continue
 		}
