@@ -115,7 +115,14 @@ func (b *lockedBuffer) String() string {
 // stops it when the test ends. Its log is shown if the test failed.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	s := &server{Data: t.TempDir(), stderr: &lockedBuffer{}}
+	return startServerIn(t, t.TempDir())
+}
+
+// startServerIn is startServer with the demo data in dir: a new demo when
+// dir is empty, the one already there otherwise.
+func startServerIn(t *testing.T, dir string) *server {
+	t.Helper()
+	s := &server{Data: dir, stderr: &lockedBuffer{}}
 	cmd := exec.Command(posternBin, "serve", "--demo", "--data", s.Data,
 		"--listen", "imap=127.0.0.1:0", "--listen", "imap=[::1]:0", "--listen", "imaps=127.0.0.1:0")
 	cmd.Stderr = s.stderr

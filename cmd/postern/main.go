@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/postern/postern/internal/auth/virtual"
@@ -92,11 +93,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		if cfg, err = demo.Setup(ctx, dir); err != nil {
-			return err
+		saved := filepath.Join(dir, demo.ConfigName)
+		if _, statErr := os.Stat(saved); statErr == nil {
+			// A demo made earlier in this directory: serve it again, with
+			// the mail as the last session left it.
+			if cfg, err = config.Load(saved); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Postern demo: reusing data directory %s\n", dir)
+		} else {
+			if cfg, err = demo.Setup(ctx, dir); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Postern demo: data directory %s\n", dir)
 		}
-		fmt.Fprintf(stdout, "Postern demo: data directory %s\n", dir)
 	} else if cfg, err = config.Load(*cfgPath); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%w\n(write a configuration, see the README, or try: postern serve --demo)", err)
+		}
 		return err
 	}
 	if len(listens) > 0 {

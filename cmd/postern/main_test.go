@@ -86,3 +86,13 @@ func TestUserHash(t *testing.T) {
 		t.Errorf("user hash printed %q, want a {BCRYPT} hash", got)
 	}
 }
+
+// TestServeMissingConfig checks that serve without a configuration says
+// what to do.
+func TestServeMissingConfig(t *testing.T) {
+	var out bytes.Buffer
+	err := run([]string{"serve", "-c", filepath.Join(t.TempDir(), "none.conf")}, nil, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "postern serve --demo") {
+		t.Errorf("serve with a missing config = %v, want a hint at --demo", err)
+	}
+}
