@@ -48,6 +48,24 @@ func curNames(t *testing.T, dir string) []string {
 	return out
 }
 
+// curNamesByUID lists the files of cur/ in UID order, from the folder's
+// uidlist: the unique names do not sort by delivery (their microsecond
+// field is not zero-padded), so the order of names says nothing.
+func curNamesByUID(t *testing.T, dir string) []string {
+	t.Helper()
+	ul, ok := readUIDList(dir)
+	if !ok {
+		t.Fatalf("no uidlist in %s", dir)
+	}
+	names := curNames(t, dir)
+	uidOf := func(name string) uint32 {
+		base, _ := splitName(name)
+		return ul.uids[base]
+	}
+	slices.SortFunc(names, func(a, b string) int { return int(uidOf(a)) - int(uidOf(b)) })
+	return names
+}
+
 func infos(names []string) []string {
 	var out []string
 	for _, n := range names {
@@ -176,8 +194,7 @@ func TestOutsideChanges(t *testing.T) {
 	}
 	mb := openT(t, s, "INBOX")
 	st, _ := mb.State(ctx)
-	names := curNames(t, dir)
-	slices.Sort(names)
+	names := curNamesByUID(t, dir)
 	// Another MUA deletes message 1 and marks message 2 \Deleted by rename.
 	base2, _ := splitName(names[1])
 	if err := os.Remove(filepath.Join(dir, "cur", names[0])); err != nil {
@@ -201,8 +218,7 @@ func TestExpungedLeftoverNotNewMail(t *testing.T) {
 	defer s.Close()
 	appendT(t, s, "INBOX")
 	appendT(t, s, "INBOX")
-	names := curNames(t, dir)
-	slices.Sort(names)
+	names := curNamesByUID(t, dir)
 	data, _ := os.ReadFile(filepath.Join(dir, "cur", names[0]))
 	mb := openT(t, s, "INBOX")
 	if _, err := mb.Expunge(ctx, []uint32{1}); err != nil {
