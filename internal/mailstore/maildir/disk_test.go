@@ -140,6 +140,9 @@ func TestOutsideDelivery(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "new", "1700000000.M1P1.mta"), []byte("mta mail\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The internal date of outside mail is the file's mtime, as the MTA
+	// left it (RFC 3501 §2.3.3: the date the message was received).
+	os.Chtimes(filepath.Join(dir, "new", "1700000000.M1P1.mta"), time.Unix(1700000000, 0), time.Unix(1700000000, 0))
 	if err := os.WriteFile(filepath.Join(dir, "cur", "1700000001.M1P1.mua:2,FS"), []byte("mua mail\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +171,8 @@ func TestOutsideDelivery(t *testing.T) {
 	info, _ := mb.Info(ctx, []uint32{2})
 	if want := time.Unix(1700000000, 0); len(info) != 1 || info[0].Size != 9 {
 		t.Errorf("Info(2) = %+v, want Size 9", info)
-	} else if info[0].InternalDate.IsZero() || info[0].InternalDate.Equal(want) && false {
-		t.Errorf("Info(2).InternalDate = %v", info[0].InternalDate)
+	} else if !info[0].InternalDate.Equal(want) {
+		t.Errorf("Info(2).InternalDate = %v, want the file's mtime %v", info[0].InternalDate, want)
 	}
 	if _, uid := appendAfter(t, s); uid != 4 {
 		t.Errorf("Append after pick-up UID = %d, want 4", uid)
