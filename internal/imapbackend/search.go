@@ -176,7 +176,9 @@ func (ev *evaluator) match(ctx context.Context, c *imap.SearchCriteria, m *searc
 	}
 	if !c.Since.IsZero() || !c.Before.IsZero() || !c.On.IsZero() {
 		if m.info == nil {
-			return false, nil
+			// Expunged by another session during the SEARCH: skipped
+			// as a whole, so that NOT cannot match it either.
+			return false, mailstore.ErrNotExist
 		}
 		if !dayMatch(m.info.InternalDate.In(ev.loc), c.Since, c.Before, c.On) {
 			return false, nil

@@ -428,3 +428,37 @@ func TestTwoStores(t *testing.T) {
 		t.Errorf("Messages = %d, want 20", len(msgs))
 	}
 }
+
+// TestDeliveryDuringWrite is an MTA delivering into new/ while a write
+// (here a STORE's transaction) runs: the message must be picked up at the
+// next look, not hidden until some later delivery changes new/ again.
+func TestDeliveryDuringWrite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	defer s.Close()
+	appendT(t, s, "INBOX")
+	mbx := openT(t, s, "INBOX")
+	mb := mbx.(*mailbox)
+	// new/ untouched for a while, so the sync starting the write trusts
+	// its mtime.
+	os.Chtimes(filepath.Join(dir, "new"), time.Unix(4, 0), time.Unix(4, 0))
+	err := mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
+		name := filepath.Join(dir, "new", "1700000000.M1P1.during")
+		if err := os.WriteFile(name, []byte("Subject: during\r\n\r\nx\r\n"), 0o600); err != nil {
+			return err
+		}
+		// Make new/'s mtime old enough to be trusted, as on a slow write.
+		os.Chtimes(filepath.Join(dir, "new"), time.Unix(5, 0), time.Unix(5, 0))
+		r.modSeq++
+		w.stamp(r)
+		return w.saveRow(r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := mbx.Messages(ctx)
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("Messages after a delivery during a write = %+v, %v; want 2 messages", msgs, err)
+	}
+}

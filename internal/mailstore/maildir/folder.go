@@ -507,7 +507,8 @@ func (w *wtx) renameInbox(inbox mboxRow, to string) error {
 		}
 	}
 	nr.uidNext, nr.modSeq = inbox.uidNext, inbox.modSeq
-	nr.newMtime, nr.curMtime = mtimeOf(filepath.Join(nr.dir, "new")), mtimeOf(newCur)
+	// new/ is read again at the next look, in case mail arrived meanwhile.
+	nr.newMtime, nr.curMtime = -1, mtimeOf(newCur)
 	if err := w.saveRow(&nr); err != nil {
 		return err
 	}

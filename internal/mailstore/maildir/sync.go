@@ -341,13 +341,12 @@ func (w *wtx) uidTaken(id int64, uid uint32) bool {
 	return n > 0
 }
 
-// stamp records the directories' mtimes after this process changed them
-// itself, so the change is not taken for another program's. A directory
-// whose mtime was not trusted before stays untrusted.
+// stamp records cur/'s mtime after this process changed cur/ itself, so
+// the change is not taken for another program's. A directory whose mtime
+// was not trusted before stays untrusted. new/ is never stamped: only sync
+// touches it, so its mtime moving means an MTA delivered there, possibly
+// while this write was running, and the next look must pick that up.
 func (w *wtx) stamp(r *mboxRow) {
-	if r.newMtime >= 0 {
-		r.newMtime = mtimeOf(filepath.Join(r.dir, "new"))
-	}
 	if r.curMtime >= 0 {
 		r.curMtime = mtimeOf(filepath.Join(r.dir, "cur"))
 	}
