@@ -48,6 +48,7 @@ func (s *session) Fetch(ctx context.Context, w imapserver.FetchWriter, kind imap
 
 func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, idx []int, opts *imap.FetchOptions, needInfo, setSeen bool) error {
 	sel := s.sel
+	defer sel.flushCache(ctx)
 	uids := make([]uint32, len(idx))
 	for k, i := range idx {
 		uids[k] = sel.uids[i]
@@ -197,8 +198,9 @@ func (m *msgSource) part(ctx context.Context) (*message.Part, error) {
 		return nil, fmt.Errorf("imapbackend: parse UID %d: %w", m.uid, err)
 	}
 	if data, err := p.MarshalBinary(); err == nil {
-		// A failure to cache costs a parse next time, nothing more.
-		_ = m.sel.mb.SetCache(ctx, m.uid, data)
+		// Stored with the others of this FETCH or SEARCH in one write
+		// (flushCache), not one commit per message.
+		m.sel.pendingCache = append(m.sel.pendingCache, mailstore.CacheEntry{UID: m.uid, Data: data})
 		if m.info != nil {
 			m.info.Cache = data
 		}
@@ -238,4 +240,14 @@ func (m *msgSource) writeSection(ctx context.Context, mw imapserver.FetchMessage
 		err = cerr
 	}
 	return err
+}
+
+// flushCache stores the structures parsed since the last flush, in one
+// write. A failure costs a parse next time, nothing more.
+func (sel *selected) flushCache(ctx context.Context) {
+	if len(sel.pendingCache) == 0 {
+		return
+	}
+	_ = sel.mb.SetCache(ctx, sel.pendingCache)
+	sel.pendingCache = sel.pendingCache[:0]
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/mailstore/memstore"
+	"github.com/postern/postern/internal/message"
 )
 
 // nestedMsg is a multipart/mixed holding a text part and a message/rfc822
@@ -176,4 +178,36 @@ func TestFetchMeta(t *testing.T) {
 			t.Errorf("Fetch = %q, want %q", got, want)
 		}
 	})
+}
+
+// TestFetchCachesStructures checks that a FETCH of messages never parsed
+// (delivered by an outside program) stores every structure it parsed.
+func TestFetchCachesStructures(t *testing.T) {
+	st := memstore.New(nil)
+	for i := 0; i < 3; i++ {
+		appendMsg(t, st, "INBOX", fmt.Sprintf("Subject: m%d\r\n\r\nbody\r\n", i))
+	}
+	ctx := context.Background()
+	mb, err := st.Open(ctx, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	before, _ := mb.Info(ctx, []uint32{1, 2, 3})
+	for _, in := range before {
+		if in.Cache != nil {
+			t.Fatalf("UID %d cached before any FETCH", in.UID)
+		}
+	}
+	s := login(t, st)
+	selectBox(t, s, "INBOX", false)
+	if err := s.Fetch(ctx, &fetchRec{}, imap.NumKindSeq, all, &imap.FetchOptions{Envelope: true}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := mb.Info(ctx, []uint32{1, 2, 3})
+	for _, in := range after {
+		if p, err := message.UnmarshalPart(in.Cache); err != nil || p.Envelope.Subject != fmt.Sprintf("m%d", in.UID-1) {
+			t.Errorf("UID %d cache after FETCH: %v, %v", in.UID, p, err)
+		}
+	}
 }

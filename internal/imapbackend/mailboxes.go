@@ -174,7 +174,7 @@ func (s *session) cacheStructure(ctx context.Context, name string, uid uint32) {
 		return
 	}
 	if data, err := p.MarshalBinary(); err == nil {
-		_ = mb.SetCache(ctx, uid, data)
+		_ = mb.SetCache(ctx, []mailstore.CacheEntry{{UID: uid, Data: data}})
 	}
 }
 

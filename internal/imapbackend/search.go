@@ -21,6 +21,7 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 	if err != nil {
 		return nil, err
 	}
+	defer sel.flushCache(ctx)
 	ev := &evaluator{s: s, sel: sel, loc: s.b.opts.Location, n: uint32(len(sel.uids)), maxUID: sel.lastUID()}
 	needInfo := needs(criteria) >= costInfo
 	data := &imap.SearchData{}
@@ -59,6 +60,7 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 				}
 			}
 		}
+		sel.flushCache(ctx) // one write per batch keeps the pending blobs bounded
 	}
 	return data, nil
 }

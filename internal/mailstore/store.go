@@ -88,6 +88,12 @@ type MessageInfo struct {
 	Cache []byte
 }
 
+// CacheEntry is adapter data to store with one message (Mailbox.SetCache).
+type CacheEntry struct {
+	UID  uint32
+	Data []byte
+}
+
 // FlagOp says how Mailbox.StoreFlags combines flags (RFC 3501 §6.4.6).
 type FlagOp int
 
@@ -154,8 +160,10 @@ type Mailbox interface {
 	Info(ctx context.Context, uids []uint32) ([]MessageInfo, error)
 	// OpenMessage returns the message content. ErrNotExist if expunged.
 	OpenMessage(ctx context.Context, uid uint32) (MessageReader, error)
-	// SetCache stores adapter data (a parsed structure) with a message.
-	SetCache(ctx context.Context, uid uint32, data []byte) error
+	// SetCache stores adapter data (a parsed structure) with messages, all
+	// in one write, so caching the structures of a whole FETCH costs one
+	// commit. Entries whose UID no longer exists are skipped.
+	SetCache(ctx context.Context, entries []CacheEntry) error
 	// StoreFlags changes flags on the given UIDs. When unchangedSince is
 	// non-zero, messages whose MODSEQ is greater are left alone and returned
 	// in failed (RFC 7162 §3.1.3). It returns the messages whose flags

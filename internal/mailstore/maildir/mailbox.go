@@ -233,16 +233,21 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 	return nil, fmt.Errorf("maildir: UID %d: file gone: %w", uid, mailstore.ErrNotExist)
 }
 
-func (mb *mailbox) SetCache(ctx context.Context, uid uint32, data []byte) error {
+// SetCache implements mailstore.Mailbox: one write transaction for all
+// the entries (each commit is an fsync).
+func (mb *mailbox) SetCache(ctx context.Context, entries []mailstore.CacheEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
 	return mb.s.write(ctx, func(w *wtx) error {
-		var n int
-		if err := w.tx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid = ?`, mb.id, uid).Scan(&n); err != nil {
-			return fmt.Errorf("maildir: index: %w", err)
+		for _, e := range entries {
+			// INSERT ... SELECT stores nothing for a UID expunged meanwhile.
+			if err := w.exec(`INSERT OR REPLACE INTO cache(mailbox_id, uid, data)
+				SELECT mailbox_id, uid, ? FROM messages WHERE mailbox_id = ? AND uid = ?`, slices.Clone(e.Data), mb.id, e.UID); err != nil {
+				return err
+			}
 		}
-		if n == 0 {
-			return fmt.Errorf("maildir: UID %d: %w", uid, mailstore.ErrNotExist)
-		}
-		return w.exec(`INSERT OR REPLACE INTO cache(mailbox_id, uid, data) VALUES (?, ?, ?)`, mb.id, uid, slices.Clone(data))
+		return nil
 	})
 }
 

@@ -128,7 +128,7 @@ func TestMetaCacheTwoProcesses(t *testing.T) {
 		mb, _ := s.Open(ctx, name)
 		defer mb.Close()
 		if uid%2 == 1 {
-			if err := mb.SetCache(ctx, uid, fmt.Appendf(nil, "c%d", uid)); err != nil {
+			if err := mb.SetCache(ctx, []mailstore.CacheEntry{{UID: uid, Data: fmt.Appendf(nil, "c%d", uid)}}); err != nil {
 				t.Fatal(err)
 			}
 		}

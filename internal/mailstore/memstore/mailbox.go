@@ -124,16 +124,16 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 	return reader{bytes.NewReader(mb.b.msgs[i].data)}, nil
 }
 
-func (mb *mailbox) SetCache(ctx context.Context, uid uint32, data []byte) error {
+func (mb *mailbox) SetCache(ctx context.Context, entries []mailstore.CacheEntry) error {
 	if err := mb.lock(); err != nil {
 		return err
 	}
 	defer mb.s.mu.Unlock()
-	i, ok := mb.b.find(uid)
-	if !ok {
-		return fmt.Errorf("memstore: UID %d: %w", uid, mailstore.ErrNotExist)
+	for _, e := range entries {
+		if i, ok := mb.b.find(e.UID); ok {
+			mb.b.msgs[i].cache = slices.Clone(e.Data)
+		}
 	}
-	mb.b.msgs[i].cache = slices.Clone(data)
 	return nil
 }
 

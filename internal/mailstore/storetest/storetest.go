@@ -725,24 +725,29 @@ func testOpenMessage(t *testing.T, s mailstore.Store) {
 func testSetCache(t *testing.T, s mailstore.Store) {
 	ctx := context.Background()
 	mustAppend(t, s, "INBOX", msg(1))
+	mustAppend(t, s, "INBOX", msg(2))
 	mb := mustOpen(t, s, "INBOX")
 	defer mb.Close()
 	data := []byte("(\"TEXT\" \"PLAIN\" \x00 binary)")
-	if err := mb.SetCache(ctx, 1, data); err != nil {
+	// UID 42 does not exist: skipped, the others stored.
+	err := mb.SetCache(ctx, []mailstore.CacheEntry{{UID: 1, Data: data}, {UID: 42, Data: data}, {UID: 2, Data: []byte("two")}})
+	if err != nil {
 		t.Fatalf("SetCache = %v", err)
 	}
 	data[0] = 'X' // the store must have kept its own copy
-	info, err := mb.Info(ctx, []uint32{1})
-	if err != nil || len(info) != 1 || string(info[0].Cache) != "(\"TEXT\" \"PLAIN\" \x00 binary)" {
+	info, err := mb.Info(ctx, []uint32{1, 2, 42})
+	if err != nil || len(info) != 2 || string(info[0].Cache) != "(\"TEXT\" \"PLAIN\" \x00 binary)" || string(info[1].Cache) != "two" {
 		t.Errorf("Info after SetCache = %+v, %v", info, err)
 	}
-	wantErr(t, "SetCache(missing)", mb.SetCache(ctx, 42, data), mailstore.ErrNotExist)
-	if err := mb.SetCache(ctx, 1, []byte("v2")); err != nil {
+	if err := mb.SetCache(ctx, []mailstore.CacheEntry{{UID: 1, Data: []byte("v2")}}); err != nil {
 		t.Fatalf("SetCache again = %v", err)
 	}
 	info, _ = mb.Info(ctx, []uint32{1})
 	if string(info[0].Cache) != "v2" {
 		t.Errorf("Cache = %q, want v2", info[0].Cache)
+	}
+	if err := mb.SetCache(ctx, nil); err != nil {
+		t.Errorf("SetCache(nil) = %v, want nil", err)
 	}
 }
 
