@@ -37,10 +37,10 @@ type selected struct {
 	uidValidity uint32
 	// keywords are the keywords announced in FLAGS; keywordsDirty says a
 	// new one was stored and FLAGS must be sent again.
-	keywords      map[string]struct{}
+	keywords map[string]struct{}
 	// pendingCache holds structures parsed by the current FETCH or SEARCH
 	// batch, stored together by flushCache.
-	pendingCache []mailstore.CacheEntry
+	pendingCache  []mailstore.CacheEntry
 	keywordsDirty bool
 }
 
