@@ -76,14 +76,11 @@ func (s *session) load(ctx context.Context, mb mailstore.Mailbox, name string, r
 	}
 	uidNext := st.UIDNext
 	if readOnly {
-		// EXAMINE does not claim \Recent (RFC 3501 §6.3.2); the messages
-		// nobody claimed yet are the newest ones.
-		status, err := s.store.Status(ctx, name)
-		if err != nil {
-			return nil, nil, err
-		}
-		if n := int(status.Recent); n > 0 && n <= len(sel.uids) {
-			sel.addRecent(sel.uids[len(sel.uids)-n], sel.lastUID())
+		// EXAMINE does not claim \Recent (RFC 3501 §6.3.2): it shows
+		// the messages nobody claimed yet, read from the same state as
+		// the message list, without a second scan.
+		if last := sel.lastUID(); st.FirstRecentUID > 0 && st.FirstRecentUID <= last {
+			sel.addRecent(st.FirstRecentUID, last)
 		}
 	} else {
 		first, err := mb.ClaimRecent(ctx)

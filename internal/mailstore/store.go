@@ -57,6 +57,10 @@ type MailboxState struct {
 	UIDValidity   uint32
 	UIDNext       uint32
 	HighestModSeq uint64
+	// FirstRecentUID is the lowest UID no session has claimed with
+	// ClaimRecent: what EXAMINE shows as \Recent without claiming it
+	// (RFC 3501 §6.3.2).
+	FirstRecentUID uint32
 }
 
 // Status is the summary STATUS needs, computed from the index without opening

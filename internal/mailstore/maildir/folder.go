@@ -657,7 +657,7 @@ func (s *Store) Status(ctx context.Context, name string) (mailstore.Status, erro
 }
 
 func (r mboxRow) state() mailstore.MailboxState {
-	return mailstore.MailboxState{UIDValidity: r.uidValidity, UIDNext: r.uidNext, HighestModSeq: r.modSeq}
+	return mailstore.MailboxState{UIDValidity: r.uidValidity, UIDNext: r.uidNext, HighestModSeq: r.modSeq, FirstRecentUID: r.recentUID + 1}
 }
 
 // Open implements mailstore.Store.

@@ -288,7 +288,7 @@ func (s *Store) Status(ctx context.Context, name string) (mailstore.Status, erro
 }
 
 func (b *box) state() mailstore.MailboxState {
-	return mailstore.MailboxState{UIDValidity: b.uidValidity, UIDNext: b.uidNext, HighestModSeq: b.modSeq}
+	return mailstore.MailboxState{UIDValidity: b.uidValidity, UIDNext: b.uidNext, HighestModSeq: b.modSeq, FirstRecentUID: b.recentUID + 1}
 }
 
 // Append implements mailstore.Store.

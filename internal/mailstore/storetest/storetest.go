@@ -856,8 +856,14 @@ func testClaimRecent(t *testing.T, s mailstore.Store) {
 	defer mb1.Close()
 	mb2 := mustOpen(t, s, "INBOX")
 	defer mb2.Close()
+	if st, err := mb1.State(ctx); err != nil || st.FirstRecentUID != 1 {
+		t.Errorf("State().FirstRecentUID before any claim = %d, %v, want 1", st.FirstRecentUID, err)
+	}
 	if first, err := mb1.ClaimRecent(ctx); err != nil || first != 1 {
 		t.Errorf("first ClaimRecent = %d, %v, want 1", first, err)
+	}
+	if st, err := mb2.State(ctx); err != nil || st.FirstRecentUID != 3 {
+		t.Errorf("State().FirstRecentUID after the claim = %d, %v, want 3", st.FirstRecentUID, err)
 	}
 	if st := mustStatus(t, s, "INBOX"); st.Recent != 0 {
 		t.Errorf("Status.Recent after claim = %d, want 0", st.Recent)
