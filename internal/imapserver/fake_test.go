@@ -725,6 +725,9 @@ func (s *fakeSession) copyLocked(kind imap.NumKind, set imap.NumSet, dest string
 	var src, dst []uint32
 	for _, seq := range s.resolve(kind, set) {
 		m := s.msg(s.view[seq-1])
+		if m == nil { // expunged by another session since this one's last poll
+			continue
+		}
 		c := &fakeMsg{uid: to.uidNext, flags: slices.Clone(m.flags), date: m.date, raw: m.raw}
 		to.msgs = append(to.msgs, c)
 		to.uidNext++
