@@ -53,6 +53,11 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// Tests run the binaries as other users too (pipe mode as nobody).
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		return 1
+	}
 	posternBin = filepath.Join(dir, "postern")
 	build := exec.Command("go", "build", "-o", posternBin, "./cmd/postern")
 	build.Dir = moduleRoot
@@ -91,6 +96,28 @@ type server struct {
 	Data  string // the demo data directory
 
 	stderr *lockedBuffer
+	proc   *os.Process
+	once   sync.Once
+	exited chan error // receives cmd.Wait's result once
+	err    error      // cmd.Wait's result, after stop
+}
+
+// stop sends SIGTERM and waits for the server to exit (killing it after
+// stopTimeout); it returns the exit error. Calling it again returns the
+// same result.
+func (s *server) stop(t *testing.T) error {
+	t.Helper()
+	s.once.Do(func() {
+		_ = s.proc.Signal(syscall.SIGTERM)
+		select {
+		case s.err = <-s.exited:
+		case <-time.After(stopTimeout):
+			_ = s.proc.Kill()
+			<-s.exited
+			s.err = fmt.Errorf("postern did not exit within %v of SIGTERM", stopTimeout)
+		}
+	})
+	return s.err
 }
 
 // lockedBuffer collects the server's log while the process writes it.
@@ -133,19 +160,11 @@ func startServerIn(t *testing.T, dir string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	s.proc, s.exited = cmd.Process, make(chan error, 1)
+	go func() { s.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil && !t.Failed() {
-				t.Errorf("postern exited after SIGTERM: %v\nlog:\n%s", err, s.stderr)
-			}
-		case <-time.After(stopTimeout):
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("postern did not exit within %v of SIGTERM\nlog:\n%s", stopTimeout, s.stderr)
+		if err := s.stop(t); err != nil && !t.Failed() {
+			t.Errorf("postern exited after SIGTERM: %v\nlog:\n%s", err, s.stderr)
 		}
 		if t.Failed() {
 			t.Logf("postern log:\n%s", s.stderr)

@@ -3,10 +3,15 @@ package integration
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,9 +50,12 @@ func checkImapdTranscript(t *testing.T, out string) {
 	}
 }
 
-// TestImapdPipe runs imapd with a pipe on standard input, as ssh or mutt's
-// tunnel would (DESIGN.md §2 run mode 2).
+// TestImapdPipe runs imapd as root with a pipe on standard input (DESIGN.md
+// §2 run mode 2): root gets the normal greeting and must log in.
 func TestImapdPipe(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("imapd must be started as root for the normal greeting on a pipe; TestImapdPipePreauth covers non-root")
+	}
 	conf := demoConfig(t)
 	ctx, cancel := context.WithTimeout(context.Background(), progTimeout)
 	defer cancel()
@@ -58,6 +66,100 @@ func TestImapdPipe(t *testing.T) {
 		t.Fatalf("imapd: %v\n%s", err, out)
 	}
 	checkImapdTranscript(t, string(out))
+}
+
+// TestImapdPipePreauth runs imapd on a pipe as a user other than root, as
+// `ssh host imapd` and mutt's tunnel do: it greets with PREAUTH as that
+// user and serves the Maildir system_mail_root names. Run as root, the test
+// starts imapd as nobody (uid 65534).
+func TestImapdPipePreauth(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := demo.Setup(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	var cred *syscall.Credential
+	name := ""
+	if os.Getuid() == 0 {
+		cred = &syscall.Credential{Uid: 65534, Gid: 65534}
+		u, err := user.LookupId("65534")
+		if err != nil {
+			t.Fatalf("looking up uid 65534 (nobody): %v", err)
+		}
+		name = u.Username
+	} else {
+		u, err := user.Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name = u.Username
+	}
+	// The demo's Maildir becomes this user's, found by %u.
+	users := filepath.Join(dir, "users")
+	if err := os.Rename(filepath.Join(users, demo.User), filepath.Join(users, name)); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "pipe.conf")
+	logFile := filepath.Join(dir, "imapd.log")
+	// No passwd_file: pipe mode does not read one.
+	body := fmt.Sprintf("system_mail_root = %s/%%u/Maildir\nlog_file = %s\nlog_level = debug\n", users, logFile)
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cred != nil {
+		for _, p := range []string{filepath.Dir(dir), dir} {
+			if err := os.Chmod(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range []string{dir, users, logFile} {
+			if p == logFile {
+				if err := os.WriteFile(p, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Chown(p, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := filepath.WalkDir(filepath.Join(users, name), func(p string, _ fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Chown(p, 65534, 65534)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), progTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, imapdBin, "-c", conf)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd.Stdin = strings.NewReader("b SELECT INBOX\r\nc FETCH 1 (UID BODY.PEEK[HEADER.FIELDS (Subject)])\r\nd LOGIN demo demo\r\ne LOGOUT\r\n")
+	out, err := cmd.Output()
+	logged, _ := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatalf("imapd: %v\n%s\nlog:\n%s", err, out, logged)
+	}
+	got := string(out)
+	for _, want := range []string{
+		"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN MOVE] Logged in as " + name + "\r\n",
+		"* 5 EXISTS\r\n",
+		"b OK [READ-WRITE] SELECT completed\r\n",
+		"* 1 FETCH (UID 1 BODY[HEADER.FIELDS (Subject)] {31}\r\nSubject: Welcome to Postern\r\n\r\n)\r\n",
+		"d BAD ",
+		"e OK LOGOUT completed\r\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("imapd transcript lacks %q; got:\n%s\nlog:\n%s", want, got, logged)
+		}
+	}
+	if !strings.HasPrefix(got, "* PREAUTH ") {
+		t.Errorf("imapd greeting = %q, want PREAUTH", strings.SplitN(got, "\n", 2)[0])
+	}
+	if want := "Preauthenticated user=" + name + " host=UNKNOWN"; !strings.Contains(string(logged), want) {
+		t.Errorf("imapd log lacks %q:\n%s", want, logged)
+	}
 }
 
 // TestImapdInetd hands imapd an accepted TCP socket on fd 0 and 1, as inetd

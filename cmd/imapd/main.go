@@ -1,23 +1,37 @@
 // Command imapd is Postern's drop-in for UW imapd: started by inetd or
 // xinetd with the connection on standard input and no arguments, it serves
-// that one connection (implicit TLS on the imaps port, or when started as a
-// name beginning with "s"). With -l it listens by itself instead.
+// that one connection (implicit TLS on the imaps port of /etc/services, or
+// when started as a name beginning with "s"). Started on a pipe by a user
+// other than root (`ssh host imapd`, mutt's tunnel) it greets with PREAUTH
+// as that user. With -l it listens by itself instead.
 //
-//	imapd                       inetd/xinetd mode (fd 0 is the connection)
+//	imapd                       inetd/xinetd mode (fd 0 is the connection), or pipe mode
 //	imapd -l [::]:143 -l ...    standalone listeners (service imap)
-//	imapd -c FILE               configuration (default /etc/postern/postern.conf)
+//	imapd -c FILE               configuration (default /etc/postern/postern.conf;
+//	                            without it, built-in defaults and UW's certificate paths)
 //	imapd -tls | -notls         force implicit TLS on or off in inetd mode
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/daemon"
+	"github.com/postern/postern/internal/tlsconfig"
 )
+
+// defaultConfig is where imapd looks for its configuration without -c.
+const defaultConfig = "/etc/postern/postern.conf"
+
+// program is the name UW's paths and syslog tag use.
+const program = "imapd"
 
 type addrList []string
 
@@ -25,7 +39,7 @@ func (a *addrList) String() string     { return fmt.Sprint(*a) }
 func (a *addrList) Set(v string) error { *a = append(*a, v); return nil }
 
 func main() {
-	cfgPath := flag.String("c", "/etc/postern/postern.conf", "configuration file")
+	cfgPath := flag.String("c", "", "configuration file (default "+defaultConfig+" if it exists)")
 	forceTLS := flag.Bool("tls", false, "inetd mode: implicit TLS whatever the port")
 	noTLS := flag.Bool("notls", false, "inetd mode: no implicit TLS whatever the port")
 	var listens addrList
@@ -33,14 +47,14 @@ func main() {
 	flag.Parse()
 
 	standalone := len(listens) > 0
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		fail(standalone, err)
 	}
 	var tlsChoice *bool
 	switch {
 	case *forceTLS && *noTLS:
-		fail(standalone, fmt.Errorf("-tls and -notls together"))
+		fail(standalone, errors.New("-tls and -notls together"))
 	case *forceTLS:
 		tlsChoice = forceTLS
 	case *noTLS:
@@ -53,7 +67,7 @@ func main() {
 		for _, a := range listens {
 			cfg.Listeners = append(cfg.Listeners, config.Listener{Service: config.ServiceIMAP, Addr: a})
 		}
-		log, err := daemon.NewLogger(os.Stderr, cfg.LogLevel)
+		log, err := newLogger(cfg, true)
 		if err != nil {
 			fail(true, err)
 		}
@@ -66,14 +80,20 @@ func main() {
 		}
 		return
 	}
-	// inetd mode: stdout is the client; log to syslog only.
+	// inetd and pipe mode: stdout is the client; log to syslog or log_file.
 	// Without a syslog daemon the logger drops lines (there is nowhere
 	// else to put them) and the connection is still served.
-	log, _ := daemon.NewSyslogLogger("imapd", cfg.LogLevel)
+	log, err := newLogger(cfg, false)
 	if log == nil {
-		os.Exit(1)
+		fail(false, err)
 	}
-	d, err := daemon.New(cfg, log)
+	cfg.Listeners = nil // the connection is handed over; nothing to bind
+	var d *daemon.Daemon
+	if daemon.StdinIsPipe() && os.Getuid() != 0 {
+		d, err = daemon.NewPreauth(cfg, log)
+	} else {
+		d, err = daemon.New(cfg, log)
+	}
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
@@ -84,12 +104,58 @@ func main() {
 	}
 }
 
+// loadConfig reads path, or the default file; when no -c was given and the
+// default file does not exist, imapd runs on built-in defaults as UW's did
+// without any configuration. A certificate not configured is looked for
+// where UW looked (/etc/ssl/certs/imapd.pem, key in /etc/ssl/private).
+func loadConfig(path string) (*config.Config, error) {
+	var cfg *config.Config
+	if path == "" {
+		var err error
+		cfg, err = config.Load(defaultConfig)
+		if errors.Is(err, fs.ErrNotExist) {
+			cfg, err = config.Default(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.TLSCert == "" {
+		cert, key := tlsconfig.UWDefaultPaths(program)
+		if _, err := os.Stat(cert); err == nil {
+			cfg.TLSCert = cert
+			if key != cert {
+				cfg.TLSKey = key
+			}
+		}
+	}
+	return cfg, nil
+}
+
+// newLogger logs to log_file if set, else to standard error (standalone)
+// or syslog with facility mail, as UW did (inetd and pipe mode).
+func newLogger(cfg *config.Config, standalone bool) (*slog.Logger, error) {
+	switch {
+	case cfg.LogFile != "":
+		return daemon.NewFileLogger(cfg.LogFile, cfg.LogLevel)
+	case standalone:
+		return daemon.NewLogger(os.Stderr, cfg.LogLevel)
+	default:
+		return daemon.NewSyslogLogger(filepath.Base(os.Args[0]), cfg.LogLevel)
+	}
+}
+
 // fail reports err where it can be seen: stderr in standalone mode; in
 // inetd mode stderr may be the client's socket, so syslog only.
 func fail(standalone bool, err error) {
 	if standalone {
 		fmt.Fprintln(os.Stderr, "imapd:", err)
-	} else if log, _ := daemon.NewSyslogLogger("imapd", "error"); log != nil {
+	} else if log, _ := daemon.NewSyslogLogger(filepath.Base(os.Args[0]), "error"); log != nil {
 		log.Error("cannot start", "err", err)
 	}
 	os.Exit(1)

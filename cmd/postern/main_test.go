@@ -45,8 +45,9 @@ func TestUserAddAndCheck(t *testing.T) {
 	if err := run([]string{"check", "-c", conf}, nil, &out, &out); err != nil {
 		t.Fatalf("check: %v", err)
 	}
-	if got, want := out.String(), conf+": OK (4 listeners)\n"; got != want {
-		t.Errorf("check printed %q, want %q", got, want)
+	// The full report is asserted in check_test.go; here only its verdict.
+	if got, want := out.String(), "\n"+conf+": OK (4 listeners)\n"; !strings.HasSuffix(got, want) {
+		t.Errorf("check printed %q, want it to end with %q", got, want)
 	}
 }
 
@@ -62,7 +63,7 @@ func TestErrors(t *testing.T) {
 		{nil, "", "usage:"},
 		{[]string{"frobnicate"}, "", `unknown command "frobnicate"`},
 		{[]string{"check", "-c", filepath.Join(dir, "missing.conf")}, "", "no such file"},
-		{[]string{"check", "-c", bad}, "", "an imaps listener needs tls_cert"},
+		{[]string{"check", "-c", bad}, "", "imaps listener [::]:993 needs a certificate (tls_cert)"},
 		{[]string{"user", "hash"}, "", "no password on standard input"},
 		{[]string{"user", "add", "-f", filepath.Join(dir, "p"), "../evil"}, "pw\n", "user"},
 		{[]string{"user", "add", "-f", filepath.Join(dir, "p")}, "pw\n", "exactly one user name"},

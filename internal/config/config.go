@@ -42,6 +42,12 @@ type Listener struct {
 	Addr    string // host:port; "[::]:143" is dual-stack (DESIGN.md §2)
 }
 
+// CertPair names one certificate's files; an empty Key means the key is in
+// Cert.
+type CertPair struct {
+	Cert, Key string
+}
+
 // Config is the whole configuration. The zero value is not usable; start
 // from Default.
 type Config struct {
@@ -50,12 +56,24 @@ type Config struct {
 	// TLSCert and TLSKey are PEM files; an empty TLSKey means the key is in
 	// TLSCert (one combined file, as UW used).
 	TLSCert, TLSKey string
+	// SNICerts are further certificates, each served to clients whose SNI
+	// server name it covers (RFC 6066 §3).
+	SNICerts []CertPair
 
 	// PasswdFile is the virtual-user file (Dovecot passwd-file shape).
 	PasswdFile string
 	// MailRoot is the template for a user's Maildir when the passwd file
 	// gives no home: "%u" is replaced by the user name.
 	MailRoot string
+
+	// SystemMailRoot is the template for the Maildir of a system-account
+	// user (pipe mode's PREAUTH user): "%u" is the user name, "%h" the home
+	// directory from the password database.
+	SystemMailRoot string
+
+	// LogFile, when set, is appended to instead of logging to syslog
+	// (inetd and pipe mode) or standard error (daemon).
+	LogFile string
 
 	// InsecureAuth allows plaintext passwords on unencrypted non-loopback
 	// connections. Off by default (RFC 8314 §3; DESIGN.md §5).
@@ -92,6 +110,7 @@ func Default() *Config {
 		},
 		PasswdFile:       "/etc/postern/passwd",
 		MailRoot:         "/var/vmail/%u/Maildir",
+		SystemMailRoot:   "%h/Maildir",
 		LogLevel:         "info",
 		MaxLineLength:    64 << 10,
 		MaxLiteralSize:   64 << 10,
@@ -136,8 +155,22 @@ var Keys = []Key{
 	}},
 	{"tls_cert", "", "PEM certificate chain (may also hold the key)", func(c *Config, v string) error { c.TLSCert = v; return nil }},
 	{"tls_key", "", "PEM private key; empty: the key is in tls_cert", func(c *Config, v string) error { c.TLSKey = v; return nil }},
+	{"tls_sni_cert", "", "\"CERTFILE [KEYFILE]\": a further certificate, served to clients whose SNI name it covers; repeatable", func(c *Config, v string) error {
+		f := strings.Fields(v)
+		if len(f) < 1 || len(f) > 2 {
+			return fmt.Errorf("want \"CERTFILE [KEYFILE]\", got %q", v)
+		}
+		p := CertPair{Cert: f[0]}
+		if len(f) == 2 {
+			p.Key = f[1]
+		}
+		c.SNICerts = append(c.SNICerts, p)
+		return nil
+	}},
 	{"passwd_file", "/etc/postern/passwd", "virtual users, Dovecot passwd-file format", func(c *Config, v string) error { c.PasswdFile = v; return nil }},
 	{"mail_root", "/var/vmail/%u/Maildir", "Maildir of a user without a home in passwd_file; %u is the user name", func(c *Config, v string) error { c.MailRoot = v; return nil }},
+	{"system_mail_root", "%h/Maildir", "Maildir of a system-account user (the PREAUTH user of pipe mode); %u user name, %h home directory", func(c *Config, v string) error { c.SystemMailRoot = v; return nil }},
+	{"log_file", "", "append logs to this file instead of syslog (inetd and pipe mode) or standard error (daemon)", func(c *Config, v string) error { c.LogFile = v; return nil }},
 	{"insecure_auth", "no", "allow plaintext passwords without TLS from non-loopback clients", func(c *Config, v string) error { return setBool(&c.InsecureAuth, v) }},
 	{"log_level", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"max_line_length", "65536", "octets in a command line outside literals", func(c *Config, v string) error { return setInt(&c.MaxLineLength, v) }},
@@ -219,17 +252,14 @@ func (c *Config) Validate() error {
 	if len(c.Listeners) == 0 {
 		errs = append(errs, errors.New("no listen address"))
 	}
-	needTLS := false
-	for _, l := range c.Listeners {
-		if l.Service == ServiceIMAPS {
-			needTLS = true
-		}
-	}
-	if needTLS && c.TLSCert == "" {
-		errs = append(errs, errors.New("an imaps listener needs tls_cert"))
-	}
 	if c.TLSKey != "" && c.TLSCert == "" {
 		errs = append(errs, errors.New("tls_key without tls_cert"))
+	}
+	if len(c.SNICerts) > 0 && c.TLSCert == "" {
+		errs = append(errs, errors.New("tls_sni_cert without tls_cert (the default certificate)"))
+	}
+	if !strings.Contains(c.SystemMailRoot, "%u") && !strings.Contains(c.SystemMailRoot, "%h") {
+		errs = append(errs, fmt.Errorf("system_mail_root %q: must contain %%u or %%h, or every user would share one Maildir", c.SystemMailRoot))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -316,8 +346,15 @@ func (c *Config) Format() string {
 	if c.TLSKey != "" {
 		kv("tls_key", c.TLSKey)
 	}
+	for _, p := range c.SNICerts {
+		kv("tls_sni_cert", strings.TrimSpace(p.Cert+" "+p.Key))
+	}
 	kv("passwd_file", c.PasswdFile)
 	kv("mail_root", c.MailRoot)
+	kv("system_mail_root", c.SystemMailRoot)
+	if c.LogFile != "" {
+		kv("log_file", c.LogFile)
+	}
 	kv("insecure_auth", map[bool]string{true: "yes", false: "no"}[c.InsecureAuth])
 	kv("log_level", c.LogLevel)
 	kv("max_line_length", c.MaxLineLength)

@@ -58,7 +58,8 @@ func TestValidate(t *testing.T) {
 		modify func(*Config)
 		want   string
 	}{
-		{"imaps without cert", func(c *Config) {}, "needs tls_cert"},
+		{"sni without default", func(c *Config) { c.SNICerts = []CertPair{{Cert: "a.pem"}} }, "tls_sni_cert without tls_cert"},
+		{"system mail root", func(c *Config) { c.SystemMailRoot = "/var/mail" }, "system_mail_root"},
 		{"short idle", func(c *Config) { c.TLSCert = "x"; c.IdleTimeout = time.Minute }, "at least 30m"},
 		{"no listeners", func(c *Config) { c.TLSCert = "x"; c.Listeners = nil }, "no listen address"},
 		{"mail root", func(c *Config) { c.TLSCert = "x"; c.MailRoot = "/var/mail" }, "must contain %u"},

@@ -4,11 +4,20 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/imapserver"
+	"github.com/postern/postern/internal/listen"
 )
 
 // InetdOptions say how a connection handed over on fd 0 is served.
@@ -17,32 +26,37 @@ type InetdOptions struct {
 	// "s" (simapd) means implicit TLS, as UW decided.
 	Program string
 	// TLS forces implicit TLS on (true) or off (false); nil decides by
-	// the local port (993, the imaps port) and the program name.
+	// the local port and the program name.
 	TLS *bool
+	// ImplicitTLSService is the /etc/services name whose port means
+	// implicit TLS ("imaps" when empty).
+	ImplicitTLSService string
 }
 
-// ServeInetd serves the one connection on standard input, as started by
-// inetd or xinetd (DESIGN.md §2 run mode 1), or a pipe (mode 2). It returns
-// when the client is done.
+// ServeInetd serves the one connection handed over at start (DESIGN.md §2):
+// a socket systemd passed with Accept=yes, else standard input, which
+// inetd or xinetd made a TCP socket (run mode 1) or which is a pipe (run
+// mode 2: `ssh host imapd`, mutt's tunnel). It returns when the client is
+// done.
 func (d *Daemon) ServeInetd(ctx context.Context, opts InetdOptions) error {
-	c, err := net.FileConn(os.Stdin)
-	isSocket := err == nil
-	if !isSocket {
-		c = &stdioConn{in: os.Stdin, out: os.Stdout}
+	c, ok, err := activatedConn()
+	if err != nil {
+		return err
 	}
-	implicit := strings.HasPrefix(filepath.Base(opts.Program), "s")
-	if isSocket {
-		if ta, ok := c.LocalAddr().(*net.TCPAddr); ok && ta.Port == imapsPort {
-			implicit = true
+	if !ok {
+		if c, ok = stdinSocket(); !ok {
+			c = &stdioConn{in: os.Stdin, out: os.Stdout}
 		}
 	}
-	if opts.TLS != nil {
-		implicit = *opts.TLS
+	implicit := ok && implicitTLS(c, opts)
+	if ok {
+		// UW's wording, so log watchers keep working.
+		d.log.Info(fmt.Sprintf("port %d service init from %s", listen.LocalAddr(c).Port(), listen.PeerAddr(c).Addr()))
 	}
 	if implicit {
 		if d.tls == nil {
 			c.Close()
-			return errors.New("daemon: implicit TLS wanted but no certificate configured")
+			return errors.New("daemon: implicit TLS wanted but no certificate configured (tls_cert, or /etc/ssl/certs/imapd.pem)")
 		}
 		c = tls.Server(c, d.tls.Config())
 	}
@@ -50,9 +64,92 @@ func (d *Daemon) ServeInetd(ctx context.Context, opts InetdOptions) error {
 	return nil
 }
 
-// imapsPort is the IANA imaps port (RFC 8314 §7.2); UW used the number from
-// /etc/services, which the run-mode issue adds.
-const imapsPort = 993
+// implicitTLS decides as UW did: the connection arrived on the port
+// /etc/services gives the implicit-TLS service (993 when it has none), or
+// the program's name starts with "s" (simapd); opts.TLS overrides both.
+func implicitTLS(c net.Conn, opts InetdOptions) bool {
+	if opts.TLS != nil {
+		return *opts.TLS
+	}
+	if strings.HasPrefix(filepath.Base(opts.Program), "s") {
+		return true
+	}
+	svc := opts.ImplicitTLSService
+	if svc == "" {
+		svc = "imaps"
+	}
+	return int(listen.LocalAddr(c).Port()) == ServicePort(svc)
+}
+
+// wellKnownPorts are the IANA ports of the implicit-TLS services (RFC 8314
+// §7), used when /etc/services does not list them.
+var wellKnownPorts = map[string]int{"imaps": 993, "pop3s": 995, "imap": 143, "pop3": 110}
+
+// ServicePort returns the TCP port /etc/services gives name, or its IANA
+// port when the file does not list it (0 for an unknown name).
+func ServicePort(name string) int {
+	if p, err := net.LookupPort("tcp", name); err == nil {
+		return p
+	}
+	return wellKnownPorts[name]
+}
+
+// stdinSocket returns standard input as a connection when it is an IP
+// socket (inetd mode). A pipe, a terminal or a Unix socketpair (ssh,
+// mutt's tunnel) gives false: that is pipe mode.
+func stdinSocket() (net.Conn, bool) {
+	c, err := net.FileConn(os.Stdin)
+	if err != nil {
+		return nil, false
+	}
+	if _, ok := c.RemoteAddr().(*net.TCPAddr); !ok {
+		c.Close()
+		return nil, false
+	}
+	return c, true
+}
+
+// StdinIsPipe reports whether imapd was started in pipe mode: standard
+// input is not an IP socket and systemd passed no connection.
+func StdinIsPipe() bool {
+	if os.Getenv("LISTEN_FDS") != "" {
+		return false
+	}
+	c, ok := stdinSocket()
+	if ok {
+		c.Close()
+	}
+	return !ok
+}
+
+// NewPreauth builds a daemon that serves the pipe on standard input to the
+// user who started it, greeted with PREAUTH (DESIGN.md §2 run mode 2; RFC
+// 3501 §7.1.4), as UW imapd did when not started as root. The user's mail
+// is the system_mail_root Maildir. No password database is opened.
+func NewPreauth(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
+	uid := os.Getuid()
+	if uid == 0 {
+		return nil, errors.New("daemon: pre-authenticated pipe mode refused for root")
+	}
+	pw, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		return nil, fmt.Errorf("daemon: looking up the user running imapd (uid %d): %w", uid, err)
+	}
+	gid, _ := strconv.Atoi(pw.Gid)
+	u := &auth.User{Name: pw.Username, UID: uid, GID: gid, Home: pw.HomeDir}
+	if strings.Contains(cfg.SystemMailRoot, "%h") && u.Home == "" {
+		return nil, fmt.Errorf("daemon: user %s has no home directory for system_mail_root %q", u.Name, cfg.SystemMailRoot)
+	}
+	u.MailRoot = expandMailRoot(cfg.SystemMailRoot, u)
+	d, err := newDaemon(cfg, log, nil)
+	if err != nil {
+		return nil, err
+	}
+	d.server = imapserver.New(d.serverOptions(nil, func(ctx context.Context, info *imapserver.ConnInfo) (imapserver.Session, error) {
+		return d.backend.NewPreauthSession(ctx, info, u)
+	}))
+	return d, nil
+}
 
 // stdioConn is a net.Conn over standard input and output, for pipe mode
 // (`ssh host imapd`, mutt's tunnel).

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"log/syslog"
+	"os"
 )
 
 // NewLogger returns a text logger at the given level ("debug", "info",
@@ -32,4 +33,15 @@ func NewSyslogLogger(tag, level string) (*slog.Logger, error) {
 		return log, fmt.Errorf("daemon: connecting to syslog (logging disabled): %w", err)
 	}
 	return NewLogger(w, level)
+}
+
+// NewFileLogger returns a logger appending to the file at path (log_file),
+// created with mode 0640 if missing. The file stays open for the life of
+// the process.
+func NewFileLogger(path, level string) (*slog.Logger, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: log_file: %w", err)
+	}
+	return NewLogger(f, level)
 }

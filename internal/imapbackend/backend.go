@@ -73,11 +73,21 @@ func (b *Backend) NewSession(ctx context.Context, info *imapserver.ConnInfo) (im
 // connection greeted with PREAUTH (RFC 3501 §7.1.4: a pipe started by the
 // user, DESIGN.md §1).
 func (b *Backend) NewPreauthSession(ctx context.Context, info *imapserver.ConnInfo, u *auth.User) (imapserver.Session, error) {
-	s := &session{b: b, info: info}
+	s := &session{b: b, info: info, preauth: true}
 	if err := s.open(ctx, u); err != nil {
 		return nil, err
 	}
+	s.b.opts.Logger.Info(fmt.Sprintf("Preauthenticated user=%s host=%s", u.Name, s.host()))
 	return s, nil
+}
+
+// Preauthenticated names the user of a session made by NewPreauthSession,
+// so the server greets with PREAUTH (imapserver.SessionPreauth).
+func (s *session) Preauthenticated() string {
+	if !s.preauth || s.user == nil {
+		return ""
+	}
+	return s.user.Name
 }
 
 // session is one connection's view. The server calls it from one goroutine
@@ -88,9 +98,14 @@ type session struct {
 	user  *auth.User
 	store mailstore.Store
 	sel   *selected // nil unless a mailbox is selected
+	// preauth is set for sessions authenticated before the greeting.
+	preauth bool
 }
 
-var _ imapserver.SessionMove = (*session)(nil)
+var (
+	_ imapserver.SessionMove    = (*session)(nil)
+	_ imapserver.SessionPreauth = (*session)(nil)
+)
 
 // host formats the client address as UW's tcp_clienthost did with no
 // reverse name, keeping the "name [addr]" shape fail2ban's uw-imapd filter

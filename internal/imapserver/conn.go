@@ -149,7 +149,16 @@ func (c *conn) serve(ctx context.Context) {
 	c.session = sess
 	c.log.Debug("imapserver: connection opened", "tls", c.info.TLS, "loopback", c.info.Loopback)
 
-	c.w.status("*", imap.StatusOK, imap.CodeCapability, capString(c.capabilities()), c.srv.opts.Greeting)
+	if p, ok := sess.(SessionPreauth); ok {
+		if user := p.Preauthenticated(); user != "" {
+			c.state = imap.StateAuthenticated
+			c.log = c.log.With("user", user)
+			c.w.status("*", imap.StatusPREAUTH, imap.CodeCapability, capString(c.capabilities()), "Logged in as "+user)
+		}
+	}
+	if c.state == imap.StateNotAuthenticated {
+		c.w.status("*", imap.StatusOK, imap.CodeCapability, capString(c.capabilities()), c.srv.opts.Greeting)
+	}
 	for c.state != imap.StateLogout {
 		if !c.waitCommand() {
 			return

@@ -84,6 +84,15 @@ type Session interface {
 	Copy(ctx context.Context, kind imap.NumKind, numSet imap.NumSet, dest string) (*imap.CopyData, error)
 }
 
+// SessionPreauth is implemented by sessions that may start already
+// authenticated: a connection the user opened themselves (pipe mode, `ssh
+// host imapd`, mutt's tunnel). When Preauthenticated returns a non-empty
+// user name, the server greets with PREAUTH and starts in the authenticated
+// state (RFC 3501 §7.1.4, RFC 9051 §7.1.4).
+type SessionPreauth interface {
+	Preauthenticated() (username string)
+}
+
 // SessionMove is implemented by sessions that support MOVE (RFC 6851).
 type SessionMove interface {
 	Session
