@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -93,6 +94,10 @@ type Config struct {
 	LiteralTimeout   time.Duration
 	MaxConnections   int // global cap; 0 means no cap
 	MaxConnsPerIP    int // per client address; 0 means no cap
+	// AllowFrom lists the client networks that may connect; empty allows
+	// every address. IPv4-mapped IPv6 prefixes are stored as IPv4, as
+	// peers are matched unmapped (DESIGN.md §2).
+	AllowFrom        []netip.Prefix
 	MaxLoginFailures int // failed logins on one connection before BYE
 	MaxLiteralTotal  int64
 	MaxFetchItems    int
@@ -183,6 +188,16 @@ var Keys = []Key{
 	{"literal_timeout", "5m", "time to send one literal", func(c *Config, v string) error { return setDuration(&c.LiteralTimeout, v) }},
 	{"max_connections", "10000", "connections in all; 0: no cap", func(c *Config, v string) error { return setInt(&c.MaxConnections, v) }},
 	{"max_connections_per_ip", "100", "connections from one client address; 0: no cap", func(c *Config, v string) error { return setInt(&c.MaxConnsPerIP, v) }},
+	{"allow_from", "", "client networks allowed to connect (\"192.0.2.0/24 2001:db8::/32 ::1\"); repeatable; empty: all. Others get BYE", func(c *Config, v string) error {
+		for _, f := range strings.Fields(v) {
+			p, err := ParsePrefix(f)
+			if err != nil {
+				return err
+			}
+			c.AllowFrom = append(c.AllowFrom, p)
+		}
+		return nil
+	}},
 	{"max_login_failures", "5", "failed logins on one connection before it is closed", func(c *Config, v string) error { return setInt(&c.MaxLoginFailures, v) }},
 	{"max_literal_total", "262144", "octets in all the literals of one command (APPEND messages not counted)", func(c *Config, v string) error { return setInt64(&c.MaxLiteralTotal, v) }},
 	{"max_fetch_items", "1000", "items in one FETCH (each HEADER.FIELDS name counts)", func(c *Config, v string) error { return setInt(&c.MaxFetchItems, v) }},
@@ -235,6 +250,34 @@ func Parse(r io.Reader, name string) (*Config, error) {
 		return nil, fmt.Errorf("config: reading %s: %w", name, err)
 	}
 	return c, nil
+}
+
+// ParsePrefix parses a network ("192.0.2.0/24", "2001:db8::/32") or a
+// single address, which stands for itself alone. An IPv4-mapped IPv6
+// prefix (::ffff:192.0.2.0/120) becomes the IPv4 prefix it maps, so that it
+// matches the unmapped peer addresses Postern compares with.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	var p netip.Prefix
+	if strings.Contains(s, "/") {
+		var err error
+		if p, err = netip.ParsePrefix(s); err != nil {
+			return p, fmt.Errorf("want an address or a network such as 192.0.2.0/24, got %q", s)
+		}
+	} else {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return p, fmt.Errorf("want an address or a network such as 192.0.2.0/24, got %q", s)
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if a := p.Addr(); a.Is4In6() {
+		bits := p.Bits() - 96
+		if bits < 0 {
+			return netip.Prefix{}, fmt.Errorf("%q: an IPv4-mapped network needs at least /96", s)
+		}
+		p = netip.PrefixFrom(a.Unmap(), bits)
+	}
+	return p.Masked(), nil
 }
 
 func lookup(name string) (Key, bool) {
@@ -367,6 +410,13 @@ func (c *Config) Format() string {
 	kv("literal_timeout", c.LiteralTimeout)
 	kv("max_connections", c.MaxConnections)
 	kv("max_connections_per_ip", c.MaxConnsPerIP)
+	if len(c.AllowFrom) > 0 {
+		var ps []string
+		for _, p := range c.AllowFrom {
+			ps = append(ps, p.String())
+		}
+		kv("allow_from", strings.Join(ps, " "))
+	}
 	kv("max_login_failures", c.MaxLoginFailures)
 	kv("max_literal_total", c.MaxLiteralTotal)
 	kv("max_fetch_items", c.MaxFetchItems)

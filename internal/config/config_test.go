@@ -114,3 +114,32 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParsePrefix(t *testing.T) {
+	tests := []struct {
+		in, want, err string
+	}{
+		{"192.0.2.0/24", "192.0.2.0/24", ""},
+		{"192.0.2.7/24", "192.0.2.0/24", ""},
+		{"192.0.2.7", "192.0.2.7/32", ""},
+		{"2001:db8::/32", "2001:db8::/32", ""},
+		{"::1", "::1/128", ""},
+		{"::ffff:192.0.2.0/120", "192.0.2.0/24", ""},
+		{"::ffff:192.0.2.9", "192.0.2.9/32", ""},
+		{"::ffff:0.0.0.0/90", "", "at least /96"},
+		{"example.org", "", "want an address"},
+		{"10.0.0.0/33", "", "want an address"},
+	}
+	for _, tt := range tests {
+		p, err := ParsePrefix(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParsePrefix(%q) = %v, %v; want error containing %q", tt.in, p, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || p.String() != tt.want {
+			t.Errorf("ParsePrefix(%q) = %v, %v; want %s", tt.in, p, err, tt.want)
+		}
+	}
+}

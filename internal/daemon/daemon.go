@@ -66,7 +66,8 @@ func checkListenerTLS(cfg *config.Config) error {
 // newDaemon builds the server around an authenticator (nil for a daemon
 // that only serves a pre-authenticated pipe).
 func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: log, limit: newConnLimiter(cfg.MaxConnections, cfg.MaxConnsPerIP)}
+	d := &Daemon{cfg: cfg, log: log, limit: newConnLimiter(cfg.MaxConnections, cfg.MaxConnsPerIP, cfg.AllowFrom)}
+	d.limit.log = log
 	var tlsConfig *tls.Config
 	if cfg.TLSCert != "" {
 		st, err := tlsconfig.Load(cfg.TLSCert, cfg.TLSKey)

@@ -50,8 +50,14 @@ func (d *Daemon) ServeInetd(ctx context.Context, opts InetdOptions) error {
 	}
 	implicit := ok && implicitTLS(c, opts)
 	if ok {
+		peer := listen.PeerAddr(c).Addr()
 		// UW's wording, so log watchers keep working.
-		d.log.Info(fmt.Sprintf("port %d service init from %s", listen.LocalAddr(c).Port(), listen.PeerAddr(c).Addr()))
+		d.log.Info(fmt.Sprintf("port %d service init from %s", listen.LocalAddr(c).Port(), peer))
+		if !allowed(d.cfg.AllowFrom, peer) {
+			d.log.Warn("connection refused: address not in allow_from", "remote", peer.String())
+			refuse(c, "Connections from "+peer.String()+" are not allowed")
+			return nil
+		}
 	}
 	if implicit {
 		if d.tls == nil {

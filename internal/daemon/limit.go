@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -10,20 +11,40 @@ import (
 // connLimiter caps connections in all and per client address; it is
 // checked before any protocol byte is exchanged.
 type connLimiter struct {
-	maxTotal, maxPerIP int // 0: no cap
+	maxTotal, maxPerIP int            // 0: no cap
+	allow              []netip.Prefix // empty: every address
+	log                *slog.Logger   // nil: refusals are not logged
 
 	mu    sync.Mutex
 	total int                // guarded by mu
 	perIP map[netip.Addr]int // guarded by mu
 }
 
-func newConnLimiter(maxTotal, maxPerIP int) *connLimiter {
-	return &connLimiter{maxTotal: maxTotal, maxPerIP: maxPerIP, perIP: map[netip.Addr]int{}}
+func newConnLimiter(maxTotal, maxPerIP int, allow []netip.Prefix) *connLimiter {
+	return &connLimiter{maxTotal: maxTotal, maxPerIP: maxPerIP, allow: allow, perIP: map[netip.Addr]int{}}
+}
+
+// allowed reports whether addr (unmapped) may connect under allow_from.
+// A peer that is not an IP endpoint (a pipe) always may.
+func allowed(allow []netip.Prefix, addr netip.Addr) bool {
+	if len(allow) == 0 || !addr.IsValid() {
+		return true
+	}
+	addr = addr.Unmap().WithZone("")
+	for _, p := range allow {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // acquire reserves a slot for addr, reporting false (and the reason) when a
 // cap is reached. Each successful acquire needs one release.
 func (l *connLimiter) acquire(addr netip.Addr) (ok bool, reason string) {
+	if !allowed(l.allow, addr) {
+		return false, "Connections from " + addr.Unmap().String() + " are not allowed"
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.maxTotal > 0 && l.total >= l.maxTotal {
@@ -80,6 +101,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		}
 		addr := peerAddr(c)
 		if ok, reason := l.lim.acquire(addr); !ok {
+			if l.lim.log != nil {
+				l.lim.log.Warn("connection refused", "remote", addr.String(), "reason", reason)
+			}
 			go refuse(c, reason)
 			continue
 		}

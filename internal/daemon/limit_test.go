@@ -8,7 +8,7 @@ import (
 func TestConnLimiter(t *testing.T) {
 	a := netip.MustParseAddr("192.0.2.1")
 	b := netip.MustParseAddr("2001:db8::1")
-	l := newConnLimiter(3, 2)
+	l := newConnLimiter(3, 2, nil)
 	steps := []struct {
 		addr       netip.Addr
 		release    bool
@@ -35,5 +35,35 @@ func TestConnLimiter(t *testing.T) {
 	}
 	if len(l.perIP) != 2 || l.total != 3 {
 		t.Errorf("after steps: total %d, perIP %v; want 3 and two addresses", l.total, l.perIP)
+	}
+}
+
+func TestAllowed(t *testing.T) {
+	allow := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("::1/128")}
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"192.0.2.1", true},
+		{"::ffff:192.0.2.1", true}, // mapped peers match as IPv4
+		{"198.51.100.1", false},
+		{"::ffff:198.51.100.1", false},
+		{"2001:db8::5", true},
+		{"fe80::1%eth0", false},
+		{"2001:db8::5%eth0", true}, // the zone does not hide a match
+		{"::1", true},
+		{"127.0.0.1", false},
+	}
+	for _, tt := range tests {
+		if got := allowed(allow, netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("allowed(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+	if !allowed(nil, netip.MustParseAddr("198.51.100.1")) || !allowed(allow, netip.Addr{}) {
+		t.Error("an empty allow list, or a non-IP peer, must be allowed")
+	}
+	l := newConnLimiter(0, 0, allow)
+	if ok, reason := l.acquire(netip.MustParseAddr("::ffff:198.51.100.1")); ok || reason != "Connections from 198.51.100.1 are not allowed" {
+		t.Errorf("acquire(::ffff:198.51.100.1) = %v, %q", ok, reason)
 	}
 }
