@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,7 +117,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if len(listens) > 0 {
 		cfg.Listeners = listens
 	}
-	log, err := daemon.NewLogger(stderr, cfg.LogLevel)
+	var log *slog.Logger
+	if cfg.LogFile != "" {
+		log, err = daemon.NewFileLogger(cfg.LogFile, cfg.LogLevel)
+	} else {
+		log, err = daemon.NewLogger(stderr, cfg.LogLevel)
+	}
 	if err != nil {
 		return err
 	}
@@ -170,27 +176,6 @@ func portOf(addr string) string {
 		return addr[i+1:]
 	}
 	return addr
-}
-
-func check(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	cfgPath := fs.String("c", defaultConfig, "configuration file")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		return err
-	}
-	log, err := daemon.NewLogger(io.Discard, cfg.LogLevel)
-	if err != nil {
-		return err
-	}
-	if _, err := daemon.New(cfg, log); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: OK (%d listeners)\n", *cfgPath, len(cfg.Listeners))
-	return nil
 }
 
 func user(args []string, stdin io.Reader, stdout io.Writer) error {
