@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io/fs"
 	"net"
@@ -213,5 +214,55 @@ func TestImapdInetd(t *testing.T) {
 			}
 			checkImapdTranscript(t, b.String())
 		})
+	}
+}
+
+// TestImapdListen runs `imapd -l` with one listener per service: plain
+// IMAP with STARTTLS and implicit TLS (imaps=ADDR).
+func TestImapdListen(t *testing.T) {
+	conf := demoConfig(t)
+	cmd := exec.Command(imapdBin, "-c", conf, "-l", "127.0.0.1:0", "-l", "imaps=[::1]:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addrs := map[string]string{}
+	sc := bufio.NewScanner(stderr)
+	for len(addrs) < 2 && sc.Scan() {
+		// time=... level=INFO msg=listening service=imap addr=127.0.0.1:41234
+		f := strings.Fields(sc.Text())
+		if len(f) == 5 && f[2] == "msg=listening" {
+			addrs[strings.TrimPrefix(f[3], "service=")] = strings.TrimPrefix(f[4], "addr=")
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("imapd -l after SIGTERM: %v", err)
+		}
+	}()
+	if !strings.HasPrefix(addrs["imap"], "127.0.0.1:") || !strings.HasPrefix(addrs["imaps"], "[::1]:") {
+		t.Fatalf("imapd -l listeners = %v, want imap on 127.0.0.1 and imaps on ::1", addrs)
+	}
+	c := dialRaw(t, addrs["imap"], false)
+	if u := c.mustOK("CAPABILITY"); len(u) != 1 || !strings.Contains(u[0], " STARTTLS ") {
+		t.Errorf("plain listener CAPABILITY = %q, want STARTTLS", u)
+	}
+	tc, err := dialTLS(addrs["imaps"], &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	tc.SetDeadline(time.Now().Add(ioTimeout))
+	g, err := bufio.NewReader(tc).ReadString('\n')
+	if err != nil || !strings.HasPrefix(g, "* OK [CAPABILITY IMAP4rev1 ") || strings.Contains(g, "STARTTLS") {
+		t.Errorf("imaps listener greeting = %q, %v; want * OK without STARTTLS", g, err)
 	}
 }

@@ -6,7 +6,7 @@
 // as that user. With -l it listens by itself instead.
 //
 //	imapd                       inetd/xinetd mode (fd 0 is the connection), or pipe mode
-//	imapd -l [::]:143 -l ...    standalone listeners (service imap)
+//	imapd -l [::]:143 -l imaps=[::]:993   standalone listeners (service imap unless named)
 //	imapd -c FILE               configuration (default /etc/postern/postern.conf;
 //	                            without it, built-in defaults and UW's certificate paths)
 //	imapd -tls | -notls         force implicit TLS on or off in inetd mode
@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/daemon"
@@ -43,7 +44,7 @@ func main() {
 	forceTLS := flag.Bool("tls", false, "inetd mode: implicit TLS whatever the port")
 	noTLS := flag.Bool("notls", false, "inetd mode: no implicit TLS whatever the port")
 	var listens addrList
-	flag.Var(&listens, "l", "listen on ADDR (repeatable); without -l, serve the connection on fd 0")
+	flag.Var(&listens, "l", "listen on [imap=|imaps=]ADDR (repeatable); without -l, serve the connection on fd 0")
 	flag.Parse()
 
 	standalone := len(listens) > 0
@@ -65,7 +66,14 @@ func main() {
 	if standalone {
 		cfg.Listeners = nil
 		for _, a := range listens {
-			cfg.Listeners = append(cfg.Listeners, config.Listener{Service: config.ServiceIMAP, Addr: a})
+			svc := config.ServiceIMAP
+			if s, addr, ok := strings.Cut(a, "="); ok {
+				svc, a = config.Service(s), addr
+			}
+			if svc != config.ServiceIMAP && svc != config.ServiceIMAPS {
+				fail(true, fmt.Errorf("-l %s: unknown service %q (want imap or imaps)", a, svc))
+			}
+			cfg.Listeners = append(cfg.Listeners, config.Listener{Service: svc, Addr: a})
 		}
 		log, err := newLogger(cfg, true)
 		if err != nil {
@@ -86,6 +94,9 @@ func main() {
 	log, err := newLogger(cfg, false)
 	if log == nil {
 		fail(false, err)
+	}
+	if err := daemon.DetachStderr(); err != nil {
+		log.Warn("cannot detach standard error from the client's socket", "err", err)
 	}
 	cfg.Listeners = nil // the connection is handed over; nothing to bind
 	var d *daemon.Daemon
