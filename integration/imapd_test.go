@@ -58,6 +58,12 @@ func TestImapdPipe(t *testing.T) {
 		t.Skip("imapd must be started as root for the normal greeting on a pipe; TestImapdPipePreauth covers non-root")
 	}
 	conf := demoConfig(t)
+	// UW's system alert file is sent before the first command's answer.
+	alert := filepath.Join(filepath.Dir(conf), "imapd.alert")
+	if err := os.WriteFile(alert, []byte("Maintenance tonight at 22:00\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	appendConfig(t, conf, "alert_file = "+alert)
 	ctx, cancel := context.WithTimeout(context.Background(), progTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, imapdBin, "-c", conf)
@@ -67,6 +73,24 @@ func TestImapdPipe(t *testing.T) {
 		t.Fatalf("imapd: %v\n%s", err, out)
 	}
 	checkImapdTranscript(t, string(out))
+	if want := "* OK [ALERT] Maintenance tonight at 22:00\r\na OK "; !strings.Contains(string(out), want) {
+		t.Errorf("imapd transcript lacks %q:\n%s", want, out)
+	}
+}
+
+// appendConfig adds lines to a configuration file.
+func appendConfig(t *testing.T, conf string, lines ...string) {
+	t.Helper()
+	f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, l := range lines {
+		if _, err := fmt.Fprintln(f, l); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestImapdPipePreauth runs imapd on a pipe as a user other than root, as

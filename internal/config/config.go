@@ -76,6 +76,11 @@ type Config struct {
 	// (inetd and pipe mode) or standard error (daemon).
 	LogFile string
 
+	// AlertFile, UserAlertFile and NoLoginFile are UW's administrator
+	// files: alerts for everyone, alerts in a user's home directory, and
+	// the file whose presence refuses logins. Empty disables each.
+	AlertFile, UserAlertFile, NoLoginFile string
+
 	// InsecureAuth allows plaintext passwords on unencrypted non-loopback
 	// connections. Off by default (RFC 8314 §3; DESIGN.md §5).
 	InsecureAuth bool
@@ -116,6 +121,9 @@ func Default() *Config {
 		PasswdFile:       "/etc/postern/passwd",
 		MailRoot:         "/var/vmail/%u/Maildir",
 		SystemMailRoot:   "%h/Maildir",
+		AlertFile:        "/etc/imapd.alert",
+		UserAlertFile:    ".imapalert",
+		NoLoginFile:      "/etc/nologin",
 		LogLevel:         "info",
 		MaxLineLength:    64 << 10,
 		MaxLiteralSize:   64 << 10,
@@ -176,6 +184,15 @@ var Keys = []Key{
 	{"mail_root", "/var/vmail/%u/Maildir", "Maildir of a user without a home in passwd_file; %u is the user name", func(c *Config, v string) error { c.MailRoot = v; return nil }},
 	{"system_mail_root", "%h/Maildir", "Maildir of a system-account user (the PREAUTH user of pipe mode); %u user name, %h home directory", func(c *Config, v string) error { c.SystemMailRoot = v; return nil }},
 	{"log_file", "", "append logs to this file instead of syslog (inetd and pipe mode) or standard error (daemon)", func(c *Config, v string) error { c.LogFile = v; return nil }},
+	{"alert_file", "/etc/imapd.alert", "its lines are sent to every session as [ALERT], again when it changes (UW); empty: none", func(c *Config, v string) error { c.AlertFile = v; return nil }},
+	{"user_alert_file", ".imapalert", "file in a user's home whose lines are sent to that user's sessions as [ALERT] (UW); empty: none", func(c *Config, v string) error {
+		if strings.Contains(v, "/") {
+			return fmt.Errorf("want a file name in the home directory, got %q", v)
+		}
+		c.UserAlertFile = v
+		return nil
+	}},
+	{"nologin_file", "/etc/nologin", "while this file exists every login is refused, with its first line as the reason (UW, login(1)); empty: not checked", func(c *Config, v string) error { c.NoLoginFile = v; return nil }},
 	{"insecure_auth", "no", "allow plaintext passwords without TLS from non-loopback clients", func(c *Config, v string) error { return setBool(&c.InsecureAuth, v) }},
 	{"log_level", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"max_line_length", "65536", "octets in a command line outside literals", func(c *Config, v string) error { return setInt(&c.MaxLineLength, v) }},
@@ -398,6 +415,9 @@ func (c *Config) Format() string {
 	if c.LogFile != "" {
 		kv("log_file", c.LogFile)
 	}
+	kv("alert_file", c.AlertFile)
+	kv("user_alert_file", c.UserAlertFile)
+	kv("nologin_file", c.NoLoginFile)
 	kv("insecure_auth", map[bool]string{true: "yes", false: "no"}[c.InsecureAuth])
 	kv("log_level", c.LogLevel)
 	kv("max_line_length", c.MaxLineLength)

@@ -87,6 +87,10 @@ func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator) (
 		OpenStore: openMaildir(cfg, log),
 		Logger:    log,
 		Throttle:  auth.NewThrottle(auth.ThrottleOptions{}),
+
+		NoLoginFile:     cfg.NoLoginFile,
+		SystemAlertFile: cfg.AlertFile,
+		UserAlertFile:   cfg.UserAlertFile,
 	})
 	d.server = imapserver.New(d.serverOptions(tlsConfig, d.backend.NewSession))
 	return d, nil

@@ -39,7 +39,31 @@ type Options struct {
 	// IdlePoll is the period of the fallback poll during IDLE. Zero means
 	// DefaultIdlePoll.
 	IdlePoll time.Duration
+
+	// BeforeOpen runs after a successful login and before any file of the
+	// user is opened: inetd mode drops privileges to the user there
+	// (DESIGN.md §2). An error refuses the login; the caller decides
+	// whether the process can go on (a failed privilege drop must end it).
+	BeforeOpen func(u *auth.User) error
+	// NoLoginFile refuses every login while it exists, as login(1) and UW
+	// did with /etc/nologin; its first line is told to the client. Empty
+	// means not checked.
+	NoLoginFile string
+	// SystemAlertFile is sent to every session as [ALERT] lines, again
+	// whenever it changes (UW's /etc/imapd.alert). Empty means none.
+	SystemAlertFile string
+	// UserAlertFile is the name, in the user's home directory, of a file
+	// sent to that user's sessions as [ALERT] lines (UW's ".imapalert").
+	// Empty means none.
+	UserAlertFile string
+	// AlertInterval is how often the alert files are checked. Zero means
+	// DefaultAlertInterval.
+	AlertInterval time.Duration
 }
+
+// DefaultAlertInterval is how often alert files are looked at, as UW's
+// ALERTTIMER: a stat per minute per session, not per command.
+const DefaultAlertInterval = time.Minute
 
 // Backend creates sessions. It is safe for concurrent use.
 type Backend struct {
@@ -59,6 +83,9 @@ func New(opts Options) *Backend {
 	}
 	if opts.IdlePoll <= 0 {
 		opts.IdlePoll = DefaultIdlePoll
+	}
+	if opts.AlertInterval <= 0 {
+		opts.AlertInterval = DefaultAlertInterval
 	}
 	return &Backend{opts: opts}
 }
@@ -100,11 +127,13 @@ type session struct {
 	sel   *selected // nil unless a mailbox is selected
 	// preauth is set for sessions authenticated before the greeting.
 	preauth bool
+	alerts  alertState
 }
 
 var (
 	_ imapserver.SessionMove    = (*session)(nil)
 	_ imapserver.SessionPreauth = (*session)(nil)
+	_ imapserver.SessionAlerts  = (*session)(nil)
 )
 
 // host formats the client address as UW's tcp_clienthost did with no
@@ -121,6 +150,10 @@ func (s *session) host() string {
 // Login implements imapserver.Session (RFC 3501 §6.2.3).
 func (s *session) Login(ctx context.Context, username, password string) error {
 	log := s.b.opts.Logger
+	if reason, ok := noLogin(s.b.opts.NoLoginFile); ok {
+		log.Warn(fmt.Sprintf("Login disabled user=%s auth=%s host=%s", username, username, s.host()), "reason", s.b.opts.NoLoginFile+" exists")
+		return imap.NO(imap.CodeUnavailable, reason)
+	}
 	u, err := s.b.opts.Auth.Authenticate(ctx, username, password)
 	if err != nil {
 		switch {
@@ -138,6 +171,11 @@ func (s *session) Login(ctx context.Context, username, password string) error {
 	}
 	if t := s.b.opts.Throttle; t != nil && s.info != nil {
 		t.Succeeded(s.info.RemoteAddr.Addr())
+	}
+	if before := s.b.opts.BeforeOpen; before != nil {
+		if err := before(u); err != nil {
+			return fmt.Errorf("imapbackend: preparing the session of %s: %w", u.Name, err)
+		}
 	}
 	if err := s.open(ctx, u); err != nil {
 		return err

@@ -145,7 +145,22 @@ func (c *conn) dispatch(cmd *command) error {
 			return perr
 		}
 	}
+	if cmd.lineDone && c.state != imap.StateLogout {
+		c.alerts()
+	}
 	return err
+}
+
+// alerts sends the session's administrator alerts, if any, as untagged
+// OK [ALERT] responses before the command's tagged response.
+func (c *conn) alerts() {
+	a, ok := c.session.(SessionAlerts)
+	if !ok {
+		return
+	}
+	for _, line := range a.Alerts(c.ctx) {
+		c.w.status("*", imap.StatusOK, imap.CodeAlert, "", line)
+	}
 }
 
 // errWrongState answers a command given in a state it is not valid in

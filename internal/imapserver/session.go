@@ -93,6 +93,14 @@ type SessionPreauth interface {
 	Preauthenticated() (username string)
 }
 
+// SessionAlerts is implemented by sessions that have administrator alerts
+// to show (UW's /etc/imapd.alert and ~/.imapalert). The server calls Alerts
+// after each command and sends each line as "* OK [ALERT] line" (RFC 3501
+// §7.1: the client must show the text to the user).
+type SessionAlerts interface {
+	Alerts(ctx context.Context) []string
+}
+
 // SessionMove is implemented by sessions that support MOVE (RFC 6851).
 type SessionMove interface {
 	Session
