@@ -36,6 +36,10 @@ var (
 	demoMessages [][]byte
 )
 
+// envBinDir names the directory of the binaries TestMain built, for the
+// tests' child processes.
+const envBinDir = "POSTERN_INTEGRATION_BINS"
+
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
@@ -47,30 +51,35 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	moduleRoot = filepath.Dir(strings.TrimSpace(string(gomod)))
-	dir, err := os.MkdirTemp("", "postern-integration-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	// Tests run the binaries as other users too (pipe mode as nobody).
-	if err := os.Chmod(dir, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "integration:", err)
-		return 1
-	}
-	posternBin = filepath.Join(dir, "postern")
-	build := exec.Command("go", "build", "-o", posternBin, "./cmd/postern")
-	build.Dir = moduleRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "integration: go build ./cmd/postern: %v\n%s", err, out)
-		return 1
-	}
-	imapdBin = filepath.Join(dir, "imapd")
-	build = exec.Command("go", "build", "-o", imapdBin, "./cmd/imapd")
-	build.Dir = moduleRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "integration: go build ./cmd/imapd: %v\n%s", err, out)
-		return 1
+	// A test re-run inside a network namespace (internal/netns) inherits
+	// the environment and uses the binaries its parent built.
+	if dir := os.Getenv(envBinDir); dir != "" {
+		posternBin, imapdBin = filepath.Join(dir, "postern"), filepath.Join(dir, "imapd")
+	} else {
+		dir, err := os.MkdirTemp("", "postern-integration-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "integration:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		// Tests run the binaries as other users too (pipe mode as nobody).
+		if err := os.Chmod(dir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "integration:", err)
+			return 1
+		}
+		for _, b := range []struct {
+			bin *string
+			pkg string
+		}{{&posternBin, "postern"}, {&imapdBin, "imapd"}} {
+			*b.bin = filepath.Join(dir, b.pkg)
+			build := exec.Command("go", "build", "-o", *b.bin, "./cmd/"+b.pkg)
+			build.Dir = moduleRoot
+			if out, err := build.CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "integration: go build ./cmd/%s: %v\n%s", b.pkg, err, out)
+				return 1
+			}
+		}
+		os.Setenv(envBinDir, dir)
 	}
 	files, err := filepath.Glob(filepath.Join(moduleRoot, "internal", "demo", "messages", "*.eml"))
 	if err != nil || len(files) != 5 {

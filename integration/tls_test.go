@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -268,5 +269,44 @@ func TestSIGTERM(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Errorf("postern exit after SIGTERM: %v", err)
+	}
+}
+
+// TestOpenSSLStartTLS runs OpenSSL's s_client through STARTTLS and LOGOUT:
+// it exits 0 only if the server ends the TLS session with close_notify
+// ("unexpected eof while reading" otherwise), which clients that check
+// for truncation attacks rely on.
+func TestOpenSSLStartTLS(t *testing.T) {
+	openssl := needProgram(t, "openssl")
+	s := startServer(t)
+	for _, tt := range []struct{ name, addr string }{
+		{"starttls", s.IMAP},
+		{"implicit", s.IMAPS},
+	} {
+		// -quiet ignores the end of standard input: s_client ends when
+		// the server closes the connection after LOGOUT.
+		args := []string{"s_client", "-connect", tt.addr, "-quiet"}
+		if tt.name == "starttls" {
+			args = append(args, "-starttls", "imap")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), progTimeout)
+		cmd := exec.CommandContext(ctx, openssl, args...)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(stdin, "a LOGIN demo demo\r\nb LOGOUT\r\n")
+		err = cmd.Wait()
+		stdin.Close()
+		cancel()
+		out, errOut := stdout.String(), stderr.String()
+		if err != nil || !strings.Contains(string(out), "b OK LOGOUT completed") {
+			t.Errorf("%s: openssl s_client: %v\nstdout:\n%s\nstderr:\n%s", tt.name, err, out, errOut)
+		}
 	}
 }

@@ -4,7 +4,7 @@
 # cheap. Without root (or without apt-get) it says what is missing and fails;
 # POSTERN_SKIP_PROGRAMS=1 lets `go test` skip the tests that need them.
 #
-#   python3, curl          client programs (imaplib, curl imap://)
+#   python3, curl, openssl client programs (imaplib, curl imap://, s_client)
 #   xinetd                 inetd mode under xinetd
 #   openbsd-inetd          inetd mode under inetd; it conflicts with xinetd as a
 #                          package, so it is unpacked into /opt/openbsd-inetd
@@ -18,6 +18,7 @@ inetd_dir=/opt/openbsd-inetd
 missing=()
 command -v python3 >/dev/null || missing+=(python3)
 command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/sbin/xinetd ] || missing+=(xinetd)
 [ -f /etc/services ] || missing+=(netbase)
 command -v systemd-socket-activate >/dev/null || missing+=(systemd)

@@ -197,7 +197,7 @@ func names(leaf *x509.Certificate) []string {
 // daemon plans each service's addresses together, DESIGN.md §2) and which
 // families reach each port.
 func (c *checker) listeners(ctx context.Context, cfg *config.Config) {
-	fmt.Fprintln(c.out, "\nListeners")
+	fmt.Fprintln(c.out, "\nListeners (what postern serve would bind; imapd under inetd or xinetd binds nothing)")
 	for _, svc := range []config.Service{config.ServiceIMAP, config.ServiceIMAPS} {
 		var addrs []string
 		for _, l := range cfg.Listeners {
@@ -219,10 +219,10 @@ func (c *checker) listeners(ctx context.Context, cfg *config.Config) {
 			continue
 		}
 		for _, s := range socks {
-			fmt.Fprintf(c.out, "    socket %s\n", describe(s))
+			fmt.Fprintf(c.out, "    would bind %s\n", describe(s))
 		}
 		for _, port := range ports(socks) {
-			fmt.Fprintf(c.out, "    port %s reached over %s\n", port, listen.Reach(onPort(socks, port)))
+			fmt.Fprintf(c.out, "    port %s would be reached over %s\n", port, listen.Reach(onPort(socks, port)))
 		}
 	}
 }
@@ -289,12 +289,13 @@ func (c *checker) system(ctx context.Context) {
 	fmt.Fprintln(c.out, "    Postern sets IPV6_V6ONLY on each IPv6 socket itself, so this value does not change what it binds.")
 	switch v {
 	case "0":
-		fmt.Fprintln(c.out, "    It matters to programs that leave IPV6_V6ONLY alone (xinetd, some inetd builds): with 0, their")
-		fmt.Fprintln(c.out, "    IPv6 services on [::] also accept IPv4 clients (as ::ffff:a.b.c.d), and a separate IPv4 service")
-		fmt.Fprintln(c.out, "    on the same port fails with \"address already in use\".")
+		fmt.Fprintln(c.out, "    It matters to programs that leave IPV6_V6ONLY alone: with 0, their IPv6 services on [::]")
+		fmt.Fprintln(c.out, "    also accept IPv4 clients (as ::ffff:a.b.c.d). Debian's xinetd and openbsd-inetd set the")
+		fmt.Fprintln(c.out, "    option themselves; see contrib/README.md for the entries that work with either value.")
 	case "1":
-		fmt.Fprintln(c.out, "    It matters to programs that leave IPV6_V6ONLY alone (xinetd, some inetd builds): with 1, their")
-		fmt.Fprintln(c.out, "    IPv6 services on [::] accept IPv6 clients only, and IPv4 clients need a separate IPv4 service.")
+		fmt.Fprintln(c.out, "    It matters to programs that leave IPV6_V6ONLY alone: with 1, their IPv6 services on [::]")
+		fmt.Fprintln(c.out, "    accept IPv6 clients only. Debian's xinetd and openbsd-inetd set the option themselves;")
+		fmt.Fprintln(c.out, "    see contrib/README.md for the entries that work with either value.")
 	}
 }
 

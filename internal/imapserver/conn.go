@@ -113,7 +113,7 @@ func (c *conn) serve(ctx context.Context) {
 	c.ctx = ctx
 	stop := context.AfterFunc(ctx, func() { c.raw.Close() })
 	defer stop()
-	defer c.nc.Close()
+	defer func() { c.nc.Close() }() // c.nc is the TLS conn after STARTTLS: close_notify goes out
 	// Recover before closing the session, so the client hears BYE even if
 	// Close then blocks on state the panic left behind.
 	defer func() {
