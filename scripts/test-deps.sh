@@ -12,6 +12,8 @@
 #   netbase                /etc/services, where imapd looks up the imaps port
 #   systemd                systemd-socket-activate, for the socket-activation tests
 #   util-linux             unshare, for the private network namespaces
+#   libpam0g-dev           PAM headers, for the `pam` build tag's tests
+#   passwd                 useradd/chpasswd/chage: tests make real system accounts
 set -euo pipefail
 
 inetd_dir=/opt/openbsd-inetd
@@ -23,6 +25,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 [ -f /etc/services ] || missing+=(netbase)
 command -v systemd-socket-activate >/dev/null || missing+=(systemd)
 command -v unshare >/dev/null || missing+=(util-linux)
+[ -f /usr/include/security/pam_appl.h ] || missing+=(libpam0g-dev)
+command -v useradd >/dev/null || missing+=(passwd)
 need_inetd=0
 command -v inetd >/dev/null || [ -x "$inetd_dir/usr/sbin/inetd" ] || need_inetd=1
 

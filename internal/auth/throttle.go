@@ -40,6 +40,10 @@ type ThrottleOptions struct {
 	// Sleep waits d or until ctx is done, returning ctx.Err() in the latter
 	// case. Nil means a timer-based wait. Tests inject a recorder.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Report, if set, is told of every Failed and Succeeded call: a
+	// session served in a child process passes them on to the daemon's
+	// Throttle, so the delay spans connections (DESIGN.md §2).
+	Report func(addr netip.Addr, failed bool)
 }
 
 // Throttle delays authentication replies to client addresses that failed
@@ -169,6 +173,9 @@ func (t *Throttle) Delay(addr netip.Addr) time.Duration {
 
 // Failed records a failed authentication from addr.
 func (t *Throttle) Failed(addr netip.Addr) {
+	if t.opts.Report != nil {
+		t.opts.Report(addr, true)
+	}
 	key := t.key(addr)
 	now := t.now()
 	t.mu.Lock()
@@ -197,12 +204,28 @@ func (t *Throttle) Failed(addr netip.Addr) {
 
 // Succeeded forgets addr's failures after a successful authentication.
 func (t *Throttle) Succeeded(addr netip.Addr) {
+	if t.opts.Report != nil {
+		t.opts.Report(addr, false)
+	}
 	key := t.key(addr)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if el, ok := t.entries[key]; ok {
 		t.remove(el)
 	}
+}
+
+// Failures reports how many recent failures addr has (0 when none or
+// forgotten).
+func (t *Throttle) Failures(addr netip.Addr) int {
+	key := t.key(addr)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	el := t.lookup(key, t.now())
+	if el == nil {
+		return 0
+	}
+	return el.Value.(*throttleEntry).failures
 }
 
 // Len reports how many addresses are remembered, stale ones included until
