@@ -126,7 +126,7 @@ func TestImapdPipePreauth(t *testing.T) {
 	conf := filepath.Join(dir, "pipe.conf")
 	logFile := filepath.Join(dir, "imapd.log")
 	// No passwd_file: pipe mode does not read one.
-	body := fmt.Sprintf("system_mail_root = %s/%%u/Maildir\nlog_file = %s\nlog_level = debug\n", users, logFile)
+	body := fmt.Sprintf("mail_store = maildir\nsystem_mail_root = %s/%%u/Maildir\nlog_file = %s\nlog_level = debug\n", users, logFile)
 	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}

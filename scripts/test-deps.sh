@@ -14,6 +14,8 @@
 #   util-linux             unshare, for the private network namespaces
 #   libpam0g-dev           PAM headers, for the `pam` build tag's tests
 #   passwd                 useradd/chpasswd/chage: tests make real system accounts
+#   uw-mailutils           UW's own mailutil, to check mbox files both ways
+#   liblockfile-bin        dotlockfile, the setgid-mail locker for /var/mail
 set -euo pipefail
 
 inetd_dir=/opt/openbsd-inetd
@@ -27,6 +29,8 @@ command -v systemd-socket-activate >/dev/null || missing+=(systemd)
 command -v unshare >/dev/null || missing+=(util-linux)
 [ -f /usr/include/security/pam_appl.h ] || missing+=(libpam0g-dev)
 command -v useradd >/dev/null || missing+=(passwd)
+command -v mailutil >/dev/null || missing+=(uw-mailutils)
+command -v dotlockfile >/dev/null || missing+=(liblockfile-bin)
 need_inetd=0
 command -v inetd >/dev/null || [ -x "$inetd_dir/usr/sbin/inetd" ] || need_inetd=1
 

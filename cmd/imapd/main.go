@@ -40,6 +40,7 @@ func (a *addrList) String() string     { return fmt.Sprint(*a) }
 func (a *addrList) Set(v string) error { *a = append(*a, v); return nil }
 
 func main() {
+	daemon.RunChildIfRequested() // a daemon's per-connection process: serves it and exits
 	cfgPath := flag.String("c", "", "configuration file (default "+defaultConfig+" if it exists)")
 	forceTLS := flag.Bool("tls", false, "inetd mode: implicit TLS whatever the port")
 	noTLS := flag.Bool("notls", false, "inetd mode: no implicit TLS whatever the port")

@@ -29,6 +29,7 @@ import (
 const defaultConfig = "/etc/postern/postern.conf"
 
 func main() {
+	daemon.RunChildIfRequested() // a daemon's per-connection process: serves it and exits
 	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "postern:", err)
 		os.Exit(1)

@@ -43,6 +43,33 @@ type Listener struct {
 	Addr    string // host:port; "[::]:143" is dual-stack (DESIGN.md §2)
 }
 
+// Values of Auth and MailStore.
+const (
+	AuthSystem  = "system"
+	AuthPAM     = "pam"
+	AuthVirtual = "virtual"
+
+	StoreAuto    = "auto"
+	StoreMbox    = "mbox"
+	StoreMaildir = "maildir"
+)
+
+// SystemAccounts reports whether users are the host's accounts (system or
+// PAM), whose sessions run with the user's own uid.
+func (c *Config) SystemAccounts() bool { return c.Auth != AuthVirtual }
+
+// Store returns the mail store in use: MailStore, with StoreAuto resolved
+// (mbox for system accounts, Maildir for virtual users).
+func (c *Config) Store() string {
+	if c.MailStore != StoreAuto {
+		return c.MailStore
+	}
+	if c.SystemAccounts() {
+		return StoreMbox
+	}
+	return StoreMaildir
+}
+
 // CertPair names one certificate's files; an empty Key means the key is in
 // Cert.
 type CertPair struct {
@@ -60,6 +87,26 @@ type Config struct {
 	// SNICerts are further certificates, each served to clients whose SNI
 	// server name it covers (RFC 6066 §3).
 	SNICerts []CertPair
+
+	// Auth is where users are checked: AuthSystem (the host's accounts,
+	// /etc/passwd and /etc/shadow, as UW did), AuthPAM, or AuthVirtual
+	// (PasswdFile).
+	Auth string
+	// RequireValidShell refuses system accounts whose shell is not in
+	// /etc/shells (UW did not check; off by default).
+	RequireValidShell bool
+	// PAMService is the PAM service name for AuthPAM.
+	PAMService string
+
+	// MailStore is StoreMbox, StoreMaildir or StoreAuto (mbox for system
+	// accounts, Maildir for virtual users).
+	MailStore string
+	// MboxInbox and MboxDir are the templates ("%u" user, "%h" home) of a
+	// system user's INBOX file and of the directory holding the other
+	// mailboxes, as UW had them (/var/mail/%u and the home directory).
+	MboxInbox, MboxDir string
+	// MboxHomeInbox applies UW's rule: ~/mbox, when it exists, is INBOX.
+	MboxHomeInbox bool
 
 	// PasswdFile is the virtual-user file (Dovecot passwd-file shape).
 	PasswdFile string
@@ -118,6 +165,12 @@ func Default() *Config {
 			{ServiceIMAP, "[::]:143"},
 			{ServiceIMAPS, "[::]:993"},
 		},
+		Auth:             AuthSystem,
+		PAMService:       "imap",
+		MailStore:        StoreAuto,
+		MboxInbox:        "/var/mail/%u",
+		MboxDir:          "%h",
+		MboxHomeInbox:    true,
 		PasswdFile:       "/etc/postern/passwd",
 		MailRoot:         "/var/vmail/%u/Maildir",
 		SystemMailRoot:   "%h/Maildir",
@@ -180,6 +233,27 @@ var Keys = []Key{
 		c.SNICerts = append(c.SNICerts, p)
 		return nil
 	}},
+	{"auth", "system", "where users are checked: system (/etc/passwd and /etc/shadow, as UW), pam, or virtual (passwd_file)", func(c *Config, v string) error {
+		switch v {
+		case AuthSystem, AuthPAM, AuthVirtual:
+			c.Auth = v
+			return nil
+		}
+		return fmt.Errorf("want system, pam or virtual, got %q", v)
+	}},
+	{"require_valid_shell", "no", "refuse system accounts whose shell is not listed in /etc/shells", func(c *Config, v string) error { return setBool(&c.RequireValidShell, v) }},
+	{"pam_service", "imap", "PAM service name when auth = pam", func(c *Config, v string) error { c.PAMService = v; return nil }},
+	{"mail_store", "auto", "mbox, maildir, or auto (mbox for system accounts, maildir for virtual users)", func(c *Config, v string) error {
+		switch v {
+		case StoreAuto, StoreMbox, StoreMaildir:
+			c.MailStore = v
+			return nil
+		}
+		return fmt.Errorf("want auto, mbox or maildir, got %q", v)
+	}},
+	{"mbox_inbox", "/var/mail/%u", "INBOX file of an mbox user (%u user name, %h home)", func(c *Config, v string) error { c.MboxInbox = v; return nil }},
+	{"mbox_dir", "%h", "directory of an mbox user's other mailboxes (UW: the home directory; %h/mail is common)", func(c *Config, v string) error { c.MboxDir = v; return nil }},
+	{"mbox_home_inbox", "yes", "UW's rule: ~/mbox, when it exists, is INBOX instead of mbox_inbox", func(c *Config, v string) error { return setBool(&c.MboxHomeInbox, v) }},
 	{"passwd_file", "/etc/postern/passwd", "virtual users, Dovecot passwd-file format", func(c *Config, v string) error { c.PasswdFile = v; return nil }},
 	{"mail_root", "/var/vmail/%u/Maildir", "Maildir of a user without a home in passwd_file; %u is the user name", func(c *Config, v string) error { c.MailRoot = v; return nil }},
 	{"system_mail_root", "%h/Maildir", "Maildir of a system-account user (the PREAUTH user of pipe mode); %u user name, %h home directory", func(c *Config, v string) error { c.SystemMailRoot = v; return nil }},
@@ -318,6 +392,12 @@ func (c *Config) Validate() error {
 	if len(c.SNICerts) > 0 && c.TLSCert == "" {
 		errs = append(errs, errors.New("tls_sni_cert without tls_cert (the default certificate)"))
 	}
+	if c.Store() == StoreMbox && (!strings.Contains(c.MboxInbox, "%u") && !strings.Contains(c.MboxInbox, "%h") || !strings.Contains(c.MboxDir, "%u") && !strings.Contains(c.MboxDir, "%h")) {
+		errs = append(errs, fmt.Errorf("mbox_inbox %q and mbox_dir %q must each contain %%u or %%h, or users would share mail", c.MboxInbox, c.MboxDir))
+	}
+	if c.Auth == AuthVirtual && c.Store() == StoreMbox {
+		errs = append(errs, errors.New("mail_store = mbox needs system accounts (auth = system or pam): mbox files live in users' homes and /var/mail"))
+	}
 	if !strings.Contains(c.SystemMailRoot, "%u") && !strings.Contains(c.SystemMailRoot, "%h") {
 		errs = append(errs, fmt.Errorf("system_mail_root %q: must contain %%u or %%h, or every user would share one Maildir", c.SystemMailRoot))
 	}
@@ -392,6 +472,13 @@ func setDuration(p *time.Duration, v string) error {
 	return nil
 }
 
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
 // Format writes the configuration in the file format Parse reads, so a
 // generated configuration (the demo's) can be saved and reused.
 func (c *Config) Format() string {
@@ -409,6 +496,13 @@ func (c *Config) Format() string {
 	for _, p := range c.SNICerts {
 		kv("tls_sni_cert", strings.TrimSpace(p.Cert+" "+p.Key))
 	}
+	kv("auth", c.Auth)
+	kv("require_valid_shell", yesNo(c.RequireValidShell))
+	kv("pam_service", c.PAMService)
+	kv("mail_store", c.MailStore)
+	kv("mbox_inbox", c.MboxInbox)
+	kv("mbox_dir", c.MboxDir)
+	kv("mbox_home_inbox", yesNo(c.MboxHomeInbox))
 	kv("passwd_file", c.PasswdFile)
 	kv("mail_root", c.MailRoot)
 	kv("system_mail_root", c.SystemMailRoot)
@@ -418,7 +512,7 @@ func (c *Config) Format() string {
 	kv("alert_file", c.AlertFile)
 	kv("user_alert_file", c.UserAlertFile)
 	kv("nologin_file", c.NoLoginFile)
-	kv("insecure_auth", map[bool]string{true: "yes", false: "no"}[c.InsecureAuth])
+	kv("insecure_auth", yesNo(c.InsecureAuth))
 	kv("log_level", c.LogLevel)
 	kv("max_line_length", c.MaxLineLength)
 	kv("max_literal_size", c.MaxLiteralSize)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,68 @@ func TestParsePrefix(t *testing.T) {
 		}
 		if err != nil || p.String() != tt.want {
 			t.Errorf("ParsePrefix(%q) = %v, %v; want %s", tt.in, p, err, tt.want)
+		}
+	}
+}
+
+// TestFormatEveryKey: Format writes every field, so a configuration
+// passed to a child process (DESIGN.md §2) is the one the daemon has.
+func TestFormatEveryKey(t *testing.T) {
+	in := `listen = imap 127.0.0.1:10143
+listen = imaps [::1]:10993
+tls_cert = /etc/c.pem
+tls_key = /etc/k.pem
+tls_sni_cert = /etc/a.pem /etc/ak.pem
+tls_sni_cert = /etc/b.pem
+auth = pam
+require_valid_shell = yes
+pam_service = mail
+mail_store = maildir
+mbox_inbox = /var/spool/mail/%u
+mbox_dir = %h/mail
+mbox_home_inbox = no
+passwd_file = /srv/passwd
+mail_root = /srv/%u
+system_mail_root = /home/%u/Md
+log_file = /var/log/postern.log
+alert_file = /etc/alert
+user_alert_file = .alert
+nologin_file = /etc/nl
+allow_from = 192.0.2.0/24 ::1
+insecure_auth = yes
+log_level = debug
+max_line_length = 9000
+max_literal_size = 9001
+max_append_size = 9002
+max_depth = 9
+login_timeout = 1m0s
+idle_timeout = 31m0s
+idle_command_limit = 29m0s
+literal_timeout = 2m0s
+max_connections = 77
+max_connections_per_ip = 7
+max_login_failures = 3
+max_literal_total = 99999
+max_fetch_items = 10
+max_search_keys = 11
+max_flags = 12
+write_timeout = 20s
+`
+	c, err := Parse(strings.NewReader(in), "in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse(strings.NewReader(c.Format()), "formatted")
+	if err != nil {
+		t.Fatalf("Parse(Format()) = %v\n%s", err, c.Format())
+	}
+	if !reflect.DeepEqual(c, again) {
+		t.Errorf("Parse(Format(c)) differs from c:\n got %+v\nwant %+v", again, c)
+	}
+	// Every key is set to a non-default value above, so each is exercised.
+	for _, k := range Keys {
+		if !strings.Contains(in, "\n"+k.Name+" = ") && !strings.HasPrefix(in, k.Name+" = ") {
+			t.Errorf("key %q is not in the round-trip input", k.Name)
 		}
 	}
 }

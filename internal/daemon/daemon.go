@@ -9,19 +9,15 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/postern/postern/internal/auth"
-	"github.com/postern/postern/internal/auth/virtual"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/imapbackend"
 	"github.com/postern/postern/internal/imapserver"
 	"github.com/postern/postern/internal/listen"
-	"github.com/postern/postern/internal/mailstore"
-	"github.com/postern/postern/internal/mailstore/maildir"
 	"github.com/postern/postern/internal/systemd"
 	"github.com/postern/postern/internal/tlsconfig"
 )
@@ -33,7 +29,13 @@ type Daemon struct {
 	tls     *tlsconfig.Store // nil without certificates
 	server  *imapserver.Server
 	backend *imapbackend.Backend
-	limit   *connLimiter
+	// throttle delays answers to failed logins per client address; in
+	// a per-connection child it also reports to the parent's.
+	throttle *auth.Throttle
+	// children serves each connection in its own process (system
+	// accounts, as root): see child.go.
+	children *childSet
+	limit    *connLimiter
 }
 
 // New builds the server from cfg. It opens the password file and the
@@ -42,14 +44,16 @@ func New(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	if err := checkListenerTLS(cfg); err != nil {
 		return nil, err
 	}
-	users, err := virtual.Open(cfg.PasswdFile, virtual.Options{
-		MailRootTemplate: cfg.MailRoot,
-		Logger:           log,
-	})
+	return newWith(cfg, log, nil)
+}
+
+// newWith is New with the login throttle given (nil: a fresh one).
+func newWith(cfg *config.Config, log *slog.Logger, throttle *auth.Throttle) (*Daemon, error) {
+	users, err := newAuthenticator(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("daemon: %w", err)
+		return nil, err
 	}
-	return newDaemon(cfg, log, users)
+	return newDaemon(cfg, log, users, throttle)
 }
 
 // checkListenerTLS reports an implicit-TLS listener without a certificate
@@ -65,8 +69,12 @@ func checkListenerTLS(cfg *config.Config) error {
 
 // newDaemon builds the server around an authenticator (nil for a daemon
 // that only serves a pre-authenticated pipe).
-func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator) (*Daemon, error) {
+func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator, throttle *auth.Throttle) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: log, limit: newConnLimiter(cfg.MaxConnections, cfg.MaxConnsPerIP, cfg.AllowFrom)}
+	d.throttle = throttle
+	if d.throttle == nil {
+		d.throttle = auth.NewThrottle(auth.ThrottleOptions{})
+	}
 	d.limit.log = log
 	var tlsConfig *tls.Config
 	if cfg.TLSCert != "" {
@@ -84,10 +92,11 @@ func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator) (
 	}
 	d.backend = imapbackend.New(imapbackend.Options{
 		Auth:      users,
-		OpenStore: openMaildir(cfg, log),
+		OpenStore: openStore(cfg, log),
 		Logger:    log,
-		Throttle:  auth.NewThrottle(auth.ThrottleOptions{}),
+		Throttle:  d.throttle,
 
+		BeforeOpen:      beforeOpen(cfg, log),
 		NoLoginFile:     cfg.NoLoginFile,
 		SystemAlertFile: cfg.AlertFile,
 		UserAlertFile:   cfg.UserAlertFile,
@@ -119,24 +128,6 @@ func (d *Daemon) serverOptions(tlsConfig *tls.Config, newSession func(context.Co
 		MaxSearchKeys:      cfg.MaxSearchKeys,
 		MaxFlags:           cfg.MaxFlags,
 	}
-}
-
-// openMaildir opens a user's Maildir: the account database's mail root,
-// else the mail_root template.
-func openMaildir(cfg *config.Config, log *slog.Logger) func(context.Context, *auth.User) (mailstore.Store, error) {
-	return func(ctx context.Context, u *auth.User) (mailstore.Store, error) {
-		root := u.MailRoot
-		if root == "" {
-			root = expandMailRoot(cfg.MailRoot, u)
-		}
-		return maildir.Open(root, maildir.Options{Logger: log.With("user", u.Name)})
-	}
-}
-
-// expandMailRoot fills a mail-root template: %u the user name, %h the home
-// directory, %% a percent sign.
-func expandMailRoot(tmpl string, u *auth.User) string {
-	return strings.NewReplacer("%%", "%", "%u", u.Name, "%h", u.Home).Replace(tmpl)
 }
 
 // Bound is a listener the daemon bound, with the service it offers.
@@ -182,17 +173,27 @@ func (d *Daemon) Serve(ctx context.Context, bound []Bound) error {
 			return fmt.Errorf("daemon: %w", errNoCertificate)
 		}
 	}
+	if d.useChildren() {
+		if err := d.startChildren(); err != nil {
+			return err
+		}
+	}
 	var wg sync.WaitGroup
 	errc := make(chan error, len(bound))
 	for _, b := range bound {
 		var l net.Listener = &limitListener{Listener: b.Listener, lim: d.limit}
-		if b.Service == config.ServiceIMAPS {
+		serve := d.server.Serve
+		if d.children != nil {
+			// The child does TLS itself: nothing of the session,
+			// keys included, stays in the daemon.
+			serve = func(l net.Listener) error { return d.serveChildren(l, b.Service) }
+		} else if b.Service == config.ServiceIMAPS {
 			l = listen.TLSListener(l, d.tls.Config())
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := d.server.Serve(l); err != nil && !errors.Is(err, net.ErrClosed) {
+			if err := serve(l); err != nil && !errors.Is(err, net.ErrClosed) {
 				errc <- err
 			}
 		}()
@@ -214,6 +215,9 @@ func (d *Daemon) Serve(ctx context.Context, bound []Bound) error {
 		b.Listener.Close()
 	}
 	wg.Wait()
+	if d.children != nil {
+		d.children.stop(shutdownGrace)
+	}
 	return err
 }
 

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/postern/postern/internal/auth"
@@ -66,6 +68,23 @@ func (d *Daemon) ServeInetd(ctx context.Context, opts InetdOptions) error {
 		}
 		c = tls.Server(c, d.tls.Config())
 	}
+	// SIGTERM (the daemon stopping, or a system shutdown) ends the
+	// session gracefully: BYE if the client is waiting, after the command
+	// in progress otherwise.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-sig:
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			d.server.Shutdown(sctx)
+		case <-done:
+		}
+	}()
 	d.server.ServeConn(ctx, c, implicit)
 	return nil
 }
@@ -131,7 +150,8 @@ func StdinIsPipe() bool {
 // NewPreauth builds a daemon that serves the pipe on standard input to the
 // user who started it, greeted with PREAUTH (DESIGN.md §2 run mode 2; RFC
 // 3501 §7.1.4), as UW imapd did when not started as root. The user's mail
-// is the system_mail_root Maildir. No password database is opened.
+// is found as for any system account (mail_store: mbox_inbox and mbox_dir,
+// or system_mail_root). No password database is opened.
 func NewPreauth(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	uid := os.Getuid()
 	if uid == 0 {
@@ -143,11 +163,14 @@ func NewPreauth(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	}
 	gid, _ := strconv.Atoi(pw.Gid)
 	u := &auth.User{Name: pw.Username, UID: uid, GID: gid, Home: pw.HomeDir}
-	if strings.Contains(cfg.SystemMailRoot, "%h") && u.Home == "" {
-		return nil, fmt.Errorf("daemon: user %s has no home directory for system_mail_root %q", u.Name, cfg.SystemMailRoot)
+	if u.Home == "" || u.Home == "/nonexistent" {
+		log.Warn("the user running imapd has no home directory; mail paths using %h will not resolve", "user", u.Name)
 	}
-	u.MailRoot = expandMailRoot(cfg.SystemMailRoot, u)
-	d, err := newDaemon(cfg, log, nil)
+	// The pipe's user is a system account whatever auth says: the store
+	// is chosen as for system accounts (mbox by default).
+	pcfg := *cfg
+	pcfg.Auth = config.AuthSystem
+	d, err := newDaemon(&pcfg, log, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -85,6 +85,7 @@ func Setup(ctx context.Context, dir string) (*config.Config, error) {
 		{Service: config.ServiceIMAPS, Addr: fmt.Sprintf("[::1]:%d", IMAPSPort)},
 	}
 	c.TLSCert, c.TLSKey = cert, key
+	c.Auth = config.AuthVirtual
 	c.PasswdFile = passwd
 	c.MailRoot = filepath.Join(dir, "users", "%u", "Maildir")
 	if err := c.Validate(); err != nil {

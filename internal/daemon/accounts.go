@@ -1,0 +1,106 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/auth/system"
+	"github.com/postern/postern/internal/auth/virtual"
+	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/mailstore/maildir"
+	"github.com/postern/postern/internal/mailstore/mbox"
+	"github.com/postern/postern/internal/privdrop"
+)
+
+// newAuthenticator opens the account database cfg names (auth).
+func newAuthenticator(cfg *config.Config, log *slog.Logger) (auth.Authenticator, error) {
+	switch cfg.Auth {
+	case config.AuthVirtual:
+		users, err := virtual.Open(cfg.PasswdFile, virtual.Options{MailRootTemplate: cfg.MailRoot, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("daemon: %w", err)
+		}
+		return users, nil
+	case config.AuthPAM:
+		return newPAM(cfg, log)
+	default:
+		users, err := system.New(system.Options{RequireValidShell: cfg.RequireValidShell, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("daemon: %w", err)
+		}
+		return users, nil
+	}
+}
+
+// openStore opens a user's mail as cfg says: a Maildir (the account's own
+// mail root, else the mail_root or system_mail_root template) or UW's mbox
+// layout (mbox_inbox and mbox_dir).
+func openStore(cfg *config.Config, log *slog.Logger) func(context.Context, *auth.User) (mailstore.Store, error) {
+	return func(ctx context.Context, u *auth.User) (mailstore.Store, error) {
+		ulog := log.With("user", u.Name)
+		if cfg.Store() == config.StoreMbox {
+			return mbox.Open(mbox.Options{
+				Root:          expandMailRoot(cfg.MboxDir, u),
+				Inbox:         expandMailRoot(cfg.MboxInbox, u),
+				HomeMboxInbox: cfg.MboxHomeInbox,
+				Logger:        ulog,
+				Sender:        u.Name + "@" + hostname(),
+			})
+		}
+		root := u.MailRoot
+		if root == "" {
+			tmpl := cfg.MailRoot
+			if cfg.SystemAccounts() {
+				tmpl = cfg.SystemMailRoot
+			}
+			root = expandMailRoot(tmpl, u)
+		}
+		return maildir.Open(root, maildir.Options{Logger: ulog})
+	}
+}
+
+// expandMailRoot fills a mail-root template: %u the user name, %h the home
+// directory, %% a percent sign.
+func expandMailRoot(tmpl string, u *auth.User) string {
+	return strings.NewReplacer("%%", "%", "%u", u.Name, "%h", u.Home).Replace(tmpl)
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "localhost"
+	}
+	return h
+}
+
+// beforeOpen returns the hook that runs between a successful login and
+// the first open of the user's files. For system accounts in a process
+// running as root (inetd mode, or a daemon's per-connection child) it
+// drops privileges to the user: initgroups, setgid, setuid, verified
+// (DESIGN.md §2). A drop that fails leaves the process in an unknown
+// state, so the process exits rather than serve anything more.
+func beforeOpen(cfg *config.Config, log *slog.Logger) func(*auth.User) error {
+	if !cfg.SystemAccounts() || os.Geteuid() != 0 {
+		return nil
+	}
+	return func(u *auth.User) error {
+		if u.UID <= 0 {
+			return fmt.Errorf("daemon: refusing to serve %s as uid %d", u.Name, u.UID)
+		}
+		if err := privdrop.Drop(privdrop.Target{Name: u.Name, UID: u.UID, GID: u.GID}); err != nil {
+			log.Error("privilege drop failed; ending the process", "user", u.Name, "uid", u.UID, "gid", u.GID, "err", err)
+			os.Exit(1)
+		}
+		if u.Home != "" {
+			// As UW did: relative paths (and core files) land in the home.
+			_ = os.Chdir(u.Home)
+		}
+		log.Debug("privileges dropped", "user", u.Name, "uid", u.UID, "gid", u.GID)
+		return nil
+	}
+}

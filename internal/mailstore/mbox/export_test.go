@@ -1,0 +1,15 @@
+package mbox
+
+// Test hooks.
+
+// SetForceHelper makes s take dotlocks through Options.DotlockHelper, as
+// when the mailbox directory is not writable.
+func SetForceHelper(s *Store, on bool) { s.forceHelper = on }
+
+// SetCrashAfter makes the writer stop once n bytes of a rewrite or
+// append have been written and call hook, which must not return (it
+// waits to be killed); with a nil hook the process SIGKILLs itself.
+func SetCrashAfter(s *Store, n int64, hook func()) { s.crashAfter, s.crashHook = n, hook }
+
+// OpenStore is Open returning the concrete type.
+func OpenStore(opts Options) (*Store, error) { return open(opts) }

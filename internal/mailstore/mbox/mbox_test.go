@@ -1,0 +1,47 @@
+package mbox_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/mailstore/mbox"
+	"github.com/postern/postern/internal/mailstore/storetest"
+)
+
+// testOptions are the options of a test store in dir: no fsync, UTC, a
+// fixed host and sender, a short poll.
+func testOptions(dir string) mbox.Options {
+	return mbox.Options{
+		Root:         filepath.Join(dir, "home"),
+		Inbox:        filepath.Join(dir, "spool", "user"),
+		NoFsync:      true,
+		Location:     time.UTC,
+		Hostname:     "vm",
+		Sender:       "uwtest@vm",
+		PollInterval: 20 * time.Millisecond,
+	}
+}
+
+func openTest(t testing.TB, dir string) *mbox.Store {
+	t.Helper()
+	// The spool directory exists on a real system (/var/mail).
+	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := mbox.OpenStore(testOptions(dir))
+	if err != nil {
+		t.Fatalf("Open(%q) = %v", dir, err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) mailstore.Store { return openTest(t, t.TempDir()) })
+}
+
+func TestPersistent(t *testing.T) {
+	storetest.RunPersistent(t, func(t *testing.T, loc string) mailstore.Store { return openTest(t, loc) })
+}

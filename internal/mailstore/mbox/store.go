@@ -1,0 +1,342 @@
+package mbox
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/postern/postern/internal/mailstore"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Store is one user's mbox files with their SQLite index. It implements
+// mailstore.Store and is safe for concurrent use; several processes may
+// open the same store.
+type Store struct {
+	opts  Options
+	log   *slog.Logger
+	db    *sql.DB
+	sh    *shared
+	shID  string
+	inbox string // path of the INBOX file
+
+	// Test hooks (export_test.go).
+	forceHelper bool   // take dotlocks through the helper
+	crashAfter  int64  // stop after so many rewrite bytes (crashPoint)
+	crashHook   func() // called there; never returns
+
+	pollMu     sync.Mutex
+	watchNames map[string]int // open watching handles per mailbox name; guarded by pollMu
+	pollStop   chan struct{}  // guarded by pollMu
+	pollDone   chan struct{}  // guarded by pollMu
+}
+
+var _ mailstore.Store = (*Store)(nil)
+
+// shared is the state of one index shared by every Store of this process
+// that has it open.
+type shared struct {
+	refs int // guarded by registry.mu
+
+	// wmu serializes this process's write transactions, so goroutines
+	// queue here rather than in SQLite's busy handler. Every write to a
+	// mailbox file happens inside one.
+	wmu sync.Mutex
+	// fileMu keeps readers of this process (OpenMessage) out of mailbox
+	// files while a write transaction changes them in place: fcntl and
+	// flock locks are per open file, so they cannot do this within one
+	// process. Readers hold it shared, file writers exclusively.
+	fileMu sync.RWMutex
+
+	mu       sync.Mutex
+	watchers map[int64]map[*mailbox]struct{} // by mailbox id; guarded by mu
+}
+
+// registry is the process-wide table of open indexes, keyed by path.
+var registry = struct {
+	mu sync.Mutex
+	m  map[string]*shared
+}{m: map[string]*shared{}}
+
+func acquireShared(path string) *shared {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	sh := registry.m[path]
+	if sh == nil {
+		sh = &shared{watchers: map[int64]map[*mailbox]struct{}{}}
+		registry.m[path] = sh
+	}
+	sh.refs++
+	return sh
+}
+
+func releaseShared(path string) {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if sh := registry.m[path]; sh != nil {
+		if sh.refs--; sh.refs <= 0 {
+			delete(registry.m, path)
+		}
+	}
+}
+
+// notify signals every open handle on the mailbox; coalesced, never blocks.
+func (sh *shared) notify(id int64) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for mb := range sh.watchers[id] {
+		select {
+		case mb.watch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (sh *shared) register(id int64, mb *mailbox) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.watchers[id] == nil {
+		sh.watchers[id] = map[*mailbox]struct{}{}
+	}
+	sh.watchers[id][mb] = struct{}{}
+}
+
+func (sh *shared) unregister(id int64, mb *mailbox) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	delete(sh.watchers[id], mb)
+	if len(sh.watchers[id]) == 0 {
+		delete(sh.watchers, id)
+	}
+}
+
+// Open opens a user's mbox store: INBOX at opts.Inbox (or Root/mbox under
+// HomeMboxInbox), the other mailboxes under opts.Root, the index at
+// opts.IndexPath, all created when missing except the INBOX file, which
+// is created at the first delivery. Interrupted rewrites found in the
+// journal directory are finished first (see doc.go).
+func Open(opts Options) (mailstore.Store, error) {
+	return open(opts)
+}
+
+func open(opts Options) (*Store, error) {
+	if opts.Root == "" {
+		return nil, errors.New("mbox: Options.Root is required")
+	}
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("mbox: %w", err)
+	}
+	opts.Root = root
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(opts.Root, opts.DirMode); err != nil {
+		return nil, fmt.Errorf("mbox: %w", err)
+	}
+	if err := os.MkdirAll(journalDir(opts.IndexPath), 0o700); err != nil {
+		return nil, fmt.Errorf("mbox: %w", err)
+	}
+	inbox := opts.Inbox
+	if opts.HomeMboxInbox {
+		// naming.txt: ~/mbox, when it exists, is INBOX (UW moved spool mail
+		// into it).
+		if fi, err := os.Stat(filepath.Join(opts.Root, "mbox")); err == nil && fi.Mode().IsRegular() {
+			inbox = filepath.Join(opts.Root, "mbox")
+		}
+	}
+	sync := "FULL"
+	if opts.NoFsync {
+		sync = "OFF"
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+opts.IndexPath+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("mbox: open index: %w", err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	s := &Store{opts: opts, log: opts.Logger, db: db, inbox: inbox}
+	if err := s.initSchema(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.sh, s.shID = acquireShared(opts.IndexPath), opts.IndexPath
+	return s, nil
+}
+
+func (s *Store) initSchema() error {
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mbox: index: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'mailboxes'`).Scan(&n); err != nil {
+		return fmt.Errorf("mbox: index: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("mbox: index schema: %w", err)
+	}
+	if n == 0 {
+		// A new index: UW kept subscriptions in ~/.mailboxlist.
+		for _, name := range s.readMailboxList() {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO subscriptions(name) VALUES (?)`, name); err != nil {
+				return fmt.Errorf("mbox: index: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mbox: index: %w", err)
+	}
+	return nil
+}
+
+// readMailboxList returns the names in UW's subscription file.
+func (s *Store) readMailboxList() []string {
+	f, err := os.Open(filepath.Join(s.opts.Root, ".mailboxlist"))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if n, err := mailstore.CanonicalName(strings.TrimSpace(sc.Text())); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Close implements mailstore.Store.
+func (s *Store) Close() error {
+	s.pollMu.Lock()
+	stop, done := s.pollStop, s.pollDone
+	s.pollStop, s.pollDone = nil, nil
+	s.pollMu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	releaseShared(s.shID)
+	return s.db.Close()
+}
+
+// wtx is a write transaction (BEGIN IMMEDIATE: it holds the index's write
+// lock from its start, so file writes done in it are serialized with
+// other processes' writes).
+type wtx struct {
+	s       *Store
+	ctx     context.Context
+	tx      *sql.Tx
+	touched map[int64]bool
+	after   []func()
+	stmts   map[string]*sql.Stmt
+}
+
+// write runs fn in a write transaction.
+func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
+	s.sh.wmu.Lock()
+	defer s.sh.wmu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mbox: begin: %w", err)
+	}
+	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}}
+	defer func() {
+		for _, st := range w.stmts {
+			st.Close()
+		}
+	}()
+	if err := fn(w); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mbox: commit: %w", err)
+	}
+	for _, a := range w.after {
+		a()
+	}
+	for id := range w.touched {
+		s.sh.notify(id)
+	}
+	return nil
+}
+
+// exec runs a statement, prepared once per transaction.
+func (w *wtx) exec(query string, args ...any) error {
+	st := w.stmts[query]
+	if st == nil {
+		var err error
+		if st, err = w.tx.PrepareContext(w.ctx, query); err != nil {
+			return fmt.Errorf("mbox: index: %w", err)
+		}
+		if w.stmts == nil {
+			w.stmts = map[string]*sql.Stmt{}
+		}
+		w.stmts[query] = st
+	}
+	if _, err := st.ExecContext(w.ctx, args...); err != nil {
+		return fmt.Errorf("mbox: index: %w", err)
+	}
+	return nil
+}
+
+// nextUIDValidity returns a UIDVALIDITY never handed out before by this
+// index: the current time, or one more than the last (RFC 3501 §2.3.1.1).
+func (w *wtx) nextUIDValidity() (uint32, error) {
+	var last int64
+	err := w.tx.QueryRowContext(w.ctx, `SELECT value FROM meta WHERE key = 'uidvalidity'`).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("mbox: index: %w", err)
+	}
+	uv := w.s.opts.Now().Unix()
+	if uv <= last {
+		uv = last + 1
+	}
+	if uv <= 0 || uv > 0xffffffff {
+		uv = 1
+	}
+	if err := w.exec(`INSERT INTO meta(key, value) VALUES ('uidvalidity', ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, uv); err != nil {
+		return 0, err
+	}
+	return uint32(uv), nil
+}
+
+// noteUIDValidity records a UIDVALIDITY taken from a file, so later ones
+// handed out are greater.
+func (w *wtx) noteUIDValidity(uv uint32) error {
+	return w.exec(`INSERT INTO meta(key, value) VALUES ('uidvalidity', ?)
+		ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, int64(uv))
+}
+
+func notExist(name string) error {
+	return fmt.Errorf("mbox: %q: %w", name, mailstore.ErrNotExist)
+}
+
+// ioErr wraps a file system error, mapping a full disk or quota to the
+// mailstore kinds.
+func ioErr(what string, err error) error {
+	switch {
+	case errors.Is(err, errNoSpace):
+		return fmt.Errorf("mbox: %s: %w: %w", what, mailstore.ErrNoSpace, err)
+	case errors.Is(err, errQuota):
+		return fmt.Errorf("mbox: %s: %w: %w", what, mailstore.ErrQuota, err)
+	}
+	return fmt.Errorf("mbox: %s: %w", what, err)
+}
