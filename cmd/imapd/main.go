@@ -154,7 +154,13 @@ func loadConfig(path string) (*config.Config, error) {
 func newLogger(cfg *config.Config, standalone bool) (*slog.Logger, error) {
 	switch {
 	case cfg.LogFile != "":
-		return daemon.NewFileLogger(cfg.LogFile, cfg.LogLevel)
+		// One process per connection: the pid tells sessions apart, as
+		// syslog's imapd[PID] does.
+		log, err := daemon.NewFileLogger(cfg.LogFile, cfg.LogLevel)
+		if err != nil {
+			return nil, err
+		}
+		return log.With("pid", os.Getpid()), nil
 	case standalone:
 		return daemon.NewLogger(os.Stderr, cfg.LogLevel)
 	default:

@@ -151,6 +151,10 @@ type Config struct {
 	// peers are matched unmapped (DESIGN.md §2).
 	AllowFrom        []netip.Prefix
 	MaxLoginFailures int // failed logins on one connection before BYE
+	// LoginDelay and LoginDelayMax bound the answer delay after failed
+	// logins from one client address: LoginDelay after the first, doubling
+	// up to LoginDelayMax (DESIGN.md §5).
+	LoginDelay, LoginDelayMax time.Duration
 	MaxLiteralTotal  int64
 	MaxFetchItems    int
 	MaxSearchKeys    int
@@ -189,6 +193,8 @@ func Default() *Config {
 		MaxConnections:   10000,
 		MaxConnsPerIP:    100,
 		MaxLoginFailures: 5,
+		LoginDelay:       2 * time.Second,
+		LoginDelayMax:    15 * time.Second,
 		MaxLiteralTotal:  256 << 10,
 		MaxFetchItems:    1000,
 		MaxSearchKeys:    1000,
@@ -290,6 +296,8 @@ var Keys = []Key{
 		return nil
 	}},
 	{"max_login_failures", "5", "failed logins on one connection before it is closed", func(c *Config, v string) error { return setInt(&c.MaxLoginFailures, v) }},
+	{"login_delay", "2s", "answer delay after a failed login from a client address, doubling with each further failure", func(c *Config, v string) error { return setDuration(&c.LoginDelay, v) }},
+	{"login_delay_max", "15s", "the most login_delay grows to", func(c *Config, v string) error { return setDuration(&c.LoginDelayMax, v) }},
 	{"max_literal_total", "262144", "octets in all the literals of one command (APPEND messages not counted)", func(c *Config, v string) error { return setInt64(&c.MaxLiteralTotal, v) }},
 	{"max_fetch_items", "1000", "items in one FETCH (each HEADER.FIELDS name counts)", func(c *Config, v string) error { return setInt(&c.MaxFetchItems, v) }},
 	{"max_search_keys", "1000", "keys in one SEARCH program", func(c *Config, v string) error { return setInt(&c.MaxSearchKeys, v) }},
@@ -421,6 +429,9 @@ func (c *Config) Validate() error {
 	if c.MaxLoginFailures < 1 || c.MaxFetchItems < 1 || c.MaxSearchKeys < 1 || c.MaxFlags < 1 || c.MaxLiteralTotal < c.MaxLiteralSize {
 		errs = append(errs, errors.New("max_login_failures, max_fetch_items, max_search_keys and max_flags must be at least 1, and max_literal_total at least max_literal_size"))
 	}
+	if c.LoginDelay <= 0 || c.LoginDelayMax < c.LoginDelay {
+		errs = append(errs, fmt.Errorf("login_delay %v and login_delay_max %v: want 0 < login_delay <= login_delay_max", c.LoginDelay, c.LoginDelayMax))
+	}
 	if c.LoginTimeout <= 0 || c.LiteralTimeout <= 0 || c.IdleCommandLimit <= 0 || c.WriteTimeout <= 0 {
 		errs = append(errs, errors.New("timeouts must be positive"))
 	}
@@ -532,6 +543,8 @@ func (c *Config) Format() string {
 		kv("allow_from", strings.Join(ps, " "))
 	}
 	kv("max_login_failures", c.MaxLoginFailures)
+	kv("login_delay", c.LoginDelay)
+	kv("login_delay_max", c.LoginDelayMax)
 	kv("max_literal_total", c.MaxLiteralTotal)
 	kv("max_fetch_items", c.MaxFetchItems)
 	kv("max_search_keys", c.MaxSearchKeys)

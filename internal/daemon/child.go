@@ -85,7 +85,7 @@ func runChild(svc string) int {
 	// only this connection's own results are reported back.
 	var mu sync.Mutex
 	seeding := true
-	th := auth.NewThrottle(auth.ThrottleOptions{Report: func(_ netip.Addr, failed bool) {
+	th := auth.NewThrottle(auth.ThrottleOptions{Min: cfg.LoginDelay, Max: cfg.LoginDelayMax, Report: func(_ netip.Addr, failed bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if seeding {
