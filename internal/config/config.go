@@ -155,11 +155,11 @@ type Config struct {
 	// logins from one client address: LoginDelay after the first, doubling
 	// up to LoginDelayMax (DESIGN.md §5).
 	LoginDelay, LoginDelayMax time.Duration
-	MaxLiteralTotal  int64
-	MaxFetchItems    int
-	MaxSearchKeys    int
-	MaxFlags         int
-	WriteTimeout     time.Duration
+	MaxLiteralTotal           int64
+	MaxFetchItems             int
+	MaxSearchKeys             int
+	MaxFlags                  int
+	WriteTimeout              time.Duration
 }
 
 // Default returns the built-in defaults (DESIGN.md §6).
