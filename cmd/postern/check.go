@@ -81,8 +81,17 @@ func (c *checker) run(args []string) error {
 		fmt.Fprintln(c.out, "  the certificates do not load: see Certificates")
 	case err != nil:
 		c.errorf("  ", "%v", err)
+	case cfg.Auth == config.AuthVirtual:
+		fmt.Fprintf(c.out, "  OK: valid; virtual users from %s, mail in %s\n", cfg.PasswdFile, cfg.Store())
 	default:
-		fmt.Fprintf(c.out, "  OK: valid; password file %s opened\n", cfg.PasswdFile)
+		fmt.Fprintf(c.out, "  OK: valid; %s accounts, mail in %s", cfg.Auth, cfg.Store())
+		if cfg.Store() == config.StoreMbox {
+			fmt.Fprintf(c.out, " (INBOX %s, folders in %s)", cfg.MboxInbox, cfg.MboxDir)
+		}
+		fmt.Fprintln(c.out)
+		if os.Geteuid() != 0 {
+			c.warnf("  ", "not running as root: system accounts need root to read /etc/shadow and to become each user")
+		}
 	}
 
 	c.certificates(cfg, certErr)

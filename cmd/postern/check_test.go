@@ -145,7 +145,7 @@ func TestCheckReport(t *testing.T) {
 	stamp := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 	want := strings.Join([]string{
 		"Configuration " + f.conf,
-		"  OK: valid; password file " + filepath.Join(f.dir, "passwd") + " opened",
+		"  OK: valid; virtual users from " + filepath.Join(f.dir, "passwd") + ", mail in maildir",
 		"",
 		"Certificates",
 		"  default " + filepath.Join(f.dir, "tls", "demo-cert.pem"),
