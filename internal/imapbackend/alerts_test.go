@@ -3,6 +3,7 @@ package imapbackend
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -162,5 +163,26 @@ func TestBeforeOpen(t *testing.T) {
 	err := ss.Login(ctx, "alice", "secret")
 	if err == nil || !strings.Contains(err.Error(), "setuid refused") || ss.(*session).store != nil {
 		t.Errorf("Login with a failing BeforeOpen = %v (store %v), want the error and no store", err, ss.(*session).store)
+	}
+}
+
+func TestEndReasonLogged(t *testing.T) {
+	for _, tt := range []struct{ reason, want string }{
+		{"", "Logout user=alice host=192.0.2.7 [192.0.2.7]"},
+		{"Autologout", "Autologout user=alice host=192.0.2.7 [192.0.2.7]"},
+	} {
+		var buf strings.Builder
+		b := newBackend(memstore.New(fixedClock), Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+		ss, _ := b.NewSession(context.Background(), testConn)
+		if err := ss.Login(context.Background(), "alice", "secret"); err != nil {
+			t.Fatal(err)
+		}
+		if tt.reason != "" {
+			ss.(*session).SetEndReason(tt.reason)
+		}
+		ss.Close()
+		if !strings.Contains(buf.String(), `msg="`+tt.want+`"`) {
+			t.Errorf("end reason %q: log %q, want %q", tt.reason, buf.String(), tt.want)
+		}
 	}
 }

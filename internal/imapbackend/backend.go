@@ -128,13 +128,20 @@ type session struct {
 	// preauth is set for sessions authenticated before the greeting.
 	preauth bool
 	alerts  alertState
+	// endReason replaces "Logout" in the closing log line when the
+	// connection ended otherwise (UW's "Autologout", ...).
+	endReason string
 }
 
 var (
-	_ imapserver.SessionMove    = (*session)(nil)
-	_ imapserver.SessionPreauth = (*session)(nil)
-	_ imapserver.SessionAlerts  = (*session)(nil)
+	_ imapserver.SessionMove      = (*session)(nil)
+	_ imapserver.SessionPreauth   = (*session)(nil)
+	_ imapserver.SessionAlerts    = (*session)(nil)
+	_ imapserver.SessionEndReason = (*session)(nil)
 )
+
+// SetEndReason implements imapserver.SessionEndReason.
+func (s *session) SetEndReason(reason string) { s.endReason = reason }
 
 // host formats the client address as UW's tcp_clienthost did with no
 // reverse name, keeping the "name [addr]" shape fail2ban's uw-imapd filter
@@ -221,7 +228,11 @@ func (s *session) Close() error {
 			err = cerr
 		}
 		s.store = nil
-		s.b.opts.Logger.Info(fmt.Sprintf("Logout user=%s host=%s", s.user.Name, s.host()))
+		reason := "Logout"
+		if s.endReason != "" {
+			reason = s.endReason
+		}
+		s.b.opts.Logger.Info(fmt.Sprintf("%s user=%s host=%s", reason, s.user.Name, s.host()))
 	}
 	return err
 }

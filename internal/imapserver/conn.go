@@ -214,9 +214,20 @@ func (c *conn) waitCommand() bool {
 	case c.srv.closing.Load():
 		c.bye("", "Server shutting down")
 	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.endReason("Autologout")
 		c.bye("", "Autologout; idle for too long")
+	default:
+		c.endReason("Unexpected client disconnect, while reading line")
 	}
 	return false
+}
+
+// endReason tells the session why the connection is ending, for its
+// logout log line (SessionEndReason).
+func (c *conn) endReason(reason string) {
+	if s, ok := c.session.(SessionEndReason); ok {
+		s.SetEndReason(reason)
+	}
 }
 
 // interrupt is called by Shutdown: a connection waiting for a command or in

@@ -478,3 +478,44 @@ func TestIdleKeepalive(t *testing.T) {
 		}
 	}
 }
+
+// endSession records the reasons the server gives for ending a session.
+type endSession struct {
+	Session
+	reasons chan string
+}
+
+func (e endSession) SetEndReason(r string) { e.reasons <- r }
+
+func TestEndReason(t *testing.T) {
+	tests := []struct {
+		name string
+		end  func(tc *testClient)
+		want string
+	}{
+		{"idle timer", func(tc *testClient) { tc.expect("* BYE Autologout; idle for too long") }, "Autologout"},
+		{"client gone", func(tc *testClient) { tc.c.Close() }, "Unexpected client disconnect, while reading line"},
+	}
+	for _, tt := range tests {
+		reasons := make(chan string, 2)
+		ts := newTestServer(t, func(o *Options) {
+			o.IdleTimeout = 100 * time.Millisecond
+			fake := o.NewSession
+			o.NewSession = func(ctx context.Context, info *ConnInfo) (Session, error) {
+				s, err := fake(ctx, info)
+				return endSession{s, reasons}, err
+			}
+		})
+		tc := ts.dial(t)
+		tc.login()
+		tt.end(tc)
+		select {
+		case got := <-reasons:
+			if got != tt.want {
+				t.Errorf("%s: SetEndReason(%q), want %q", tt.name, got, tt.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: SetEndReason not called", tt.name)
+		}
+	}
+}

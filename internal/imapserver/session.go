@@ -101,6 +101,14 @@ type SessionAlerts interface {
 	Alerts(ctx context.Context) []string
 }
 
+// SessionEndReason is implemented by sessions that log why a connection
+// ended other than by LOGOUT, in UW imapd's words: "Autologout" after the
+// idle timer, "Unexpected client disconnect, while reading line" when the
+// client went away. The server calls it just before Close.
+type SessionEndReason interface {
+	SetEndReason(reason string)
+}
+
 // SessionMove is implemented by sessions that support MOVE (RFC 6851).
 type SessionMove interface {
 	Session
