@@ -1,6 +1,8 @@
 package mbox_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,4 +46,30 @@ func TestConformance(t *testing.T) {
 
 func TestPersistent(t *testing.T) {
 	storetest.RunPersistent(t, func(t *testing.T, loc string) mailstore.Store { return openTest(t, loc) })
+}
+
+// TestNotMbox: a file in the mail directory that is not an mbox (UW's home
+// directory holds the user's other files too) is not listed and cannot be
+// opened; opening it says it does not exist, as LIST implies.
+func TestNotMbox(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	defer s.Close()
+	opts := testOptions(dir)
+	if err := os.WriteFile(filepath.Join(opts.Root, "notes.txt"), []byte("just some notes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Open(context.Background(), "notes.txt")
+	if !errors.Is(err, mailstore.ErrNotExist) {
+		t.Errorf("Open(notes.txt) = %v, want ErrNotExist", err)
+	}
+	list, err := s.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mb := range list {
+		if mb.Name == "notes.txt" {
+			t.Errorf("List shows notes.txt: %+v", mb)
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"hash/fnv"
 	"io"
 	"time"
+
+	"github.com/postern/postern/internal/mailstore"
 )
 
 // rawMsg is one message as framed in the file. Offsets are absolute:
@@ -31,7 +33,7 @@ type rawMsg struct {
 func (m *rawMsg) size() int64 { return int64(len(m.hdr.visible)) + m.end - m.hdrEnd }
 
 // errNotMbox is returned for data that does not start with a "From " line.
-var errNotMbox = errors.New("mbox: not an mbox file (no \"From \" line at the start)")
+var errNotMbox = fmt.Errorf("mbox: not an mbox file (no \"From \" line at the start), so not a mailbox: %w", mailstore.ErrNotExist)
 
 // maxHeader bounds the header kept in memory per message; past it, the
 // rest of an (absurd) header is taken as body.
