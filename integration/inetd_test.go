@@ -347,8 +347,10 @@ func runInetdCase(t *testing.T, daemon string, tc inetdCase) {
 		wantSeen = append(wantSeen, from)
 	}
 	for _, line := range strings.Split(log, "\n") {
+		// msg="Login user=demo host=127.0.0.1 [127.0.0.1]" pid=123
 		if _, rest, ok := strings.Cut(line, `msg="Login user=demo host=`); ok {
-			_, addr, _ := strings.Cut(strings.TrimSuffix(rest, `"`), " ")
+			rest, _, _ = strings.Cut(rest, `"`)
+			_, addr, _ := strings.Cut(rest, " ")
 			logins = append(logins, addr)
 		}
 	}

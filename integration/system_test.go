@@ -314,6 +314,27 @@ func TestSystemAccountsDaemon(t *testing.T) {
 	}
 }
 
+// TestSystemAccountsNoSpool: a user who never got mail has no
+// /var/mail/USER, and cannot create it (the directory is root:mail 2775);
+// the session makes it while still root, as useradd and MTAs do, so
+// APPEND to INBOX works.
+func TestSystemAccountsNoSpool(t *testing.T) {
+	u := newSysUser(t, "postern-t-nsp")
+	os.Remove(u.spool)
+	addr, _ := startSystemDaemon(t)
+	c := dialRaw(t, addr, false)
+	c.mustOK(fmt.Sprintf("LOGIN %s %q", u.name, u.password))
+	if got := c.mustOK("SELECT INBOX"); !containsLine(got, "* 0 EXISTS") {
+		t.Errorf("SELECT of a missing spool file = %q, want 0 EXISTS", got)
+	}
+	c.mustOK("APPEND INBOX (\\Seen) {18+}\r\nSubject: hello\r\n\r\n")
+	c.mustOK("LOGOUT")
+	mail, _ := user.LookupGroup("mail")
+	if got, want := fileOwner(t, u.spool), fmt.Sprintf("%d:%s 660", u.uid, mail.Gid); got != want {
+		t.Errorf("spool file made at login: owner and mode %s, want %s", got, want)
+	}
+}
+
 // TestSystemAccountsRefused: root, a wrong password and a locked account
 // get the same answer; the reasons are in the log only.
 func TestSystemAccountsRefused(t *testing.T) {

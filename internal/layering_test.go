@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"mailstore/maildir":   {"mailstore"},
 	"mailstore/mbox":      {"mailstore"},
 	"mailstore/memstore":  {"mailstore"},
+	"mailstore/migrate":   {"mailstore"},
 	"mailstore/storetest": {"mailstore"},
 	"message":             {},
 	"auth":                {},

@@ -2,10 +2,14 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/auth/system"
@@ -92,6 +96,13 @@ func beforeOpen(cfg *config.Config, log *slog.Logger) func(*auth.User) error {
 		if u.UID <= 0 {
 			return fmt.Errorf("daemon: refusing to serve %s as uid %d", u.Name, u.UID)
 		}
+		if cfg.Store() == config.StoreMbox {
+			// Still root: the user may not be able to create the spool
+			// file in /var/mail (root:mail 2775 on Debian).
+			if err := ensureSpool(expandMailRoot(cfg.MboxInbox, u), u); err != nil {
+				log.Warn("cannot create the user's spool file; APPEND to INBOX will fail until the MTA does", "user", u.Name, "err", err)
+			}
+		}
 		if err := privdrop.Drop(privdrop.Target{Name: u.Name, UID: u.UID, GID: u.GID}); err != nil {
 			log.Error("privilege drop failed; ending the process", "user", u.Name, "uid", u.UID, "gid", u.GID, "err", err)
 			os.Exit(1)
@@ -103,4 +114,32 @@ func beforeOpen(cfg *config.Config, log *slog.Logger) func(*auth.User) error {
 		log.Debug("privileges dropped", "user", u.Name, "uid", u.UID, "gid", u.GID)
 		return nil
 	}
+}
+
+// ensureSpool creates the user's empty spool file if it does not exist, as
+// useradd (CREATE_MAIL_SPOOL) and MTAs do: owned by the user, with the
+// spool directory's group (mail), mode 0660. O_EXCL|O_NOFOLLOW: an
+// existing file or a planted symlink is left alone.
+func ensureSpool(path string, u *auth.User) error {
+	if _, err := os.Lstat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	dir, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o660)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil
+		}
+		return err
+	}
+	defer f.Close()
+	gid := int(dir.Sys().(*syscall.Stat_t).Gid)
+	if err := f.Chown(u.UID, gid); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return f.Chmod(0o660)
 }

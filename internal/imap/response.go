@@ -93,6 +93,9 @@ type Error struct {
 	// code (for example "(\Seen \Deleted)" or "1 2:4 7:9").
 	CodeArg string
 	Text    string
+	// Cause, when set, is what the administrator should know and the client
+	// must not be told (a path, a permission): the server logs it.
+	Cause error
 }
 
 func (e *Error) Error() string {

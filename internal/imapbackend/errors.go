@@ -3,6 +3,7 @@ package imapbackend
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/mailstore"
@@ -38,6 +39,13 @@ func storeError(op string, err error) error {
 		return imap.NO(imap.CodeTooBig, "Message too large")
 	case errors.Is(err, mailstore.ErrReadOnly):
 		return imap.NO(imap.CodeReadOnly, "Mailbox is read-only")
+	case errors.Is(err, fs.ErrPermission):
+		// A file the user's process may not touch (a spool directory it
+		// cannot write, a folder of another owner): the client hears that
+		// much, the log says which file.
+		e := imap.NO(imap.CodeNoPerm, "Permission denied by the file system; the administrator has been told")
+		e.Cause = fmt.Errorf("imapbackend: %s: %w", op, err)
+		return e
 	}
 	return fmt.Errorf("imapbackend: %s: %w", op, err)
 }

@@ -297,6 +297,9 @@ func (c *conn) respond(tag, cmdName string, err error) error {
 		return c.countBad()
 	}
 	if e, ok := imap.AsError(err); ok {
+		if e.Cause != nil {
+			c.log.Warn("imapserver: command refused", "cmd", cmdName, "answer", string(e.Code)+" "+e.Text, "err", e.Cause)
+		}
 		switch e.Type {
 		case imap.StatusBYE:
 			c.bye(e.Code, e.Text)

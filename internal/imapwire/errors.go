@@ -34,8 +34,10 @@ func describe(b byte) string {
 	switch {
 	case b == ' ':
 		return "SP"
-	case b == '\r' || b == '\n':
+	case b == '\r':
 		return "end of line"
+	case b == '\n':
+		return "a bare LF (lines end with CRLF)"
 	case b == 0:
 		return "NUL"
 	case b > 0x20 && b < 0x7f:
