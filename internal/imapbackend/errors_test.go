@@ -31,14 +31,14 @@ func TestStoreError(t *testing.T) {
 			}
 			continue
 		}
-		got := ""
+		got, cause := "", error(nil)
 		if ok {
-			got = string(e.Type) + " [" + string(e.Code) + "] " + e.Text
+			got, cause = string(e.Type)+" ["+string(e.Code)+"] "+e.Text, e.Cause
 		}
-		if got != tt.want || (e != nil && e.Cause != nil) != tt.wantCause {
-			t.Errorf("storeError(%v) = %q (cause %v), want %q (cause %v)", tt.err, got, e.Cause, tt.want, tt.wantCause)
+		if got != tt.want || (cause != nil) != tt.wantCause {
+			t.Errorf("storeError(%v) = %q (cause %v), want %q (cause %v)", tt.err, got, cause, tt.want, tt.wantCause)
 		}
-		if tt.wantCause && !errors.Is(e.Cause, fs.ErrPermission) {
+		if tt.wantCause && !errors.Is(cause, fs.ErrPermission) {
 			t.Errorf("storeError(%v).Cause = %v, want the file system error", tt.err, e.Cause)
 		}
 	}
