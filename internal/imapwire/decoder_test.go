@@ -77,7 +77,7 @@ func TestCRLF(t *testing.T) {
 	runProd(t, "ExpectCRLF", func(d *Decoder) (any, bool) { return "", d.ExpectCRLF() }, []prodTest{
 		{in: "\r\n", rest: ""},
 		{in: " \r\n", err: "imapwire: expected end of line, found SP", rest: " \r\n"},
-		{in: "\n", err: "imapwire: expected end of line, found end of line", rest: "\n"},
+		{in: "\n", err: "imapwire: expected end of line, found a bare LF (lines end with CRLF)", rest: "\n"},
 		{in: "\rx", err: "imapwire: expected end of line, found CR without LF", rest: "\rx"},
 	})
 }
@@ -163,7 +163,7 @@ func TestString(t *testing.T) {
 		{in: "{17}\r\n0123456789abcdefg\r\n", err: "imapwire: literal of 17 octets exceeds the limit of 16", rest: "0123456789abcdefg\r\n"},
 		{in: "{17+}\r\n0123456789abcdefg)", err: "imapwire: literal of 17 octets exceeds the limit of 16", rest: ")"},
 		{in: "{3}abc", err: `imapwire: expected end of line after literal size, found "a"`, rest: "abc"},
-		{in: "{3}\nabc", err: `imapwire: expected end of line after literal size, found end of line`, rest: "\nabc"},
+		{in: "{3}\nabc", err: `imapwire: expected end of line after literal size, found a bare LF (lines end with CRLF)`, rest: "\nabc"},
 		{in: "{}\r\n", err: `imapwire: expected literal size, found "}"`, rest: "}\r\n"},
 		{in: "{3x}\r\n", err: `imapwire: expected "}", found "x"`, rest: "x}\r\n"},
 		{in: "{3-}\r\n", err: `imapwire: expected "}", found "-"`, rest: "-}\r\n"},
