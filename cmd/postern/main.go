@@ -6,6 +6,8 @@
 //	postern check [-c FILE]          validate the configuration, certificates and users
 //	postern user add -f PASSWD NAME  add or change a virtual user (password on stdin)
 //	postern user hash                print a password hash (password on stdin)
+//	postern convert --from S --to S  convert mail between mbox and Maildir, keeping UIDs
+//	postern import --from S --to S   import a UW mbox tree or a Dovecot Maildir, keeping UIDs
 package main
 
 import (
@@ -41,7 +43,9 @@ const usage = `usage:
   postern serve [-c FILE] [--listen SERVICE=ADDR]...
   postern check [-c FILE]
   postern user add -f PASSWD [--home DIR] NAME   (password read from stdin)
-  postern user hash                              (password read from stdin)`
+  postern user hash                              (password read from stdin)
+  postern convert --from STORE --to STORE [--skip-existing]   (mbox:ROOT[,inbox=FILE] or maildir:DIR)
+  postern import --from uw-mbox:ROOT[,inbox=FILE] | dovecot-maildir:DIR --to STORE [--skip-existing]`
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -54,6 +58,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return check(args[1:], stdout)
 	case "user":
 		return user(args[1:], stdin, stdout)
+	case "convert":
+		return convert(args[1:], stdout)
+	case "import":
+		return importCmd(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

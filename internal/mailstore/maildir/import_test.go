@@ -40,10 +40,16 @@ func TestImportMailbox(t *testing.T) {
 	ctx := context.Background()
 	bodies := map[uint32]string{3: "Subject: three\n\nthree\n", 7: "Subject: seven\r\n\r\nseven\r\n", 100: "Subject: hundred\n\n"}
 	flags := map[uint32][]string{3: {`\Seen`}, 7: {`\Flagged`, "Work", "$Forwarded"}, 100: {"Zeta", `\Deleted`}}
-	for _, name := range []string{"INBOX", "a/b"} {
+	// INBOX exists, empty; "Sent" is made empty first; "a/b" is new.
+	for _, name := range []string{"INBOX", "Sent", "a/b"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			s := openTest(t, dir)
+			if name == "Sent" {
+				if err := s.Create(ctx, name, mailstore.SpecialSent); err != nil {
+					t.Fatal(err)
+				}
+			}
 			err := s.ImportMailbox(ctx, mailstore.ImportMailbox{Name: name, UIDValidity: 4242, UIDNext: 150,
 				Keywords: []string{"Work", "Alpha"}, Messages: importMsgs(bodies, flags)})
 			if err != nil {
@@ -100,6 +106,11 @@ func TestImportMailbox(t *testing.T) {
 			s = openTest(t, dir)
 			defer s.Close()
 			check(s, "index rebuilt")
+			if name == "Sent" {
+				if list, _ := s.List(ctx); len(list) != 2 || list[1].SpecialUse != mailstore.SpecialSent {
+					t.Errorf("List() = %+v, want Sent keeping \\Sent", list)
+				}
+			}
 			uv, uid, err := s.Append(ctx, name, strings.NewReader("Subject: new\n\n"), mailstore.AppendOptions{})
 			if err != nil || uv != 4242 || uid != 150 {
 				t.Errorf("Append after import = %d, %d, %v, want 4242, 150", uv, uid, err)

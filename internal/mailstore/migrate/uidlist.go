@@ -103,11 +103,11 @@ func parseDovecotUIDList(data []byte) (dovecotUIDList, error) {
 			}
 			name = rest[i+1:]
 		}
-		if name == "" || strings.ContainsAny(name, "/\x00") {
-			continue
-		}
 		if j := strings.IndexByte(name, ':'); j >= 0 {
 			name = name[:j] // an info suffix has no place here; be lenient
+		}
+		if name == "" || strings.ContainsAny(name, "/\x00") {
+			continue
 		}
 		ul.uids[name] = uint32(uid)
 		if uint32(uid) >= ul.nextUID {
