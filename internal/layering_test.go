@@ -45,7 +45,7 @@ var allowed = map[string][]string{
 }
 
 // wiring packages choose concrete drivers; STYLE.md allows them any import.
-var wiring = []string{"daemon", "demo"}
+var wiring = []string{"daemon", "demo", "dropin"}
 
 // forbiddenInTests keeps test files of storage and codec packages free of
 // protocol packages too (storage never imports a protocol, even in tests).

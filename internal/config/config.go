@@ -35,7 +35,41 @@ type Service string
 const (
 	ServiceIMAP  Service = "imap"
 	ServiceIMAPS Service = "imaps"
+	ServicePOP3  Service = "pop3"  // RFC 1939, with STLS (RFC 2595)
+	ServicePOP3S Service = "pop3s" // RFC 8314 implicit TLS
 )
+
+// Services lists every service, in the order listeners are reported.
+var Services = []Service{ServiceIMAP, ServiceIMAPS, ServicePOP3, ServicePOP3S}
+
+// ParseService returns the service named s.
+func ParseService(s string) (Service, error) {
+	for _, svc := range Services {
+		if string(svc) == s {
+			return svc, nil
+		}
+	}
+	return "", fmt.Errorf("unknown service %q (want imap, imaps, pop3 or pop3s)", s)
+}
+
+// ImplicitTLS reports whether the service starts with a TLS handshake.
+func (s Service) ImplicitTLS() bool { return s == ServiceIMAPS || s == ServicePOP3S }
+
+// POP3 reports whether the service speaks POP3 (else IMAP).
+func (s Service) POP3() bool { return s == ServicePOP3 || s == ServicePOP3S }
+
+// Describe says what the service is, for people.
+func (s Service) Describe() string {
+	switch s {
+	case ServiceIMAPS:
+		return "IMAP over implicit TLS"
+	case ServicePOP3:
+		return "plain POP3 with STLS"
+	case ServicePOP3S:
+		return "POP3 over implicit TLS"
+	}
+	return "plain IMAP with STARTTLS"
+}
 
 // Listener is one address to listen on and the service it offers.
 type Listener struct {
@@ -211,18 +245,17 @@ type Key struct {
 
 // Keys lists every configuration key, in the order the README documents them.
 var Keys = []Key{
-	{"listen", "imap [::]:143, imaps [::]:993", "service (imap|imaps) and address; repeatable; the first listen line replaces the defaults", func(c *Config, v string) error {
+	{"listen", "imap [::]:143, imaps [::]:993", "service (imap|imaps|pop3|pop3s) and address; repeatable; the first listen line replaces the defaults", func(c *Config, v string) error {
 		svc, addr, ok := strings.Cut(strings.TrimSpace(v), " ")
 		addr = strings.TrimSpace(addr)
 		if !ok || addr == "" {
 			return fmt.Errorf("want \"SERVICE ADDRESS\", got %q", v)
 		}
-		switch Service(svc) {
-		case ServiceIMAP, ServiceIMAPS:
-		default:
-			return fmt.Errorf("unknown service %q (want imap or imaps)", svc)
+		service, err := ParseService(svc)
+		if err != nil {
+			return err
 		}
-		c.Listeners = append(c.Listeners, Listener{Service(svc), addr})
+		c.Listeners = append(c.Listeners, Listener{service, addr})
 		return nil
 	}},
 	{"tls_cert", "", "PEM certificate chain (may also hold the key)", func(c *Config, v string) error { c.TLSCert = v; return nil }},

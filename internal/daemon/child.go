@@ -110,8 +110,17 @@ func runChild(svc string) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	implicit := config.Service(svc) == config.ServiceIMAPS
-	if err := d.ServeInetd(context.Background(), InetdOptions{TLS: &implicit}); err != nil {
+	service, err := config.ParseService(svc)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	implicit := service.ImplicitTLS()
+	plain := config.ServiceIMAP
+	if service.POP3() {
+		plain = config.ServicePOP3
+	}
+	if err := d.ServeInetd(context.Background(), InetdOptions{Service: plain, TLS: &implicit}); err != nil {
 		log.Error("serving connection", "err", err)
 		return 1
 	}

@@ -30,9 +30,18 @@ type InetdOptions struct {
 	// TLS forces implicit TLS on (true) or off (false); nil decides by
 	// the local port and the program name.
 	TLS *bool
-	// ImplicitTLSService is the /etc/services name whose port means
-	// implicit TLS ("imaps" when empty).
-	ImplicitTLSService string
+	// Service is the protocol: config.ServiceIMAP (the zero value means
+	// it too) or config.ServicePOP3. Its implicit-TLS sibling (imaps,
+	// pop3s) names the /etc/services port that means implicit TLS.
+	Service config.Service
+}
+
+// implicitService is the implicit-TLS sibling of a plain service.
+func implicitService(s config.Service) config.Service {
+	if s.POP3() {
+		return config.ServicePOP3S
+	}
+	return config.ServiceIMAPS
 }
 
 // ServeInetd serves the one connection handed over at start (DESIGN.md §2):
@@ -99,11 +108,7 @@ func implicitTLS(c net.Conn, opts InetdOptions) bool {
 	if strings.HasPrefix(filepath.Base(opts.Program), "s") {
 		return true
 	}
-	svc := opts.ImplicitTLSService
-	if svc == "" {
-		svc = "imaps"
-	}
-	return int(listen.LocalAddr(c).Port()) == ServicePort(svc)
+	return int(listen.LocalAddr(c).Port()) == ServicePort(string(implicitService(opts.Service)))
 }
 
 // wellKnownPorts are the IANA ports of the implicit-TLS services (RFC 8314
