@@ -32,6 +32,7 @@ const (
 var (
 	posternBin   string
 	imapdBin     string
+	ipop3dBin    string
 	moduleRoot   string
 	demoMessages [][]byte
 )
@@ -54,7 +55,7 @@ func runMain(m *testing.M) int {
 	// A test re-run inside a network namespace (internal/netns) inherits
 	// the environment and uses the binaries its parent built.
 	if dir := os.Getenv(envBinDir); dir != "" {
-		posternBin, imapdBin = filepath.Join(dir, "postern"), filepath.Join(dir, "imapd")
+		posternBin, imapdBin, ipop3dBin = filepath.Join(dir, "postern"), filepath.Join(dir, "imapd"), filepath.Join(dir, "ipop3d")
 	} else {
 		dir, err := os.MkdirTemp("", "postern-integration-")
 		if err != nil {
@@ -70,7 +71,7 @@ func runMain(m *testing.M) int {
 		for _, b := range []struct {
 			bin *string
 			pkg string
-		}{{&posternBin, "postern"}, {&imapdBin, "imapd"}} {
+		}{{&posternBin, "postern"}, {&imapdBin, "imapd"}, {&ipop3dBin, "ipop3d"}} {
 			*b.bin = filepath.Join(dir, b.pkg)
 			build := exec.Command("go", "build", "-o", *b.bin, "./cmd/"+b.pkg)
 			build.Dir = moduleRoot
@@ -102,6 +103,9 @@ type server struct {
 	IMAP  string // 127.0.0.1:port, plain with STARTTLS
 	IMAP6 string // [::1]:port, plain with STARTTLS
 	IMAPS string // 127.0.0.1:port, implicit TLS
+	POP3  string // 127.0.0.1:port, plain POP3 with STLS
+	POP36 string // [::1]:port, plain POP3 with STLS
+	POP3S string // 127.0.0.1:port, POP3 over implicit TLS
 	Data  string // the demo data directory
 
 	stderr *lockedBuffer
@@ -160,7 +164,8 @@ func startServerIn(t *testing.T, dir string) *server {
 	t.Helper()
 	s := &server{Data: dir, stderr: &lockedBuffer{}}
 	cmd := exec.Command(posternBin, "serve", "--demo", "--data", s.Data,
-		"--listen", "imap=127.0.0.1:0", "--listen", "imap=[::1]:0", "--listen", "imaps=127.0.0.1:0")
+		"--listen", "imap=127.0.0.1:0", "--listen", "imap=[::1]:0", "--listen", "imaps=127.0.0.1:0",
+		"--listen", "pop3=127.0.0.1:0", "--listen", "pop3=[::1]:0", "--listen", "pop3s=127.0.0.1:0")
 	cmd.Stderr = s.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -197,7 +202,7 @@ func startServerIn(t *testing.T, dir string) *server {
 	}()
 	deadline := time.NewTimer(startTimeout)
 	defer deadline.Stop()
-	for s.IMAP == "" || s.IMAP6 == "" || s.IMAPS == "" {
+	for s.IMAP == "" || s.IMAP6 == "" || s.IMAPS == "" || s.POP3 == "" || s.POP36 == "" || s.POP3S == "" {
 		select {
 		case b, ok := <-lines:
 			if !ok {
@@ -210,6 +215,12 @@ func startServerIn(t *testing.T, dir string) *server {
 				s.IMAP6 = b.addr
 			case b.svc == "imaps" && strings.HasPrefix(b.addr, "127.0.0.1:"):
 				s.IMAPS = b.addr
+			case b.svc == "pop3" && strings.HasPrefix(b.addr, "127.0.0.1:"):
+				s.POP3 = b.addr
+			case b.svc == "pop3" && strings.HasPrefix(b.addr, "[::1]:"):
+				s.POP36 = b.addr
+			case b.svc == "pop3s" && strings.HasPrefix(b.addr, "127.0.0.1:"):
+				s.POP3S = b.addr
 			default:
 				t.Fatalf("unexpected listener %s %s", b.svc, b.addr)
 			}

@@ -168,6 +168,7 @@ const (
 // address and the daemon's log.
 func startSystemDaemon(t *testing.T, extra ...string) (addr string, log *lockedBuffer) {
 	t.Helper()
+	clear(sysAddrs)
 	conf := filepath.Join(t.TempDir(), "postern.conf")
 	body := "listen = imap 127.0.0.1:0\nlog_level = debug\n" + strings.Join(extra, "\n") + "\n"
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
@@ -202,14 +203,16 @@ func startSystemDaemon(t *testing.T, extra ...string) (addr string, log *lockedB
 		}
 	})
 	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if a, ok := strings.CutPrefix(sc.Text(), "listening: imap "); ok {
-			addr = a
-			break
+	want := strings.Count(body, "listen = ")
+	for len(sysAddrs) < want && sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 3 && f[0] == "listening:" {
+			sysAddrs[f[1]] = f[2]
 		}
 	}
+	addr = sysAddrs["imap"]
 	if addr == "" {
-		t.Fatalf("postern printed no listener\nlog:\n%s", log)
+		t.Fatalf("postern printed no imap listener\nlog:\n%s", log)
 	}
 	go func() {
 		for sc.Scan() {
@@ -218,7 +221,10 @@ func startSystemDaemon(t *testing.T, extra ...string) (addr string, log *lockedB
 	return addr, log
 }
 
-var childPID = regexp.MustCompile(`connection handed to a child process" remote=\S+ service=imap pid=(\d+)`)
+// sysAddrs are the listeners of the last startSystemDaemon, by service.
+var sysAddrs = map[string]string{}
+
+var childPID = regexp.MustCompile(`connection handed to a child process" remote=\S+ service=(?:imap|pop3) pid=(\d+)`)
 
 // TestSystemAccountsDaemon: `postern serve` as root with system accounts
 // serves each connection in its own process, which runs as the user after
@@ -332,6 +338,32 @@ func TestSystemAccountsNoSpool(t *testing.T) {
 	mail, _ := user.LookupGroup("mail")
 	if got, want := fileOwner(t, u.spool), fmt.Sprintf("%d:%s 660", u.uid, mail.Gid); got != want {
 		t.Errorf("spool file made at login: owner and mode %s, want %s", got, want)
+	}
+}
+
+// TestSystemAccountsDaemonPOP3: the daemon's pop3 service for a system
+// account: the child serving it runs as the user, and QUIT removes the
+// DELE'd message from /var/mail.
+func TestSystemAccountsDaemonPOP3(t *testing.T) {
+	u := newSysUser(t, "postern-t-dp3")
+	u.deliver(t, sysMsg1, sysMsg2)
+	_, log := startSystemDaemon(t, "listen = pop3 127.0.0.1:0")
+	p := dialPOP3(t, sysAddrs["pop3"])
+	p.ok("USER " + u.name)
+	p.ok("PASS " + u.password)
+	m := childPID.FindAllStringSubmatch(log.String(), -1)
+	if len(m) != 1 {
+		t.Fatalf("log names %d child processes, want 1:\n%s", len(m), log)
+	}
+	pid, _ := strconv.Atoi(m[0][1])
+	if uids, _ := procIDs(t, pid); uids != strings.TrimSpace(strings.Repeat(strconv.Itoa(u.uid)+" ", 4)) {
+		t.Errorf("POP3 child %d runs as uid %q, want %d", pid, uids, u.uid)
+	}
+	p.ok("DELE 1")
+	p.ok("QUIT")
+	spool, _ := os.ReadFile(u.spool)
+	if strings.Contains(string(spool), "Subject: first") || !strings.Contains(string(spool), "Subject: second") {
+		t.Errorf("spool after POP3 DELE 1 and QUIT:\n%s", spool)
 	}
 }
 

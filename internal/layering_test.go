@@ -25,6 +25,8 @@ var allowed = map[string][]string{
 	"imapwire":            {"imap"},
 	"imapserver":          {"imap", "imapwire", "auth/sasl"},
 	"imapbackend":         {"imap", "imapserver", "mailstore", "message", "auth"},
+	"pop3server":          {"auth/sasl"},
+	"pop3backend":         {"pop3server", "mailstore", "message", "auth"},
 	"mailstore":           {},
 	"mailstore/maildir":   {"mailstore"},
 	"mailstore/mbox":      {"mailstore"},

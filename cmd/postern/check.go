@@ -207,7 +207,7 @@ func names(leaf *x509.Certificate) []string {
 // families reach each port.
 func (c *checker) listeners(ctx context.Context, cfg *config.Config) {
 	fmt.Fprintln(c.out, "\nListeners (what postern serve would bind; imapd under inetd or xinetd binds nothing)")
-	for _, svc := range []config.Service{config.ServiceIMAP, config.ServiceIMAPS} {
+	for _, svc := range config.Services {
 		var addrs []string
 		for _, l := range cfg.Listeners {
 			if l.Service == svc {
@@ -217,11 +217,7 @@ func (c *checker) listeners(ctx context.Context, cfg *config.Config) {
 		if len(addrs) == 0 {
 			continue
 		}
-		what := "plain IMAP with STARTTLS"
-		if svc == config.ServiceIMAPS {
-			what = "IMAP over implicit TLS"
-		}
-		fmt.Fprintf(c.out, "  %s (%s): %s\n", svc, what, strings.Join(addrs, ", "))
+		fmt.Fprintf(c.out, "  %s (%s): %s\n", svc, svc.Describe(), strings.Join(addrs, ", "))
 		socks, err := c.plan(ctx, addrs)
 		if err != nil {
 			c.errorf("    ", "%v", err)

@@ -74,11 +74,12 @@ type listenFlags []config.Listener
 
 func (l *listenFlags) String() string { return fmt.Sprint(*l) }
 func (l *listenFlags) Set(v string) error {
-	svc, addr, ok := strings.Cut(v, "=")
-	if !ok || (svc != string(config.ServiceIMAP) && svc != string(config.ServiceIMAPS)) || addr == "" {
-		return fmt.Errorf("want imap=ADDR or imaps=ADDR, got %q", v)
+	name, addr, ok := strings.Cut(v, "=")
+	svc, err := config.ParseService(name)
+	if !ok || err != nil || addr == "" {
+		return fmt.Errorf("want SERVICE=ADDR with SERVICE imap, imaps, pop3 or pop3s, got %q", v)
 	}
-	*l = append(*l, config.Listener{Service: config.Service(svc), Addr: addr})
+	*l = append(*l, config.Listener{Service: svc, Addr: addr})
 	return nil
 }
 
@@ -150,16 +151,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 }
 
 func printDemoHelp(w io.Writer, bound []daemon.Bound) {
-	var imapAddr, imapsAddr string
+	first := map[config.Service]string{}
 	for _, b := range bound {
-		a := b.Listener.Addr().String()
-		if b.Service == config.ServiceIMAP && imapAddr == "" {
-			imapAddr = a
-		}
-		if b.Service == config.ServiceIMAPS && imapsAddr == "" {
-			imapsAddr = a
+		if first[b.Service] == "" {
+			first[b.Service] = b.Listener.Addr().String()
 		}
 	}
+	imapAddr, imapsAddr := first[config.ServiceIMAP], first[config.ServiceIMAPS]
+	pop3Addr, pop3sAddr := first[config.ServicePOP3], first[config.ServicePOP3S]
 	fmt.Fprintf(w, "\nLog in as user %q with password %q. For example:\n", demo.User, demo.Password)
 	if imapAddr != "" {
 		fmt.Fprintf(w, "  curl --user demo:demo 'imap://%s/INBOX;UID=1'       (read message 1)\n", imapAddr)
@@ -169,6 +168,13 @@ func printDemoHelp(w io.Writer, bound []daemon.Bound) {
 	if imapsAddr != "" {
 		fmt.Fprintf(w, "  curl -k --user demo:demo 'imaps://%s/INBOX?ALL'     (search over TLS)\n", imapsAddr)
 		fmt.Fprintf(w, "  IMAP over TLS: %s\n", imapsAddr)
+	}
+	if pop3Addr != "" {
+		fmt.Fprintf(w, "  curl --user demo:demo 'pop3://%s/1'                 (POP3: retrieve message 1)\n", pop3Addr)
+		fmt.Fprintf(w, "  POP3 with STLS: %s\n", pop3Addr)
+	}
+	if pop3sAddr != "" {
+		fmt.Fprintf(w, "  POP3 over TLS: %s\n", pop3sAddr)
 	}
 	fmt.Fprintln(w, "The certificate is self-signed; tell your client to accept it. Stop with Ctrl-C.")
 }

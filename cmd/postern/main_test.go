@@ -46,7 +46,7 @@ func TestUserAddAndCheck(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 	// The full report is asserted in check_test.go; here only its verdict.
-	if got, want := out.String(), "\n"+conf+": OK (4 listeners)\n"; !strings.HasSuffix(got, want) {
+	if got, want := out.String(), "\n"+conf+": OK (8 listeners)\n"; !strings.HasSuffix(got, want) {
 		t.Errorf("check printed %q, want it to end with %q", got, want)
 	}
 }
@@ -67,7 +67,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"user", "hash"}, "", "no password on standard input"},
 		{[]string{"user", "add", "-f", filepath.Join(dir, "p"), "../evil"}, "pw\n", "user"},
 		{[]string{"user", "add", "-f", filepath.Join(dir, "p")}, "pw\n", "exactly one user name"},
-		{[]string{"serve", "--listen", "pop3=[::]:110"}, "", "want imap=ADDR or imaps=ADDR"},
+		{[]string{"serve", "--listen", "smtp=[::]:25"}, "", "want SERVICE=ADDR with SERVICE imap, imaps, pop3 or pop3s"},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer

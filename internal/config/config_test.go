@@ -39,7 +39,7 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"bogus = 1", `test.conf:1: unknown key "bogus"`},
 		{"listen", `want "key = value"`},
-		{"listen = pop3 [::]:110", `unknown service "pop3"`},
+		{"listen = smtp [::]:25", `unknown service "smtp"`},
 		{"listen = imap", `want "SERVICE ADDRESS"`},
 		{"insecure_auth = maybe", `want yes or no`},
 		{"max_depth = -1", `non-negative integer`},

@@ -18,17 +18,22 @@ import (
 	"github.com/postern/postern/internal/imapbackend"
 	"github.com/postern/postern/internal/imapserver"
 	"github.com/postern/postern/internal/listen"
+	"github.com/postern/postern/internal/pop3backend"
+	"github.com/postern/postern/internal/pop3server"
 	"github.com/postern/postern/internal/systemd"
 	"github.com/postern/postern/internal/tlsconfig"
 )
 
 // Daemon is a configured server ready to bind and serve.
 type Daemon struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	tls     *tlsconfig.Store // nil without certificates
-	server  *imapserver.Server
-	backend *imapbackend.Backend
+	cfg    *config.Config
+	log    *slog.Logger
+	tls    *tlsconfig.Store // nil without certificates
+	server *imapserver.Server
+	// pop3 serves the pop3 and pop3s services.
+	pop3        protocolServer
+	pop3backend *pop3backend.Backend
+	backend     *imapbackend.Backend
 	// throttle delays answers to failed logins per client address; in
 	// a per-connection child it also reports to the parent's.
 	throttle *auth.Throttle
@@ -60,8 +65,8 @@ func newWith(cfg *config.Config, log *slog.Logger, throttle *auth.Throttle) (*Da
 // before anything is opened.
 func checkListenerTLS(cfg *config.Config) error {
 	for _, l := range cfg.Listeners {
-		if l.Service == config.ServiceIMAPS && cfg.TLSCert == "" {
-			return fmt.Errorf("daemon: imaps listener %s needs a certificate (tls_cert)", l.Addr)
+		if l.Service.ImplicitTLS() && cfg.TLSCert == "" {
+			return fmt.Errorf("daemon: %s listener %s needs a certificate (tls_cert)", l.Service, l.Addr)
 		}
 	}
 	return nil
@@ -102,7 +107,32 @@ func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator, t
 		UserAlertFile:   cfg.UserAlertFile,
 	})
 	d.server = imapserver.New(d.serverOptions(tlsConfig, d.backend.NewSession))
+	d.pop3backend = pop3backend.New(pop3backend.Options{
+		Auth:        users,
+		OpenStore:   openStore(cfg, log),
+		Logger:      log,
+		Throttle:    d.throttle,
+		BeforeOpen:  beforeOpen(cfg, log),
+		NoLoginFile: cfg.NoLoginFile,
+	})
+	d.pop3 = pop3server.New(d.pop3Options(tlsConfig, d.pop3backend.NewSession))
 	return d, nil
+}
+
+// pop3Options maps the configuration onto the POP3 engine's options: the
+// same policy and limits as IMAP where POP3 has them.
+func (d *Daemon) pop3Options(tlsConfig *tls.Config, newSession func(context.Context, *pop3server.ConnInfo) (pop3server.Session, error)) pop3server.Options {
+	cfg := d.cfg
+	return pop3server.Options{
+		NewSession:       newSession,
+		Logger:           d.log,
+		TLSConfig:        tlsConfig,
+		InsecureAuth:     cfg.InsecureAuth,
+		MaxLoginFailures: cfg.MaxLoginFailures,
+		LoginTimeout:     cfg.LoginTimeout,
+		IdleTimeout:      cfg.IdleTimeout,
+		WriteTimeout:     cfg.WriteTimeout,
+	}
 }
 
 // serverOptions maps the configuration onto the protocol engine's options.
@@ -130,6 +160,26 @@ func (d *Daemon) serverOptions(tlsConfig *tls.Config, newSession func(context.Co
 	}
 }
 
+// protocolServer is what the daemon needs of a protocol engine
+// (imapserver, pop3server): serve listeners, serve one handed-over
+// connection, and stop gracefully.
+type protocolServer interface {
+	Serve(l net.Listener) error
+	ServeConn(ctx context.Context, c net.Conn, tlsActive bool)
+	Shutdown(ctx context.Context) error
+}
+
+// serverFor returns the engine of a service.
+func (d *Daemon) serverFor(svc config.Service) (protocolServer, error) {
+	if !svc.POP3() {
+		return d.server, nil
+	}
+	if d.pop3 == nil {
+		return nil, fmt.Errorf("daemon: no POP3 server for service %s", svc)
+	}
+	return d.pop3, nil
+}
+
 // Bound is a listener the daemon bound, with the service it offers.
 type Bound struct {
 	Service  config.Service
@@ -140,7 +190,7 @@ type Bound struct {
 // On failure nothing stays bound.
 func (d *Daemon) Listen(ctx context.Context) ([]Bound, error) {
 	var bound []Bound
-	for _, svc := range []config.Service{config.ServiceIMAP, config.ServiceIMAPS} {
+	for _, svc := range config.Services {
 		var addrs []string
 		for _, l := range d.cfg.Listeners {
 			if l.Service == svc {
@@ -169,7 +219,7 @@ func (d *Daemon) Listen(ctx context.Context) ([]Bound, error) {
 func (d *Daemon) Serve(ctx context.Context, bound []Bound) error {
 	// Refuse before serving anything, so no goroutine outlives an error.
 	for _, b := range bound {
-		if b.Service == config.ServiceIMAPS && d.tls == nil {
+		if b.Service.ImplicitTLS() && d.tls == nil {
 			return fmt.Errorf("daemon: %w", errNoCertificate)
 		}
 	}
@@ -182,12 +232,16 @@ func (d *Daemon) Serve(ctx context.Context, bound []Bound) error {
 	errc := make(chan error, len(bound))
 	for _, b := range bound {
 		var l net.Listener = &limitListener{Listener: b.Listener, lim: d.limit}
-		serve := d.server.Serve
+		srv, err := d.serverFor(b.Service)
+		if err != nil {
+			return err
+		}
+		serve := srv.Serve
 		if d.children != nil {
 			// The child does TLS itself: nothing of the session,
 			// keys included, stays in the daemon.
 			serve = func(l net.Listener) error { return d.serveChildren(l, b.Service) }
-		} else if b.Service == config.ServiceIMAPS {
+		} else if b.Service.ImplicitTLS() {
 			l = listen.TLSListener(l, d.tls.Config())
 		}
 		wg.Add(1)
@@ -208,7 +262,7 @@ func (d *Daemon) Serve(ctx context.Context, bound []Bound) error {
 	d.notify(systemd.Stopping)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if serr := d.server.Shutdown(sctx); serr != nil && err == nil && !errors.Is(serr, context.DeadlineExceeded) {
+	if serr := d.shutdown(sctx); serr != nil && err == nil && !errors.Is(serr, context.DeadlineExceeded) {
 		err = serr
 	}
 	for _, b := range bound {
@@ -217,6 +271,25 @@ func (d *Daemon) Serve(ctx context.Context, bound []Bound) error {
 	wg.Wait()
 	if d.children != nil {
 		d.children.stop(shutdownGrace)
+	}
+	return err
+}
+
+// shutdown stops both engines gracefully, at the same time.
+func (d *Daemon) shutdown(ctx context.Context) error {
+	servers := []protocolServer{d.server}
+	if d.pop3 != nil {
+		servers = append(servers, d.pop3)
+	}
+	errs := make(chan error, len(servers))
+	for _, srv := range servers {
+		go func() { errs <- srv.Shutdown(ctx) }()
+	}
+	var err error
+	for range servers {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
 	}
 	return err
 }

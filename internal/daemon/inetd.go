@@ -20,6 +20,7 @@ import (
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/imapserver"
 	"github.com/postern/postern/internal/listen"
+	"github.com/postern/postern/internal/pop3server"
 )
 
 // InetdOptions say how a connection handed over on fd 0 is served.
@@ -80,6 +81,11 @@ func (d *Daemon) ServeInetd(ctx context.Context, opts InetdOptions) error {
 	// SIGTERM (the daemon stopping, or a system shutdown) ends the
 	// session gracefully: BYE if the client is waiting, after the command
 	// in progress otherwise.
+	srv, err := d.serverFor(opts.Service)
+	if err != nil {
+		c.Close()
+		return err
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
 	defer signal.Stop(sig)
@@ -90,11 +96,11 @@ func (d *Daemon) ServeInetd(ctx context.Context, opts InetdOptions) error {
 		case <-sig:
 			sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 			defer cancel()
-			d.server.Shutdown(sctx)
+			srv.Shutdown(sctx)
 		case <-done:
 		}
 	}()
-	d.server.ServeConn(ctx, c, implicit)
+	srv.ServeConn(ctx, c, implicit)
 	return nil
 }
 
@@ -181,6 +187,9 @@ func NewPreauth(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	}
 	d.server = imapserver.New(d.serverOptions(nil, func(ctx context.Context, info *imapserver.ConnInfo) (imapserver.Session, error) {
 		return d.backend.NewPreauthSession(ctx, info, u)
+	}))
+	d.pop3 = pop3server.New(d.pop3Options(nil, func(ctx context.Context, info *pop3server.ConnInfo) (pop3server.Session, error) {
+		return d.pop3backend.NewPreauthSession(ctx, info, u)
 	}))
 	return d, nil
 }

@@ -64,7 +64,7 @@ func (d *Daemon) activatedListeners() ([]Bound, error) {
 			if ta, ok := l.Addr().(*net.TCPAddr); !ok {
 				l.Close()
 				err = fmt.Errorf("systemd %s: not a TCP socket (%s)", name, l.Addr().Network())
-			} else if svc = activatedService(f.Name, ta.Port); svc == config.ServiceIMAPS && d.tls == nil {
+			} else if svc = activatedService(f.Name, ta.Port); svc.ImplicitTLS() && d.tls == nil {
 				l.Close()
 				err = fmt.Errorf("systemd %s: %w", name, errNoCertificate)
 			}
@@ -94,12 +94,16 @@ func (d *Daemon) activatedListeners() ([]Bound, error) {
 // as UW decided for inetd (the imaps port from /etc/services, or 993, is
 // implicit TLS; any other port is imap with STARTTLS).
 func activatedService(name string, port int) config.Service {
-	switch config.Service(name) {
-	case config.ServiceIMAP, config.ServiceIMAPS:
-		return config.Service(name)
+	if svc, err := config.ParseService(name); err == nil {
+		return svc
 	}
-	if port == 993 || port == ServicePort(string(config.ServiceIMAPS)) {
+	switch {
+	case port == 993 || port == ServicePort(string(config.ServiceIMAPS)):
 		return config.ServiceIMAPS
+	case port == 995 || port == ServicePort(string(config.ServicePOP3S)):
+		return config.ServicePOP3S
+	case port == 110 || port == ServicePort(string(config.ServicePOP3)):
+		return config.ServicePOP3
 	}
 	return config.ServiceIMAP
 }

@@ -35,6 +35,8 @@ const ConfigName = "postern.conf"
 const (
 	IMAPPort  = 1143
 	IMAPSPort = 1993
+	POP3Port  = 1110
+	POP3SPort = 1995
 )
 
 //go:embed messages/*.eml
@@ -83,6 +85,10 @@ func Setup(ctx context.Context, dir string) (*config.Config, error) {
 		{Service: config.ServiceIMAP, Addr: fmt.Sprintf("[::1]:%d", IMAPPort)},
 		{Service: config.ServiceIMAPS, Addr: fmt.Sprintf("127.0.0.1:%d", IMAPSPort)},
 		{Service: config.ServiceIMAPS, Addr: fmt.Sprintf("[::1]:%d", IMAPSPort)},
+		{Service: config.ServicePOP3, Addr: fmt.Sprintf("127.0.0.1:%d", POP3Port)},
+		{Service: config.ServicePOP3, Addr: fmt.Sprintf("[::1]:%d", POP3Port)},
+		{Service: config.ServicePOP3S, Addr: fmt.Sprintf("127.0.0.1:%d", POP3SPort)},
+		{Service: config.ServicePOP3S, Addr: fmt.Sprintf("[::1]:%d", POP3SPort)},
 	}
 	c.TLSCert, c.TLSKey = cert, key
 	c.Auth = config.AuthVirtual

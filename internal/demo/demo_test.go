@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,8 +22,8 @@ func TestSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Listeners) != 4 {
-		t.Errorf("Listeners = %v, want 127.0.0.1 and ::1 for imap and imaps", cfg.Listeners)
+	if got := fmt.Sprint(cfg.Listeners); got != "[{imap 127.0.0.1:1143} {imap [::1]:1143} {imaps 127.0.0.1:1993} {imaps [::1]:1993} {pop3 127.0.0.1:1110} {pop3 [::1]:1110} {pop3s 127.0.0.1:1995} {pop3s [::1]:1995}]" {
+		t.Errorf("Listeners = %v, want 127.0.0.1 and ::1 for imap, imaps, pop3 and pop3s on the standard ports + 1000", got)
 	}
 	for _, p := range []string{cfg.TLSCert, cfg.TLSKey, cfg.PasswdFile} {
 		if _, err := os.Stat(p); err != nil {
