@@ -182,3 +182,75 @@ func startXinetdPOP3(t *testing.T, xinetd, conf, log string) {
 		}
 	}
 }
+
+// TestIpop3dInetd runs the shipped openbsd-inetd lines for ipop3d
+// (contrib/inetd/ipop3d/openbsd-inetd.conf, paths substituted) under
+// Debian's openbsd-inetd, with a private /etc/services mapping pop3 and
+// pop3s to high ports: ipop3d's own lookup of the pop3s port decides
+// implicit TLS. poplib over 127.0.0.1 and ::1, plain+STLS and pop3s.
+func TestIpop3dInetd(t *testing.T) {
+	if !netns.Inside() {
+		needRoot(t)
+		netns.Run(t, t.Name(), map[string]string{"/etc/services": filepath.Join(moduleRoot, "integration", "testdata", "inetd", "services-pop3")})
+		return
+	}
+	inetd := inetdDaemon(t, "inetd")
+	python := needProgram(t, "python3")
+	script := filepath.Join(moduleRoot, "integration", "testdata", "poplib_client.py")
+	dir := t.TempDir()
+	if _, err := demo.Setup(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, demo.ConfigName)
+	log := filepath.Join(dir, "ipop3d.log")
+	appendConfig(t, conf, "log_file = "+log)
+	lines, err := os.ReadFile(filepath.Join(moduleRoot, "contrib", "inetd", "ipop3d", "openbsd-inetd.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(lines), "/usr/local/sbin/ipop3d", ipop3dBin)
+	text = strings.ReplaceAll(text, "/etc/postern/postern.conf", conf)
+	iconf := filepath.Join(dir, "inetd.conf")
+	if err := os.WriteFile(iconf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(inetd, "-d", iconf)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			l, _ := os.ReadFile(log)
+			t.Logf("inetd output:\n%s\nipop3d log:\n%s", out, l)
+		}
+	}()
+	for _, addr := range []string{"127.0.0.1:10110", "[::1]:10995"} {
+		for i := 0; ; i++ {
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if i == 200 {
+				t.Fatalf("inetd is not listening on %s: %v", addr, err)
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	}
+	for _, tt := range []struct{ host, port, mode string }{
+		{"127.0.0.1", "10110", "stls"},
+		{"::1", "10110", "plain"},
+		{"127.0.0.1", "10995", "ssl"},
+		{"::1", "10995", "ssl"},
+	} {
+		got := string(runProgram(t, nil, python, script, tt.host, tt.port, tt.mode))
+		sum := sha256.Sum256(pop3Form(demoMessages[4]))
+		if !strings.Contains(got, hex.EncodeToString(sum[:])) || !strings.Contains(got, `"stat": [5, `) {
+			t.Errorf("%s:%s %s: poplib saw %s", tt.host, tt.port, tt.mode, got)
+		}
+	}
+}
