@@ -78,29 +78,3 @@ func readAlert(file string, shown *time.Time) []string {
 
 // maxAlertLines bounds what one alert file can send.
 const maxAlertLines = 20
-
-// noLogin reports whether logins are disabled by file (/etc/nologin), and
-// the text to answer with: its first line, or a default.
-func noLogin(file string) (string, bool) {
-	if file == "" {
-		return "", false
-	}
-	if _, err := os.Stat(file); err != nil {
-		return "", false
-	}
-	b, _ := os.ReadFile(file) // the text is optional; existence decides
-	first, _, _ := strings.Cut(string(b), "\n")
-	first = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return -1
-		}
-		return r
-	}, first)
-	if len(first) > 200 {
-		first = first[:200]
-	}
-	if first == "" {
-		return "Logins are disabled", true
-	}
-	return "Logins are disabled: " + first, true
-}

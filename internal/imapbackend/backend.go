@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/postern/postern/internal/auth"
@@ -147,17 +148,16 @@ func (s *session) SetEndReason(reason string) { s.endReason = reason }
 // reverse name, keeping the "name [addr]" shape fail2ban's uw-imapd filter
 // expects.
 func (s *session) host() string {
-	if s.info == nil || !s.info.RemoteAddr.IsValid() {
-		return "UNKNOWN"
+	if s.info == nil {
+		return auth.LogHost(netip.AddrPort{})
 	}
-	a := s.info.RemoteAddr.Addr().Unmap().String()
-	return a + " [" + a + "]"
+	return auth.LogHost(s.info.RemoteAddr)
 }
 
 // Login implements imapserver.Session (RFC 3501 §6.2.3).
 func (s *session) Login(ctx context.Context, username, password string) error {
 	log := s.b.opts.Logger
-	if reason, ok := noLogin(s.b.opts.NoLoginFile); ok {
+	if reason, ok := auth.NoLogin(s.b.opts.NoLoginFile); ok {
 		log.Warn(fmt.Sprintf("Login disabled user=%s auth=%s host=%s", username, username, s.host()), "reason", s.b.opts.NoLoginFile+" exists")
 		return imap.NO(imap.CodeUnavailable, reason)
 	}

@@ -1,7 +1,6 @@
 package imapbackend
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -79,22 +78,9 @@ func sectionSpan(root *message.Part, sec *imap.FetchItemBodySection, header func
 		} else {
 			out = message.FilterHeader(raw, sec.HeaderFieldsNot, true)
 		}
-		return span{data: toCRLF(out), inMemory: true}, nil
+		return span{data: message.ToCRLF(out), inMemory: true}, nil
 	}
 	return span{}, fmt.Errorf("imapbackend: unknown section specifier %q", sec.Specifier)
-}
-
-// toCRLF returns b with every bare LF turned into CRLF.
-func toCRLF(b []byte) []byte {
-	n := bytes.Count(b, []byte{'\n'}) - bytes.Count(b, []byte("\r\n"))
-	if n == 0 {
-		return b
-	}
-	var buf bytes.Buffer
-	buf.Grow(len(b) + n)
-	cw := &crlfWriter{w: &buf, left: -1}
-	cw.Write(b)
-	return buf.Bytes()
 }
 
 // partialRange applies <origin.count> to a section of size octets: where to
@@ -128,79 +114,13 @@ func writeSpan(w io.Writer, r io.ReaderAt, sp span, off, n int64) error {
 		_, err := io.Copy(w, io.NewSectionReader(r, sp.start+off, n))
 		return err
 	}
-	cw := &crlfWriter{w: w, skip: off, left: n}
+	cw := &message.CRLFWriter{W: w, Skip: off, Limit: n}
 	_, err := io.Copy(cw, io.NewSectionReader(r, sp.start, sp.end-sp.start))
-	if errors.Is(err, errSpanDone) {
+	if errors.Is(err, message.ErrCRLFLimit) {
 		err = nil
 	}
-	if err == nil && cw.left > 0 {
+	if err == nil && cw.Limit > 0 {
 		err = fmt.Errorf("imapbackend: message shorter than its structure says")
 	}
-	return err
-}
-
-// errSpanDone stops io.Copy once a partial section is complete.
-var errSpanDone = errors.New("imapbackend: span done")
-
-// crlfWriter writes what it is given with bare LFs turned into CRLF,
-// dropping the first skip output octets and stopping (errSpanDone) after
-// left of them; left < 0 means no limit.
-type crlfWriter struct {
-	w      io.Writer
-	skip   int64
-	left   int64
-	prevCR bool
-}
-
-var crlf = []byte("\r\n")
-
-func (c *crlfWriter) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			c.prevCR = p[len(p)-1] == '\r'
-			return n, c.emit(p)
-		}
-		bare := i == 0 && !c.prevCR || i > 0 && p[i-1] != '\r'
-		var err error
-		if bare {
-			if err = c.emit(p[:i]); err == nil {
-				err = c.emit(crlf)
-			}
-		} else {
-			err = c.emit(p[:i+1])
-		}
-		if err != nil {
-			return n, err
-		}
-		c.prevCR = false
-		p = p[i+1:]
-	}
-	return n, nil
-}
-
-// emit writes b after the skip and within the limit.
-func (c *crlfWriter) emit(b []byte) error {
-	if c.skip > 0 {
-		if int64(len(b)) <= c.skip {
-			c.skip -= int64(len(b))
-			return nil
-		}
-		b = b[c.skip:]
-		c.skip = 0
-	}
-	if c.left >= 0 && int64(len(b)) >= c.left {
-		b = b[:c.left]
-		c.left = 0
-		if _, err := c.w.Write(b); err != nil {
-			return err
-		}
-		return errSpanDone
-	}
-	if c.left > 0 {
-		c.left -= int64(len(b))
-	}
-	_, err := c.w.Write(b)
 	return err
 }

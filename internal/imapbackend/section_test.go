@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/message"
 )
 
 // naiveCRLF turns every LF not preceded by CR into CRLF.
@@ -38,8 +39,8 @@ func checkSpan(t *testing.T, data []byte, off, n int64) {
 	if !bytes.Equal(got.Bytes(), want) {
 		t.Errorf("writeSpan(%q, %d, %d) = %q, want %q", data, o, m, got.Bytes(), want)
 	}
-	if got := toCRLF(data); !bytes.Equal(got, full) {
-		t.Errorf("toCRLF(%q) = %q, want %q", data, got, full)
+	if got := message.ToCRLF(data); !bytes.Equal(got, full) {
+		t.Errorf("message.ToCRLF(%q) = %q, want %q", data, got, full)
 	}
 }
 

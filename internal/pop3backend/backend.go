@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/postern/postern/internal/auth"
@@ -109,11 +110,10 @@ func (s *session) SetEndReason(reason string) { s.endReason = reason }
 // reverse name, keeping the "name [addr]" shape fail2ban filters expect
 // (the same as imapbackend's).
 func (s *session) host() string {
-	if s.info == nil || !s.info.RemoteAddr.IsValid() {
-		return "UNKNOWN"
+	if s.info == nil {
+		return auth.LogHost(netip.AddrPort{})
 	}
-	a := s.info.RemoteAddr.Addr().Unmap().String()
-	return a + " [" + a + "]"
+	return auth.LogHost(s.info.RemoteAddr)
 }
 
 // Login implements pop3server.Session (RFC 1939 §7 USER/PASS; RFC 5034
@@ -130,7 +130,7 @@ func (s *session) Login(ctx context.Context, username, password string) error {
 		return &pop3server.Error{Text: "Already logged in"}
 	}
 	log := s.b.opts.Logger
-	if reason, ok := noLogin(s.b.opts.NoLoginFile); ok {
+	if reason, ok := auth.NoLogin(s.b.opts.NoLoginFile); ok {
 		log.Warn(fmt.Sprintf("Login disabled user=%s auth=%s host=%s", username, username, s.host()), "reason", s.b.opts.NoLoginFile+" exists")
 		return &pop3server.Error{Code: pop3server.CodeSysTemp, Text: reason}
 	}

@@ -2,8 +2,6 @@ package pop3backend
 
 import (
 	"errors"
-	"os"
-	"strings"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/pop3server"
@@ -32,31 +30,4 @@ func readError(err error) error {
 		return &pop3server.Error{Code: pop3server.CodeInUse, Text: "Mailbox is locked by another program", Cause: err}
 	}
 	return err
-}
-
-// noLogin reports whether logins are disabled by file (/etc/nologin), and
-// the text to answer with: its first line, or a default. (imapbackend has
-// the same rule; neither may import the other.)
-func noLogin(file string) (string, bool) {
-	if file == "" {
-		return "", false
-	}
-	if _, err := os.Stat(file); err != nil {
-		return "", false
-	}
-	b, _ := os.ReadFile(file) // the text is optional; existence decides
-	first, _, _ := strings.Cut(string(b), "\n")
-	first = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return -1
-		}
-		return r
-	}, first)
-	if len(first) > 200 {
-		first = first[:200]
-	}
-	if first == "" {
-		return "Logins are disabled", true
-	}
-	return "Logins are disabled: " + first, true
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/message"
 	"github.com/postern/postern/internal/pop3server"
 )
 
@@ -66,14 +67,14 @@ func (s *session) Retr(ctx context.Context, n int, w io.Writer) error {
 		return readError(err)
 	}
 	defer r.Close()
-	cw := &crlfWriter{w: w}
+	cw := message.NewCRLFWriter(w)
 	if _, err := io.Copy(cw, io.NewSectionReader(r, 0, r.Size())); err != nil {
 		return fmt.Errorf("pop3backend: RETR UID %d: %w", e.uid, err)
 	}
-	if cw.n != e.size {
+	if cw.N != e.size {
 		// The store changed a message under a UID, which the contract
 		// forbids; the client's octet count was wrong. Say so in the log.
-		s.b.opts.Logger.Error("pop3backend: RETR size differs from LIST", "uid", e.uid, "sent", cw.n, "listed", e.size)
+		s.b.opts.Logger.Error("pop3backend: RETR size differs from LIST", "uid", e.uid, "sent", cw.N, "listed", e.size)
 	}
 	e.retrieved = true
 	return nil
@@ -93,7 +94,7 @@ func (s *session) Top(ctx context.Context, n int, lines int, w io.Writer) error 
 	defer r.Close()
 	size := r.Size()
 	hdr := min(e.bodyStart, size)
-	cw := &crlfWriter{w: w}
+	cw := message.NewCRLFWriter(w)
 	if _, err := io.Copy(cw, io.NewSectionReader(r, 0, hdr)); err != nil {
 		return fmt.Errorf("pop3backend: TOP UID %d: %w", e.uid, err)
 	}
