@@ -265,7 +265,14 @@ func TestPOP3WithIMAP(t *testing.T) {
 	k.ok("PASS demo")
 	k.ok("DELE 1")
 	k.conn.Close()
-	time.Sleep(100 * time.Millisecond) // not an assertion: let the server notice
+	// Wait (bounded) until the server has closed that session.
+	gone := "Unexpected client disconnect, while reading line user=demo"
+	for i := 0; i < 500 && !strings.Contains(s.stderr.String(), gone); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(s.stderr.String(), gone) {
+		t.Fatalf("the server did not log the end of the dropped POP3 session (%q)", gone)
+	}
 	if err := c.Noop().Wait(); err != nil {
 		t.Fatal(err)
 	}
