@@ -671,7 +671,7 @@ func (s *Store) Open(ctx context.Context, name string) (mailstore.Mailbox, error
 		return nil, err
 	}
 	mb := &mailbox{s: s, id: r.id, name: r.name, watch: make(chan struct{}, 1)}
-	s.sh.register(r.id, mb)
+	s.sh.watchers.Register(r.id, mb.watch)
 	return mb, nil
 }
 

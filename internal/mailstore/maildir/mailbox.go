@@ -533,7 +533,7 @@ func (mb *mailbox) Close() error {
 	mb.closed = true
 	watching := mb.watching
 	mb.mu.Unlock()
-	mb.s.sh.unregister(mb.id, mb)
+	mb.s.sh.watchers.Unregister(mb.id, mb.watch)
 	if watching {
 		mb.s.watchStop(mb.id)
 	}

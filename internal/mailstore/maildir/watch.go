@@ -72,7 +72,7 @@ func (s *Store) poll(stop, done chan struct{}) {
 				continue
 			}
 			if prev, ok := last[id]; ok && prev != r.modSeq {
-				s.sh.notify(id)
+				s.sh.watchers.Notify(id)
 			}
 			last[id] = r.modSeq
 		}

@@ -335,7 +335,7 @@ func (ro readOnlyMailbox) Close() error {
 	mb.closed = true
 	watching, id, name := mb.watching, mb.id, mb.name
 	mb.mu.Unlock()
-	mb.s.sh.unregister(id, mb)
+	mb.s.sh.watchers.Unregister(id, mb.watch)
 	if watching {
 		mb.s.watchStop(name)
 	}

@@ -42,7 +42,7 @@ func (s *Store) Open(ctx context.Context, name string) (mailstore.Mailbox, error
 		return nil, err
 	}
 	mb := &mailbox{s: s, name: n, id: r.id, watch: make(chan struct{}, 1)}
-	s.sh.register(r.id, mb)
+	s.sh.watchers.Register(r.id, mb.watch)
 	return mb, nil
 }
 
@@ -65,8 +65,8 @@ func (mb *mailbox) current(ctx context.Context) (mboxRow, node, error) {
 	}
 	r, n, err := mb.s.current(ctx, name)
 	if err == nil && r.id != id {
-		mb.s.sh.unregister(id, mb)
-		mb.s.sh.register(r.id, mb)
+		mb.s.sh.watchers.Unregister(id, mb.watch)
+		mb.s.sh.watchers.Register(r.id, mb.watch)
 		mb.mu.Lock()
 		mb.id = r.id
 		mb.mu.Unlock()
@@ -622,7 +622,7 @@ func (mb *mailbox) Close() error {
 	mb.closed = true
 	watching, id, name := mb.watching, mb.id, mb.name
 	mb.mu.Unlock()
-	mb.s.sh.unregister(id, mb)
+	mb.s.sh.watchers.Unregister(id, mb.watch)
 	if watching {
 		mb.s.watchStop(name)
 	}

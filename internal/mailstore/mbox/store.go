@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/mailstore/fanout"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -45,8 +46,6 @@ var _ mailstore.Store = (*Store)(nil)
 // shared is the state of one index shared by every Store of this process
 // that has it open.
 type shared struct {
-	refs int // guarded by registry.mu
-
 	// wmu serializes this process's write transactions, so goroutines
 	// queue here rather than in SQLite's busy handler. Every write to a
 	// mailbox file happens inside one.
@@ -57,67 +56,19 @@ type shared struct {
 	// process. Readers hold it shared, file writers exclusively.
 	fileMu sync.RWMutex
 
-	mu       sync.Mutex
-	watchers map[int64]map[*mailbox]struct{} // by mailbox id; guarded by mu
+	// watchers are this process's handles watching each mailbox.
+	watchers fanout.Watchers
 }
 
-// registry is the process-wide table of open indexes, keyed by path.
-var registry = struct {
-	mu sync.Mutex
-	m  map[string]*shared
-}{m: map[string]*shared{}}
+// registry is the process-wide table of open indexes, keyed by index path,
+// so every handle on a mailbox is told of a commit by any other.
+var registry fanout.Registry[shared]
 
 func acquireShared(path string) *shared {
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	sh := registry.m[path]
-	if sh == nil {
-		sh = &shared{watchers: map[int64]map[*mailbox]struct{}{}}
-		registry.m[path] = sh
-	}
-	sh.refs++
-	return sh
+	return registry.Acquire(path, func() *shared { return new(shared) })
 }
 
-func releaseShared(path string) {
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	if sh := registry.m[path]; sh != nil {
-		if sh.refs--; sh.refs <= 0 {
-			delete(registry.m, path)
-		}
-	}
-}
-
-// notify signals every open handle on the mailbox; coalesced, never blocks.
-func (sh *shared) notify(id int64) {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	for mb := range sh.watchers[id] {
-		select {
-		case mb.watch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (sh *shared) register(id int64, mb *mailbox) {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.watchers[id] == nil {
-		sh.watchers[id] = map[*mailbox]struct{}{}
-	}
-	sh.watchers[id][mb] = struct{}{}
-}
-
-func (sh *shared) unregister(id int64, mb *mailbox) {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	delete(sh.watchers[id], mb)
-	if len(sh.watchers[id]) == 0 {
-		delete(sh.watchers, id)
-	}
-}
+func releaseShared(path string) { registry.Release(path) }
 
 // Open opens a user's mbox store: INBOX at opts.Inbox (or Root/mbox under
 // HomeMboxInbox), the other mailboxes under opts.Root, the index at
@@ -272,7 +223,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		a()
 	}
 	for id := range w.touched {
-		s.sh.notify(id)
+		s.sh.watchers.Notify(id)
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func (s *Store) poll(stop, done chan struct{}) {
 				continue
 			}
 			if prev, ok := last[n]; ok && prev != r.modSeq {
-				s.sh.notify(r.id)
+				s.sh.watchers.Notify(r.id)
 			}
 			last[n] = r.modSeq
 		}

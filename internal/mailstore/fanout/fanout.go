@@ -1,0 +1,92 @@
+// Package fanout is the in-process half of mailstore.Mailbox.Watch, shared
+// by the drivers: every Store of a process that opens the same index gets
+// the same shared state (Registry), and a commit through any handle wakes
+// every handle watching that mailbox (Watchers). Other processes' changes
+// are the drivers' own business (their pollers).
+package fanout
+
+import "sync"
+
+// Watchers is the set of watch channels of each mailbox, by mailbox id.
+// Its zero value is ready to use; it is safe for concurrent use.
+type Watchers struct {
+	mu sync.Mutex
+	m  map[int64]map[chan<- struct{}]struct{} // guarded by mu
+}
+
+// Register adds ch to the watchers of mailbox id.
+func (w *Watchers) Register(id int64, ch chan<- struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[int64]map[chan<- struct{}]struct{}{}
+	}
+	if w.m[id] == nil {
+		w.m[id] = map[chan<- struct{}]struct{}{}
+	}
+	w.m[id][ch] = struct{}{}
+}
+
+// Unregister removes ch from the watchers of mailbox id.
+func (w *Watchers) Unregister(id int64, ch chan<- struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.m[id], ch)
+	if len(w.m[id]) == 0 {
+		delete(w.m, id)
+	}
+}
+
+// Notify signals every watcher of mailbox id. It never blocks: a watcher
+// whose channel (of capacity 1) already holds a signal has it coalesced.
+func (w *Watchers) Notify(id int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ch := range w.m[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Registry shares one *T per key (an index path) among the users of a
+// process, created on first Acquire and dropped after the last Release.
+// Its zero value is ready to use; it is safe for concurrent use.
+type Registry[T any] struct {
+	mu sync.Mutex
+	m  map[string]*entry[T] // guarded by mu
+}
+
+type entry[T any] struct {
+	refs int
+	v    *T
+}
+
+// Acquire returns the value for key, made with newT if there is none, and
+// counts one more user. Each Acquire needs one Release.
+func (r *Registry[T]) Acquire(key string, newT func() *T) *T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]*entry[T]{}
+	}
+	e := r.m[key]
+	if e == nil {
+		e = &entry[T]{v: newT()}
+		r.m[key] = e
+	}
+	e.refs++
+	return e.v
+}
+
+// Release counts one user less, dropping the value after the last.
+func (r *Registry[T]) Release(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.m[key]; e != nil {
+		if e.refs--; e.refs <= 0 {
+			delete(r.m, key)
+		}
+	}
+}
