@@ -42,7 +42,7 @@ func TestAllowFromMapped(t *testing.T) {
 			lines = append(lines, l)
 		}
 	}
-	lines = append(lines, "listen = imap [::]:10143", "allow_from = 127.0.0.1", "")
+	lines = append(lines, "listen = imap [::]:10143", "listen = pop3 [::]:10110", "allow_from = 127.0.0.1", "")
 	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +64,10 @@ func TestAllowFromMapped(t *testing.T) {
 		}
 	}()
 	sc := bufio.NewScanner(out)
-	if !sc.Scan() || sc.Text() != "listening: imap [::]:10143" {
-		t.Fatalf("postern printed %q, want listening: imap [::]:10143", sc.Text())
+	for _, want := range []string{"listening: imap [::]:10143", "listening: pop3 [::]:10110"} {
+		if !sc.Scan() || sc.Text() != want {
+			t.Fatalf("postern printed %q, want %s", sc.Text(), want)
+		}
 	}
 	go func() {
 		for sc.Scan() {
@@ -89,6 +91,12 @@ func TestAllowFromMapped(t *testing.T) {
 	}
 	if g, want := greet("[::1]:10143"), "* BYE [UNAVAILABLE] Connections from ::1 are not allowed"; g != want {
 		t.Errorf("greeting over ::1 = %q, want %q", g, want)
+	}
+	if g, want := greet("[::1]:10110"), "-ERR [SYS/TEMP] Connections from ::1 are not allowed"; g != want {
+		t.Errorf("POP3 greeting over ::1 = %q, want %q", g, want)
+	}
+	if g := greet("127.0.0.1:10110"); !strings.HasPrefix(g, "+OK ") {
+		t.Errorf("POP3 greeting over 127.0.0.1 = %q, want +OK", g)
 	}
 	c := dialRaw(t, "127.0.0.1:10143", true) // logs a Login line
 	c.mustOK("LOGOUT")

@@ -183,7 +183,7 @@ func (d *Daemon) spawn(c net.Conn, svc config.Service) {
 	log := d.log.With("remote", addr.String(), "service", string(svc))
 	fail := func(what string, err error) {
 		log.Error("cannot start the process for a connection: "+what, "err", err)
-		refuse(c, "Service unavailable; the administrator has been told")
+		refuse(c, svc, "Service unavailable; the administrator has been told")
 	}
 	tcp, ok := unwrapTCP(c)
 	if !ok {

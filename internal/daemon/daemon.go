@@ -231,7 +231,7 @@ func (d *Daemon) Serve(ctx context.Context, bound []Bound) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, len(bound))
 	for _, b := range bound {
-		var l net.Listener = &limitListener{Listener: b.Listener, lim: d.limit}
+		var l net.Listener = &limitListener{Listener: b.Listener, lim: d.limit, svc: b.Service}
 		srv, err := d.serverFor(b.Service)
 		if err != nil {
 			return err

@@ -67,7 +67,7 @@ func (d *Daemon) ServeInetd(ctx context.Context, opts InetdOptions) error {
 		d.log.Info(fmt.Sprintf("port %d service init from %s", listen.LocalAddr(c).Port(), peer))
 		if !allowed(d.cfg.AllowFrom, peer) {
 			d.log.Warn("connection refused: address not in allow_from", "remote", peer.String())
-			refuse(c, "Connections from "+peer.String()+" are not allowed")
+			refuse(c, opts.Service, "Connections from "+peer.String()+" are not allowed")
 			return nil
 		}
 	}

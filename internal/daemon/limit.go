@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/postern/postern/internal/config"
 )
 
 // connLimiter caps connections in all and per client address; it is
@@ -79,11 +81,17 @@ func (c *limitedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// refuse tells a client over a cap why it is dropped, in IMAP's words
-// (RFC 3501 §7.1.5 BYE), without waiting long for a slow reader.
-func refuse(c net.Conn, reason string) {
+// refuse tells a client why it is dropped, in its protocol's words (IMAP
+// BYE, RFC 3501 §7.1.5; POP3 -ERR with RFC 3206's [SYS/TEMP]), without
+// waiting long for a slow reader. It runs before any TLS handshake, so on
+// an implicit-TLS port the client sees a failed handshake instead.
+func refuse(c net.Conn, svc config.Service, reason string) {
 	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	c.Write([]byte("* BYE [UNAVAILABLE] " + reason + "\r\n"))
+	line := "* BYE [UNAVAILABLE] " + reason + "\r\n"
+	if svc.POP3() {
+		line = "-ERR [SYS/TEMP] " + reason + "\r\n"
+	}
+	c.Write([]byte(line))
 	c.Close()
 }
 
@@ -91,6 +99,7 @@ func refuse(c net.Conn, reason string) {
 type limitListener struct {
 	net.Listener
 	lim *connLimiter
+	svc config.Service // for the refusal's wording
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -104,7 +113,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			if l.lim.log != nil {
 				l.lim.log.Warn("connection refused", "remote", addr.String(), "reason", reason)
 			}
-			go refuse(c, reason)
+			go refuse(c, l.svc, reason)
 			continue
 		}
 		return &limitedConn{Conn: c, release: func() { l.lim.release(addr) }}, nil
