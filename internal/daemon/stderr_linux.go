@@ -10,8 +10,7 @@ import (
 // fatal error (a stack trace) would otherwise go to the client. Logs go to
 // syslog or log_file instead (DESIGN.md §2 run mode 1).
 func DetachStderr() error {
-	var st syscall.Stat_t
-	if err := syscall.Fstat(2, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
+	if !StderrIsSocket() {
 		return nil
 	}
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -20,4 +19,12 @@ func DetachStderr() error {
 	}
 	defer null.Close()
 	return syscall.Dup3(int(null.Fd()), 2, 0)
+}
+
+// StderrIsSocket reports whether file descriptor 2 is a socket: under
+// inetd and xinetd it is the client's connection, where nothing but the
+// protocol may be written.
+func StderrIsSocket() bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(2, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFSOCK
 }

@@ -5,3 +5,6 @@ package daemon
 // DetachStderr is a no-op where it is not implemented: the Go runtime
 // writes to fd 2 only on fatal errors.
 func DetachStderr() error { return nil }
+
+// StderrIsSocket reports false where it is not implemented.
+func StderrIsSocket() bool { return false }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -49,13 +50,25 @@ func (a *addrList) Set(v string) error { *a = append(*a, v); return nil }
 // program name) and returns the exit status.
 func Main(p Program, args []string) int {
 	daemon.RunChildIfRequested() // a daemon's per-connection process: serves it and exits
-	flag := flag.NewFlagSet(p.Name, flag.ExitOnError)
-	cfgPath := flag.String("c", "", "configuration file (default "+defaultConfig+" if it exists)")
-	forceTLS := flag.Bool("tls", false, "inetd mode: implicit TLS whatever the port")
-	noTLS := flag.Bool("notls", false, "inetd mode: no implicit TLS whatever the port")
+	fs := flag.NewFlagSet(p.Name, flag.ContinueOnError)
+	cfgPath := fs.String("c", "", "configuration file (default "+defaultConfig+" if it exists)")
+	forceTLS := fs.Bool("tls", false, "inetd mode: implicit TLS whatever the port")
+	noTLS := fs.Bool("notls", false, "inetd mode: no implicit TLS whatever the port")
 	var listens addrList
-	flag.Var(&listens, "l", "listen on ["+string(p.Plain)+"=|"+string(p.Implicit)+"=]ADDR (repeatable); without -l, serve the connection on fd 0")
-	flag.Parse(args)
+	fs.Var(&listens, "l", "listen on ["+string(p.Plain)+"=|"+string(p.Implicit)+"=]ADDR (repeatable); without -l, serve the connection on fd 0")
+	// Under inetd, standard error is the client's socket: usage and flag
+	// errors go there only when it is not.
+	toStderr := !daemon.StderrIsSocket()
+	fs.SetOutput(io.Discard)
+	if toStderr {
+		fs.SetOutput(os.Stderr)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return fail(p, toStderr, err)
+	}
 
 	standalone := len(listens) > 0
 	cfg, err := loadConfig(p, *cfgPath)
