@@ -295,7 +295,7 @@ var Keys = []Key{
 	{"mbox_home_inbox", "yes", "UW's rule: ~/mbox, when it exists, is INBOX instead of mbox_inbox", func(c *Config, v string) error { return setBool(&c.MboxHomeInbox, v) }},
 	{"passwd_file", "/etc/postern/passwd", "virtual users, Dovecot passwd-file format", func(c *Config, v string) error { c.PasswdFile = v; return nil }},
 	{"mail_root", "/var/vmail/%u/Maildir", "Maildir of a user without a home in passwd_file; %u is the user name", func(c *Config, v string) error { c.MailRoot = v; return nil }},
-	{"system_mail_root", "%h/Maildir", "Maildir of a system-account user (the PREAUTH user of pipe mode); %u user name, %h home directory", func(c *Config, v string) error { c.SystemMailRoot = v; return nil }},
+	{"system_mail_root", "%h/Maildir", "Maildir of a system-account user when mail_store = maildir; %u user name, %h home directory", func(c *Config, v string) error { c.SystemMailRoot = v; return nil }},
 	{"log_file", "", "append logs to this file instead of syslog (inetd and pipe mode) or standard error (daemon)", func(c *Config, v string) error { c.LogFile = v; return nil }},
 	{"alert_file", "/etc/imapd.alert", "its lines are sent to every session as [ALERT], again when it changes (UW); empty: none", func(c *Config, v string) error { c.AlertFile = v; return nil }},
 	{"user_alert_file", ".imapalert", "file in a user's home whose lines are sent to that user's sessions as [ALERT] (UW); empty: none", func(c *Config, v string) error {
