@@ -272,22 +272,24 @@ func TestSIGTERM(t *testing.T) {
 	}
 }
 
-// TestOpenSSLStartTLS runs OpenSSL's s_client through STARTTLS and LOGOUT:
+// TestOpenSSLStartTLS runs OpenSSL's s_client through STARTTLS (IMAP) and STLS (POP3), and over implicit TLS, to LOGOUT or QUIT:
 // it exits 0 only if the server ends the TLS session with close_notify
 // ("unexpected eof while reading" otherwise), which clients that check
 // for truncation attacks rely on.
 func TestOpenSSLStartTLS(t *testing.T) {
 	openssl := needProgram(t, "openssl")
 	s := startServer(t)
-	for _, tt := range []struct{ name, addr string }{
-		{"starttls", s.IMAP},
-		{"implicit", s.IMAPS},
+	for _, tt := range []struct{ name, addr, starttls, input, want string }{
+		{"imap starttls", s.IMAP, "imap", "a LOGIN demo demo\r\nb LOGOUT\r\n", "b OK LOGOUT completed"},
+		{"imaps", s.IMAPS, "", "a LOGIN demo demo\r\nb LOGOUT\r\n", "b OK LOGOUT completed"},
+		{"pop3 stls", s.POP3, "pop3", "USER demo\r\nPASS demo\r\nQUIT\r\n", "+OK Sayonara"},
+		{"pop3s", s.POP3S, "", "USER demo\r\nPASS demo\r\nQUIT\r\n", "+OK Sayonara"},
 	} {
 		// -quiet ignores the end of standard input: s_client ends when
-		// the server closes the connection after LOGOUT.
+		// the server closes the connection after LOGOUT or QUIT.
 		args := []string{"s_client", "-connect", tt.addr, "-quiet"}
-		if tt.name == "starttls" {
-			args = append(args, "-starttls", "imap")
+		if tt.starttls != "" {
+			args = append(args, "-starttls", tt.starttls)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), progTimeout)
 		cmd := exec.CommandContext(ctx, openssl, args...)
@@ -300,12 +302,12 @@ func TestOpenSSLStartTLS(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		io.WriteString(stdin, "a LOGIN demo demo\r\nb LOGOUT\r\n")
+		io.WriteString(stdin, tt.input)
 		err = cmd.Wait()
 		stdin.Close()
 		cancel()
 		out, errOut := stdout.String(), stderr.String()
-		if err != nil || !strings.Contains(string(out), "b OK LOGOUT completed") {
+		if err != nil || !strings.Contains(out, tt.want) {
 			t.Errorf("%s: openssl s_client: %v\nstdout:\n%s\nstderr:\n%s", tt.name, err, out, errOut)
 		}
 	}
