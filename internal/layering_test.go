@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"mailstore/migrate":   {"mailstore"},
 	"mailstore/storetest": {"mailstore"},
 	"message":             {},
+	"sortthread":          {"message"}, // pure SORT/THREAD algorithms (RFC 5256)
 	"auth":                {},
 	"auth/sasl":           {},
 	"auth/virtual":        {"auth"},
