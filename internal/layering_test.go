@@ -23,9 +23,10 @@ const module = "github.com/postern/postern/"
 var allowed = map[string][]string{
 	"imap":                {},
 	"imapwire":            {"imap"},
-	"imapserver":          {"imap", "imapwire", "auth/sasl"},
+	"imapserver":          {"imap", "imapwire", "auth/sasl", "connserve"},
 	"imapbackend":         {"imap", "imapserver", "mailstore", "message", "auth"},
-	"pop3server":          {"auth/sasl"},
+	"pop3server":          {"auth/sasl", "connserve"},
+	"connserve":           {},
 	"pop3backend":         {"pop3server", "mailstore", "message", "auth"},
 	"mailstore":           {},
 	"mailstore/maildir":   {"mailstore", "mailstore/fanout"},

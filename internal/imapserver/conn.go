@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postern/postern/internal/connserve"
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/imapwire"
 )
@@ -54,9 +55,9 @@ func (s *Server) newConn(c net.Conn, tlsActive bool) *conn {
 	if tc, ok := c.(*tls.Conn); ok {
 		cn.raw = tc.NetConn()
 	}
-	cn.info = ConnInfo{TLS: tlsActive, Loopback: s.opts.IsLoopback(c.RemoteAddr()), ID: s.newID()}
-	cn.info.RemoteAddr, _ = addrPort(c.RemoteAddr())
-	cn.info.LocalAddr, _ = addrPort(c.LocalAddr())
+	cn.info = ConnInfo{TLS: tlsActive, Loopback: s.opts.IsLoopback(c.RemoteAddr()), ID: s.g.NewID()}
+	cn.info.RemoteAddr, _ = connserve.AddrPort(c.RemoteAddr())
+	cn.info.LocalAddr, _ = connserve.AddrPort(c.LocalAddr())
 	cn.log = s.log.With("conn", cn.info.ID, "remote", cn.info.RemoteAddr.String())
 	cn.br = bufio.NewReaderSize(c, 4096)
 	cn.bw = bufio.NewWriterSize(deadlineWriter{cn}, 4096)
@@ -193,7 +194,7 @@ func (c *conn) waitCommand() bool {
 		deadline = time.Now().Add(c.srv.opts.IdleTimeout)
 	}
 	c.mu.Lock()
-	if c.srv.closing.Load() {
+	if c.srv.g.Closing() {
 		c.mu.Unlock()
 		c.bye("", "Server shutting down")
 		return false
@@ -211,7 +212,7 @@ func (c *conn) waitCommand() bool {
 	switch {
 	case err == nil:
 		return true
-	case c.srv.closing.Load():
+	case c.srv.g.Closing():
 		c.bye("", "Server shutting down")
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.endReason("Autologout")
@@ -230,9 +231,9 @@ func (c *conn) endReason(reason string) {
 	}
 }
 
-// interrupt is called by Shutdown: a connection waiting for a command or in
+// Interrupt is called by Shutdown: a connection waiting for a command or in
 // IDLE is woken to say BYE; one running a command says BYE when it ends.
-func (c *conn) interrupt() {
+func (c *conn) Interrupt() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.waiting || c.idling {
@@ -243,8 +244,8 @@ func (c *conn) interrupt() {
 	}
 }
 
-// forceClose ends a connection whose command did not finish in time.
-func (c *conn) forceClose() {
+// ForceClose ends a connection whose command did not finish in time.
+func (c *conn) ForceClose() {
 	c.raw.Close()
 }
 

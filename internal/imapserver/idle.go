@@ -29,7 +29,7 @@ func handleIdle(c *conn, cmd *command) error {
 	var once sync.Once
 	stopIdle := func() { once.Do(func() { close(stop) }) }
 	c.mu.Lock()
-	if c.srv.closing.Load() {
+	if c.srv.g.Closing() {
 		c.mu.Unlock()
 		c.bye("", "Server shutting down")
 		return errClose
@@ -74,7 +74,7 @@ func handleIdle(c *conn, cmd *command) error {
 	c.idleStop = nil
 	c.raw.SetReadDeadline(time.Now().Add(c.srv.opts.LiteralTimeout))
 	c.mu.Unlock()
-	if c.srv.closing.Load() && res.err != nil {
+	if c.srv.g.Closing() && res.err != nil {
 		c.bye("", "Server shutting down")
 		return errClose
 	}

@@ -3,15 +3,11 @@ package imapserver
 import (
 	"context"
 	"crypto/tls"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/postern/postern/internal/connserve"
 )
 
 // Default limits and timeouts (DESIGN.md §6).
@@ -48,7 +44,7 @@ const (
 )
 
 // ErrServerClosed is returned by Serve after Shutdown.
-var ErrServerClosed = errors.New("imapserver: server closed")
+var ErrServerClosed = connserve.ErrClosed
 
 // Options configure a Server. The zero value of each field selects the
 // default given beside it.
@@ -121,18 +117,11 @@ type Options struct {
 // Server is an IMAP4rev1 server (RFC 3501). It takes listeners or
 // connections; it never opens sockets (STYLE.md habit 7).
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	nextID atomic.Uint64
-
-	// closing is set once by Shutdown, before it walks conns; a connection
-	// checks it under its own mu before waiting for a command.
-	closing atomic.Bool
-
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{} // guarded by mu
-	conns     map[*conn]struct{}        // guarded by mu
-	wg        sync.WaitGroup            // one per running connection
+	opts Options
+	log  *slog.Logger
+	// g accepts, tracks and stops the connections (shared with the
+	// other protocol engine).
+	g *connserve.Group
 
 	// idleKeepalive is the interval of "* OK Still here" during IDLE;
 	// tests shorten it.
@@ -145,7 +134,7 @@ func New(opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.IsLoopback == nil {
-		opts.IsLoopback = defaultIsLoopback
+		opts.IsLoopback = connserve.IsLoopback
 	}
 	if opts.Greeting == "" {
 		opts.Greeting = DefaultGreeting
@@ -169,8 +158,7 @@ func New(opts Options) *Server {
 		idleKeepalive: defaultIdleKeepalive,
 		opts:          opts,
 		log:           opts.Logger,
-		listeners:     make(map[net.Listener]struct{}),
-		conns:         make(map[*conn]struct{}),
+		g:             connserve.New("imapserver", opts.Logger),
 	}
 }
 
@@ -180,148 +168,27 @@ func setDefault[T int | int64 | time.Duration](v *T, def T) {
 	}
 }
 
-// defaultIsLoopback treats IP loopback peers, and peers that are not IP at
-// all (pipes, Unix sockets), as local.
-func defaultIsLoopback(a net.Addr) bool {
-	ap, ok := addrPort(a)
-	if !ok {
-		return true
-	}
-	return ap.Addr().IsLoopback()
-}
-
-// addrPort returns a's IP address and port, unmapped (DESIGN.md §2).
-func addrPort(a net.Addr) (netip.AddrPort, bool) {
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		ap := a.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true
-	case *net.UDPAddr:
-		ap := a.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true
-	}
-	if a == nil {
-		return netip.AddrPort{}, false
-	}
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		return netip.AddrPort{}, false
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true
-}
-
 // Serve accepts connections on l and serves each in its own goroutine until
 // l fails or Shutdown is called; then it returns ErrServerClosed.
 func (s *Server) Serve(l net.Listener) error {
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-
-	var backoff time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if s.closing.Load() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
-				// Out of file descriptors and the like: wait, as
-				// net/http does, instead of spinning.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.Warn("imapserver: accept failed; retrying", "err", err, "delay", backoff)
-				time.Sleep(backoff)
-				continue
-			}
-			return fmt.Errorf("imapserver: accept: %w", err)
-		}
-		backoff = 0
-		go s.ServeConn(context.Background(), c, false)
-	}
+	return s.g.Serve(l, func(c net.Conn) { s.ServeConn(context.Background(), c, false) })
 }
 
-func isTemporary(err error) bool {
-	t, ok := err.(interface{ Temporary() bool })
-	return ok && t.Temporary()
-}
-
-// ServeConn serves one connection until the client logs out, the
-// connection fails, or Shutdown ends it; it closes c. tlsActive says c is
-// already encrypted (implicit TLS, RFC 8314); a *tls.Conn is detected
-// without it. ctx bounds the connection: cancelling it closes c.
+// ServeConn serves one connection until the client logs out, the connection
+// fails, or Shutdown ends it; it closes c. tlsActive says c is already
+// encrypted (implicit TLS, RFC 8314); a *tls.Conn is detected without it.
+// ctx bounds the connection: cancelling it closes c.
 func (s *Server) ServeConn(ctx context.Context, c net.Conn, tlsActive bool) {
 	if _, ok := c.(*tls.Conn); ok {
 		tlsActive = true
 	}
 	cn := s.newConn(c, tlsActive)
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		c.Close()
-		return
-	}
-	s.conns[cn] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, cn)
-		s.mu.Unlock()
-		s.wg.Done()
-	}()
-	cn.serve(ctx)
+	s.g.Track(cn, c, func() { cn.serve(ctx) })
 }
 
-func (s *Server) newID() string {
-	return strconv.FormatUint(s.nextID.Add(1), 36)
-}
-
-// Shutdown stops the server gracefully: it closes the listeners, sends
-// "* BYE Server shutting down" to connections waiting for a command or in
-// IDLE, lets commands in progress finish (each connection then says BYE),
-// and returns once every connection is closed. When ctx ends first it
-// closes the remaining connections and returns ctx's error.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing.Store(true)
-	for l := range s.listeners {
-		l.Close()
-	}
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-
-	for _, c := range conns {
-		c.interrupt()
-	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		// Like net/http, do not wait for commands stuck in the
-		// session: their connections are closed, and they end when the
-		// session notices.
-		s.mu.Lock()
-		for c := range s.conns {
-			c.forceClose()
-		}
-		s.mu.Unlock()
-		return fmt.Errorf("imapserver: shutdown: %w", ctx.Err())
-	}
-}
+// Shutdown stops the server gracefully: it closes the listeners, tells
+// connections waiting for a command that the server is shutting down, lets
+// commands in progress finish (each connection then says the same), and
+// returns once every connection is closed. When ctx ends first it closes
+// the remaining connections and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error { return s.g.Shutdown(ctx) }

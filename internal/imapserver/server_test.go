@@ -350,26 +350,6 @@ func TestConnInfo(t *testing.T) {
 	}
 }
 
-func TestDefaultIsLoopback(t *testing.T) {
-	tests := []struct {
-		addr net.Addr
-		want bool
-	}{
-		{&net.TCPAddr{IP: net.ParseIP("127.0.0.1")}, true},
-		{&net.TCPAddr{IP: net.ParseIP("::1")}, true},
-		{&net.TCPAddr{IP: net.ParseIP("::ffff:127.0.0.1")}, true},
-		{&net.TCPAddr{IP: net.ParseIP("192.0.2.1")}, false},
-		{&net.TCPAddr{IP: net.ParseIP("::ffff:192.0.2.1")}, false},
-		{&net.UnixAddr{Name: "@", Net: "unix"}, true},
-		{nil, true},
-	}
-	for _, tt := range tests {
-		if got := defaultIsLoopback(tt.addr); got != tt.want {
-			t.Errorf("defaultIsLoopback(%v) = %v, want %v", tt.addr, got, tt.want)
-		}
-	}
-}
-
 func TestShutdown(t *testing.T) {
 	ts := newTestServer(t, nil)
 

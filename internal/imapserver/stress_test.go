@@ -332,9 +332,7 @@ func stressNoReader(t *testing.T, s *stressServer) {
 
 // connCount is the number of connections the server is serving.
 func (s *stressServer) connCount() int {
-	s.srv.mu.Lock()
-	defer s.srv.mu.Unlock()
-	return len(s.srv.conns)
+	return s.srv.g.Len()
 }
 
 // stressSlowSender sends commands one octet at a time: a slow but complete

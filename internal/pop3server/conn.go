@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/postern/postern/internal/connserve"
 )
 
 // state is a POP3 session state (RFC 1939 §3).
@@ -77,9 +79,9 @@ func (s *Server) newConn(c net.Conn, tlsActive bool) *conn {
 	if tc, ok := c.(*tls.Conn); ok {
 		cn.raw = tc.NetConn()
 	}
-	cn.info = ConnInfo{TLS: tlsActive, Loopback: s.opts.IsLoopback(c.RemoteAddr()), ID: s.newID()}
-	cn.info.RemoteAddr, _ = addrPort(c.RemoteAddr())
-	cn.info.LocalAddr, _ = addrPort(c.LocalAddr())
+	cn.info = ConnInfo{TLS: tlsActive, Loopback: s.opts.IsLoopback(c.RemoteAddr()), ID: s.g.NewID()}
+	cn.info.RemoteAddr, _ = connserve.AddrPort(c.RemoteAddr())
+	cn.info.LocalAddr, _ = connserve.AddrPort(c.LocalAddr())
 	cn.log = s.log.With("conn", cn.info.ID, "remote", cn.info.RemoteAddr.String())
 	// The reader holds a whole AUTH line; a longer line is discarded.
 	cn.br = bufio.NewReaderSize(c, max(s.opts.MaxLineLength, maxAuthLineLength))
@@ -178,7 +180,7 @@ func (c *conn) waitCommand() bool {
 		deadline = time.Now().Add(c.srv.opts.IdleTimeout)
 	}
 	c.mu.Lock()
-	if c.srv.closing.Load() {
+	if c.srv.g.Closing() {
 		c.mu.Unlock()
 		c.shuttingDown()
 		return false
@@ -197,7 +199,7 @@ func (c *conn) waitCommand() bool {
 	switch {
 	case err == nil:
 		return true
-	case c.srv.closing.Load():
+	case c.srv.g.Closing():
 		c.shuttingDown()
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.endReason("Autologout")
@@ -239,9 +241,9 @@ func (c *conn) endReason(reason string) {
 	}
 }
 
-// interrupt is called by Shutdown: a connection waiting for a command is
+// Interrupt is called by Shutdown: a connection waiting for a command is
 // woken to say goodbye; one running a command says it when it ends.
-func (c *conn) interrupt() {
+func (c *conn) Interrupt() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.waiting {
@@ -249,8 +251,8 @@ func (c *conn) interrupt() {
 	}
 }
 
-// forceClose ends a connection whose command did not finish in time.
-func (c *conn) forceClose() {
+// ForceClose ends a connection whose command did not finish in time.
+func (c *conn) ForceClose() {
 	c.raw.Close()
 }
 

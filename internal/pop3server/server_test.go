@@ -297,7 +297,7 @@ func TestShutdownDuringCommand(t *testing.T) {
 	<-entered
 	done := make(chan error, 1)
 	go func() { done <- ts.srv.Shutdown(context.Background()) }()
-	for !ts.srv.closing.Load() {
+	for !ts.srv.g.Closing() {
 		time.Sleep(time.Millisecond)
 	}
 	close(release)
