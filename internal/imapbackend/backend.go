@@ -147,61 +147,40 @@ func (s *session) SetEndReason(reason string) { s.endReason = reason }
 // host formats the client address as UW's tcp_clienthost did with no
 // reverse name, keeping the "name [addr]" shape fail2ban's uw-imapd filter
 // expects.
-func (s *session) host() string {
+func (s *session) host() string { return auth.LogHost(s.peer()) }
+
+// peer is the client's address; the zero AddrPort for a pipe.
+func (s *session) peer() netip.AddrPort {
 	if s.info == nil {
-		return auth.LogHost(netip.AddrPort{})
+		return netip.AddrPort{}
 	}
-	return auth.LogHost(s.info.RemoteAddr)
+	return s.info.RemoteAddr
+}
+
+// gate is the login sequence shared with POP3 (auth.Gate).
+func (b *Backend) gate() *auth.Gate {
+	return &auth.Gate{Auth: b.opts.Auth, Throttle: b.opts.Throttle, NoLoginFile: b.opts.NoLoginFile, BeforeOpen: b.opts.BeforeOpen, Logger: b.opts.Logger}
 }
 
 // Login implements imapserver.Session (RFC 3501 §6.2.3).
 func (s *session) Login(ctx context.Context, username, password string) error {
-	log := s.b.opts.Logger
-	if reason, ok := auth.NoLogin(s.b.opts.NoLoginFile); ok {
-		log.Warn(fmt.Sprintf("Login disabled user=%s auth=%s host=%s", username, username, s.host()), "reason", s.b.opts.NoLoginFile+" exists")
-		return imap.NO(imap.CodeUnavailable, reason)
-	}
-	u, err := s.b.opts.Auth.Authenticate(ctx, username, password)
+	u, err := s.b.gate().Login(ctx, username, password, s.peer())
 	if err != nil {
-		switch {
-		case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrDisabled):
-			log.Warn(fmt.Sprintf("Login failed user=%s auth=%s host=%s", username, username, s.host()))
-			if err := s.throttleWait(ctx); err != nil {
-				return err
-			}
-			return imap.NO(imap.CodeAuthenticationFailed, "Authentication failed")
-		case errors.Is(err, auth.ErrTemporary):
-			log.Warn(fmt.Sprintf("Login failed user=%s auth=%s host=%s", username, username, s.host()), "err", err)
-			return imap.NO(imap.CodeUnavailable, "Temporary authentication failure")
+		var r *auth.Refused
+		if !errors.As(err, &r) {
+			return fmt.Errorf("imapbackend: login: %w", err)
 		}
-		return fmt.Errorf("imapbackend: authenticate %q: %w", username, err)
-	}
-	if t := s.b.opts.Throttle; t != nil && s.info != nil {
-		t.Succeeded(s.info.RemoteAddr.Addr())
-	}
-	if before := s.b.opts.BeforeOpen; before != nil {
-		if err := before(u); err != nil {
-			return fmt.Errorf("imapbackend: preparing the session of %s: %w", u.Name, err)
+		switch r.Kind {
+		case auth.RefusedCredentials:
+			return imap.NO(imap.CodeAuthenticationFailed, r.Reason)
+		default: // nologin, temporary
+			return imap.NO(imap.CodeUnavailable, r.Reason)
 		}
 	}
 	if err := s.open(ctx, u); err != nil {
 		return err
 	}
-	log.Info(fmt.Sprintf("Login user=%s host=%s", u.Name, s.host()))
-	return nil
-}
-
-// throttleWait records a failure and sleeps the throttle's delay.
-func (s *session) throttleWait(ctx context.Context) error {
-	t := s.b.opts.Throttle
-	if t == nil || s.info == nil {
-		return nil
-	}
-	addr := s.info.RemoteAddr.Addr()
-	t.Failed(addr)
-	if err := t.Wait(ctx, addr); err != nil {
-		return fmt.Errorf("imapbackend: login delay: %w", err)
-	}
+	s.b.opts.Logger.Info(fmt.Sprintf("Login user=%s host=%s", u.Name, s.host()))
 	return nil
 }
 

@@ -109,11 +109,19 @@ func (s *session) SetEndReason(reason string) { s.endReason = reason }
 // host formats the client address as UW's tcp_clienthost did with no
 // reverse name, keeping the "name [addr]" shape fail2ban filters expect
 // (the same as imapbackend's).
-func (s *session) host() string {
+func (s *session) host() string { return auth.LogHost(s.peer()) }
+
+// peer is the client's address; the zero AddrPort for a pipe.
+func (s *session) peer() netip.AddrPort {
 	if s.info == nil {
-		return auth.LogHost(netip.AddrPort{})
+		return netip.AddrPort{}
 	}
-	return auth.LogHost(s.info.RemoteAddr)
+	return s.info.RemoteAddr
+}
+
+// gate is the login sequence shared with IMAP (auth.Gate).
+func (b *Backend) gate() *auth.Gate {
+	return &auth.Gate{Auth: b.opts.Auth, Throttle: b.opts.Throttle, NoLoginFile: b.opts.NoLoginFile, BeforeOpen: b.opts.BeforeOpen, Logger: b.opts.Logger}
 }
 
 // Login implements pop3server.Session (RFC 1939 §7 USER/PASS; RFC 5034
@@ -129,32 +137,19 @@ func (s *session) Login(ctx context.Context, username, password string) error {
 	if s.store != nil {
 		return &pop3server.Error{Text: "Already logged in"}
 	}
-	log := s.b.opts.Logger
-	if reason, ok := auth.NoLogin(s.b.opts.NoLoginFile); ok {
-		log.Warn(fmt.Sprintf("Login disabled user=%s auth=%s host=%s", username, username, s.host()), "reason", s.b.opts.NoLoginFile+" exists")
-		return &pop3server.Error{Code: pop3server.CodeSysTemp, Text: reason}
-	}
-	u, err := s.b.opts.Auth.Authenticate(ctx, username, password)
+	u, err := s.b.gate().Login(ctx, username, password, s.peer())
 	if err != nil {
-		switch {
-		case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrDisabled):
-			log.Warn(fmt.Sprintf("Login failed user=%s auth=%s host=%s", username, username, s.host()))
-			if err := s.throttleWait(ctx); err != nil {
-				return err
-			}
-			return pop3server.ErrAuth
-		case errors.Is(err, auth.ErrTemporary):
-			log.Warn(fmt.Sprintf("Login failed user=%s auth=%s host=%s", username, username, s.host()), "err", err)
-			return &pop3server.Error{Code: pop3server.CodeSysTemp, Text: "Temporary authentication failure", Cause: err}
+		var r *auth.Refused
+		if !errors.As(err, &r) {
+			return fmt.Errorf("pop3backend: login: %w", err)
 		}
-		return fmt.Errorf("pop3backend: authenticate %q: %w", username, err)
-	}
-	if t := s.b.opts.Throttle; t != nil && s.info != nil {
-		t.Succeeded(s.info.RemoteAddr.Addr())
-	}
-	if before := s.b.opts.BeforeOpen; before != nil {
-		if err := before(u); err != nil {
-			return fmt.Errorf("pop3backend: preparing the session of %s: %w", u.Name, err)
+		switch r.Kind {
+		case auth.RefusedCredentials:
+			return pop3server.ErrAuth
+		case auth.RefusedTemporary:
+			return &pop3server.Error{Code: pop3server.CodeSysTemp, Text: r.Reason, Cause: r.Err}
+		default: // nologin
+			return &pop3server.Error{Code: pop3server.CodeSysTemp, Text: r.Reason}
 		}
 	}
 	if err := s.open(ctx, u); err != nil {
@@ -167,20 +162,6 @@ func (s *session) Login(ctx context.Context, username, password string) error {
 // logLogin writes UW ipop3d's login line.
 func (s *session) logLogin(what string) {
 	s.b.opts.Logger.Info(fmt.Sprintf("%s user=%s host=%s nmsgs=%d/%d", what, s.user.Name, s.host(), len(s.snap.msgs), s.total))
-}
-
-// throttleWait records a failure and sleeps the throttle's delay.
-func (s *session) throttleWait(ctx context.Context) error {
-	t := s.b.opts.Throttle
-	if t == nil || s.info == nil {
-		return nil
-	}
-	addr := s.info.RemoteAddr.Addr()
-	t.Failed(addr)
-	if err := t.Wait(ctx, addr); err != nil {
-		return fmt.Errorf("pop3backend: login delay: %w", err)
-	}
-	return nil
 }
 
 // open opens u's store and INBOX and takes the snapshot. On failure
