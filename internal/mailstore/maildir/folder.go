@@ -103,7 +103,7 @@ func (w *wtx) ensureRow(id int64, name string) (mboxRow, error) {
 	}
 	ul, haveList := readUIDList(dir)
 	if !haveList {
-		uv, err := w.nextUIDValidity()
+		uv, err := w.q.NextUIDValidity(w.s.opts.Now())
 		if err != nil {
 			return r, err
 		}
@@ -286,7 +286,7 @@ func (w *wtx) createFolder(name, specialUse string) (mboxRow, error) {
 	if err := w.dropName(name); err != nil {
 		return mboxRow{}, err
 	}
-	uv, err := w.nextUIDValidity()
+	uv, err := w.q.NextUIDValidity(w.s.opts.Now())
 	if err != nil {
 		return mboxRow{}, err
 	}

@@ -3,7 +3,6 @@ package maildir
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
+	"github.com/postern/postern/internal/mailstore/sqlindex"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -189,9 +189,9 @@ type wtx struct {
 	// imported holds, per mailbox row made from a folder the index did not
 	// know, the base -> UID map of its uidlist, for the first sync.
 	imported map[int64]map[string]uint32
-	// stmts are the statements exec prepared; the transaction's end
-	// closes them.
-	stmts map[string]*sql.Stmt
+	// q prepares statements once per transaction and keeps the
+	// UIDVALIDITY counter (shared with the other driver).
+	q *sqlindex.Tx
 }
 
 // write runs fn in a write transaction.
@@ -202,7 +202,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	if err != nil {
 		return fmt.Errorf("maildir: begin: %w", err)
 	}
-	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}}
+	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, q: sqlindex.NewTx(ctx, tx, "maildir: index")}
 	if err := fn(w); err != nil {
 		tx.Rollback()
 		for _, u := range w.undo {
@@ -232,45 +232,5 @@ func (w *wtx) bumpEpoch() error {
 	return w.exec(`INSERT INTO meta(key, value) VALUES ('epoch', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1`)
 }
 
-// exec runs a statement, prepared once per transaction: many run once per
-// message, and preparing costs about as much as running.
-func (w *wtx) exec(query string, args ...any) error {
-	st := w.stmts[query]
-	if st == nil {
-		var err error
-		if st, err = w.tx.PrepareContext(w.ctx, query); err != nil {
-			return fmt.Errorf("maildir: index: %w", err)
-		}
-		if w.stmts == nil {
-			w.stmts = map[string]*sql.Stmt{}
-		}
-		w.stmts[query] = st
-	}
-	if _, err := st.ExecContext(w.ctx, args...); err != nil {
-		return fmt.Errorf("maildir: index: %w", err)
-	}
-	return nil
-}
-
-// nextUIDValidity returns a UIDVALIDITY never handed out before by this
-// index: the current time, or one more than the last when the clock has not
-// moved on (RFC 3501 §2.3.1.1: a re-created mailbox must get a new one).
-func (w *wtx) nextUIDValidity() (uint32, error) {
-	var last int64
-	err := w.tx.QueryRowContext(w.ctx, `SELECT value FROM meta WHERE key = 'uidvalidity'`).Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("maildir: index: %w", err)
-	}
-	uv := w.s.opts.Now().Unix()
-	if uv <= last {
-		uv = last + 1
-	}
-	if uv <= 0 || uv > 0xffffffff {
-		uv = 1
-	}
-	if err := w.exec(`INSERT INTO meta(key, value) VALUES ('uidvalidity', ?)
-		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, uv); err != nil {
-		return 0, err
-	}
-	return uint32(uv), nil
-}
+// exec runs a statement (sqlindex.Tx.Exec).
+func (w *wtx) exec(query string, args ...any) error { return w.q.Exec(query, args...) }

@@ -71,7 +71,7 @@ func (s *Store) Create(ctx context.Context, name, specialUse string) error {
 		if err := w.exec(`DELETE FROM mailboxes WHERE name = ?`, n); err != nil {
 			return err
 		}
-		uv, err := w.nextUIDValidity()
+		uv, err := w.q.NextUIDValidity(w.s.opts.Now())
 		if err != nil {
 			return err
 		}

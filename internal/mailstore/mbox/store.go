@@ -15,6 +15,7 @@ import (
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
+	"github.com/postern/postern/internal/mailstore/sqlindex"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -195,7 +196,7 @@ type wtx struct {
 	tx      *sql.Tx
 	touched map[int64]bool
 	after   []func()
-	stmts   map[string]*sql.Stmt
+	q       *sqlindex.Tx // statements prepared once; the UIDVALIDITY counter
 }
 
 // write runs fn in a write transaction.
@@ -206,12 +207,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	if err != nil {
 		return fmt.Errorf("mbox: begin: %w", err)
 	}
-	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}}
-	defer func() {
-		for _, st := range w.stmts {
-			st.Close()
-		}
-	}()
+	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, q: sqlindex.NewTx(ctx, tx, "mbox: index")}
 	if err := fn(w); err != nil {
 		tx.Rollback()
 		return err
@@ -228,53 +224,8 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	return nil
 }
 
-// exec runs a statement, prepared once per transaction.
-func (w *wtx) exec(query string, args ...any) error {
-	st := w.stmts[query]
-	if st == nil {
-		var err error
-		if st, err = w.tx.PrepareContext(w.ctx, query); err != nil {
-			return fmt.Errorf("mbox: index: %w", err)
-		}
-		if w.stmts == nil {
-			w.stmts = map[string]*sql.Stmt{}
-		}
-		w.stmts[query] = st
-	}
-	if _, err := st.ExecContext(w.ctx, args...); err != nil {
-		return fmt.Errorf("mbox: index: %w", err)
-	}
-	return nil
-}
-
-// nextUIDValidity returns a UIDVALIDITY never handed out before by this
-// index: the current time, or one more than the last (RFC 3501 §2.3.1.1).
-func (w *wtx) nextUIDValidity() (uint32, error) {
-	var last int64
-	err := w.tx.QueryRowContext(w.ctx, `SELECT value FROM meta WHERE key = 'uidvalidity'`).Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("mbox: index: %w", err)
-	}
-	uv := w.s.opts.Now().Unix()
-	if uv <= last {
-		uv = last + 1
-	}
-	if uv <= 0 || uv > 0xffffffff {
-		uv = 1
-	}
-	if err := w.exec(`INSERT INTO meta(key, value) VALUES ('uidvalidity', ?)
-		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, uv); err != nil {
-		return 0, err
-	}
-	return uint32(uv), nil
-}
-
-// noteUIDValidity records a UIDVALIDITY taken from a file, so later ones
-// handed out are greater.
-func (w *wtx) noteUIDValidity(uv uint32) error {
-	return w.exec(`INSERT INTO meta(key, value) VALUES ('uidvalidity', ?)
-		ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, int64(uv))
-}
+// exec runs a statement (sqlindex.Tx.Exec).
+func (w *wtx) exec(query string, args ...any) error { return w.q.Exec(query, args...) }
 
 func notExist(name string) error {
 	return fmt.Errorf("mbox: %q: %w", name, mailstore.ErrNotExist)

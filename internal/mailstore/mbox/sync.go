@@ -114,7 +114,7 @@ func (w *wtx) prepare(r *mboxRow, file string, create bool) (*openFile, error) {
 // syncMissing handles a mailbox without a file: empty.
 func (w *wtx) syncMissing(r *mboxRow) error {
 	if r.uidValidity == 0 {
-		uv, err := w.nextUIDValidity()
+		uv, err := w.q.NextUIDValidity(w.s.opts.Now())
 		if err != nil {
 			return err
 		}
@@ -234,11 +234,11 @@ func (w *wtx) merge(r *mboxRow, raws []rawMsg, idx []msgRow, full bool, fd *fold
 			idx, fresh = nil, true
 		}
 		r.uidValidity, r.uidNext, r.recentUID = fd.uidValidity, 1, 0
-		if err := w.noteUIDValidity(fd.uidValidity); err != nil {
+		if err := w.q.NoteUIDValidity(fd.uidValidity); err != nil {
 			return err
 		}
 	} else if fresh {
-		uv, err := w.nextUIDValidity()
+		uv, err := w.q.NextUIDValidity(w.s.opts.Now())
 		if err != nil {
 			return err
 		}
