@@ -132,7 +132,7 @@ func TestTLS(t *testing.T) {
 			got = append(got, strings.TrimSuffix(l, "\r\n"))
 		}
 		want := []string{
-			"* CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN MOVE AUTH=PLAIN AUTH=LOGIN",
+			"* CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE MOVE AUTH=PLAIN AUTH=LOGIN",
 			"d OK CAPABILITY completed",
 			"e BAD TLS is already active",
 		}

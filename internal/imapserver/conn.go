@@ -44,6 +44,11 @@ type conn struct {
 	// (MaxLoginFailures).
 	loginFailures int
 
+	// enabledExt holds the extensions the client turned on with ENABLE
+	// (or that a command turned on implicitly, RFC 7162 §3.1), by Ext
+	// constant.
+	enabledExt map[string]bool
+
 	mu       sync.Mutex
 	waiting  bool   // blocked waiting for a command; guarded by mu
 	idling   bool   // in IDLE; guarded by mu

@@ -56,6 +56,9 @@ var commands = map[string]commandSpec{
 	"NOOP":       {states: anyState, run: handleNoop},
 	"LOGOUT":     {states: anyState, run: handleLogout},
 
+	// RFC 5161: valid only after login.
+	"ENABLE": {states: afterLogin, run: handleEnable},
+
 	// Not authenticated (RFC 3501 §6.2).
 	"STARTTLS":     {states: notAuthenticated, run: handleStartTLS},
 	"AUTHENTICATE": {states: notAuthenticated, run: handleAuthenticate},
