@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"imap":                {},
 	"imapwire":            {"imap"},
 	"imapserver":          {"imap", "imapwire", "auth/sasl", "connserve"},
-	"imapbackend":         {"imap", "imapserver", "mailstore", "message", "auth"},
+	"imapbackend":         {"imap", "imapserver", "mailstore", "message", "auth", "sortthread"},
 	"pop3server":          {"auth/sasl", "connserve"},
 	"connserve":           {},
 	"pop3backend":         {"pop3server", "mailstore", "message", "auth"},

@@ -29,6 +29,11 @@ type SearchCriteria struct {
 
 	// ModSeq is the CONDSTORE MODSEQ criterion (RFC 7162); 0 when unset.
 	ModSeq uint64
+
+	// Older and Younger are the WITHIN keys (RFC 5032 §3): the internal
+	// date is at least Older seconds before now, or at most Younger
+	// seconds before now, by the backend's clock; 0 when unset.
+	Older, Younger uint32
 }
 
 // SearchCriteriaHeaderField is a header search: FROM x is {"From", "x"}.
@@ -41,4 +46,21 @@ type SearchCriteriaHeaderField struct {
 // RFC 5182); the zero value is the plain RFC 3501 SEARCH.
 type SearchOptions struct {
 	ReturnMin, ReturnMax, ReturnAll, ReturnCount, ReturnSave bool
+}
+
+// Extended reports whether the command had a RETURN option list, which
+// asks for an ESEARCH response (RFC 4731 §3.1) unless SAVE is alone
+// (RFC 5182 §2.1, RFC 9051 §6.4.4).
+func (o *SearchOptions) Extended() bool {
+	return o.ReturnMin || o.ReturnMax || o.ReturnAll || o.ReturnCount || o.ReturnSave
+}
+
+// SavedSubset reports which part of a result SAVE keeps (RFC 5182 §2.4):
+// all the matches, unless MIN and/or MAX come without ALL or COUNT, in
+// which case only the minimum and/or maximum.
+func (o *SearchOptions) SavedSubset() (all, min, max bool) {
+	if o.ReturnAll || o.ReturnCount || !o.ReturnMin && !o.ReturnMax {
+		return true, false, false
+	}
+	return false, o.ReturnMin, o.ReturnMax
 }

@@ -21,13 +21,37 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 	if err != nil {
 		return nil, err
 	}
-	defer sel.flushCache(ctx)
-	ev := &evaluator{s: s, sel: sel, loc: s.b.opts.Location, n: uint32(len(sel.uids)), maxUID: sel.lastUID()}
-	needInfo := needs(criteria) >= costInfo
+	idx, err := s.searchIndices(ctx, sel, criteria, nil)
+	if err != nil {
+		return nil, err
+	}
+	if opts != nil && opts.ReturnSave {
+		sel.saveResult(idx, opts)
+	}
 	data := &imap.SearchData{}
+	for _, i := range idx {
+		if kind == imap.NumKindUID {
+			data.All = append(data.All, sel.uids[i])
+		} else {
+			data.All = append(data.All, uint32(i+1))
+		}
+	}
+	return data, nil
+}
+
+// searchIndices returns the ascending indices into the sequence map of the
+// messages matching criteria. When each is not nil it is called for every
+// match with what the evaluation loaded, while the message is still open
+// (SORT and THREAD read its envelope there).
+func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *imap.SearchCriteria, each func(m *searchMsg) error) ([]int, error) {
+	defer sel.flushCache(ctx)
+	ev := &evaluator{s: s, sel: sel, loc: s.b.opts.Location, n: uint32(len(sel.uids)), maxUID: sel.lastUID(), now: s.b.opts.Clock()}
+	needInfo := needs(criteria) >= costInfo || each != nil
+	var idx []int
 	for start := 0; start < len(sel.uids); start += fetchBatch {
 		end := min(start+fetchBatch, len(sel.uids))
 		var infos []mailstore.MessageInfo
+		var err error
 		if needInfo {
 			if infos, err = sel.mb.Info(ctx, sel.uids[start:end]); err != nil {
 				return nil, storeError("info", err)
@@ -45,6 +69,9 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 			}
 			m.src = msgSource{sel: sel, uid: m.uid, info: m.info}
 			ok, err := ev.match(ctx, criteria, m)
+			if ok && err == nil && each != nil {
+				err = each(m)
+			}
 			m.src.close()
 			if err != nil {
 				if errors.Is(err, mailstore.ErrNotExist) {
@@ -53,16 +80,12 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 				return nil, err
 			}
 			if ok {
-				if kind == imap.NumKindUID {
-					data.All = append(data.All, m.uid)
-				} else {
-					data.All = append(data.All, uint32(i+1))
-				}
+				idx = append(idx, i)
 			}
 		}
 		sel.flushCache(ctx) // one write per batch keeps the pending blobs bounded
 	}
-	return data, nil
+	return idx, nil
 }
 
 // Costs of criteria, in the order they are tried.
@@ -76,7 +99,8 @@ const (
 // needs returns the most expensive kind of data c looks at.
 func needs(c *imap.SearchCriteria) int {
 	cost := costMeta
-	if !c.Since.IsZero() || !c.Before.IsZero() || !c.On.IsZero() || c.Larger > 0 || c.Smaller > 0 {
+	if !c.Since.IsZero() || !c.Before.IsZero() || !c.On.IsZero() || c.Larger > 0 || c.Smaller > 0 ||
+		c.Older > 0 || c.Younger > 0 {
 		// RFC822.SIZE counts CRLF line ends, which the structure knows.
 		cost = costInfo
 	}
@@ -102,6 +126,7 @@ type evaluator struct {
 	loc    *time.Location
 	n      uint32 // messages, for "*" in sequence sets
 	maxUID uint32 // for "*" in UID sets
+	now    time.Time // for OLDER and YOUNGER (RFC 5032)
 }
 
 // searchMsg is one message under evaluation, with what was loaded so far.
@@ -154,12 +179,12 @@ func (m *searchMsg) header(ctx context.Context) (*message.Header, error) {
 func (ev *evaluator) match(ctx context.Context, c *imap.SearchCriteria, m *searchMsg) (bool, error) {
 	sel := ev.sel
 	for _, set := range c.SeqNum {
-		if !set.Contains(uint32(m.i+1), ev.n) {
+		if set.SearchRes && !sel.inSaved(m.uid) || !set.SearchRes && !set.Contains(uint32(m.i+1), ev.n) {
 			return false, nil
 		}
 	}
 	for _, set := range c.UID {
-		if !set.Contains(m.uid, ev.maxUID) {
+		if set.SearchRes && !sel.inSaved(m.uid) || !set.SearchRes && !set.Contains(m.uid, ev.maxUID) {
 			return false, nil
 		}
 	}
@@ -183,6 +208,14 @@ func (ev *evaluator) match(ctx context.Context, c *imap.SearchCriteria, m *searc
 			return false, mailstore.ErrNotExist
 		}
 		if !dayMatch(m.info.InternalDate.In(ev.loc), c.Since, c.Before, c.On) {
+			return false, nil
+		}
+	}
+	if c.Older > 0 || c.Younger > 0 {
+		if m.info == nil {
+			return false, mailstore.ErrNotExist
+		}
+		if !withinMatch(ev.now.Sub(m.info.InternalDate), c.Older, c.Younger) {
 			return false, nil
 		}
 	}
@@ -276,6 +309,19 @@ func dayMatch(t, since, before, on time.Time) bool {
 		return false
 	}
 	if !on.IsZero() && d != civilDay(on) {
+		return false
+	}
+	return true
+}
+
+// withinMatch implements OLDER and YOUNGER (RFC 5032 §3) for a message
+// of the given age: OLDER n wants at least n seconds, YOUNGER n at most n,
+// both ends included as Dovecot does.
+func withinMatch(age time.Duration, older, younger uint32) bool {
+	if older > 0 && age < time.Duration(older)*time.Second {
+		return false
+	}
+	if younger > 0 && age > time.Duration(younger)*time.Second {
 		return false
 	}
 	return true

@@ -42,6 +42,10 @@ type selected struct {
 	// batch, stored together by flushCache.
 	pendingCache  []mailstore.CacheEntry
 	keywordsDirty bool
+
+	// saved is the SEARCHRES search result variable (RFC 5182): UIDs,
+	// ascending. A new selected starts it empty, as SELECT must.
+	saved []uint32
 }
 
 // index returns the position of uid in the sequence map.
@@ -97,7 +101,7 @@ func (sel *selected) addRecent(lo, hi uint32) {
 // empty result is no error (RFC 3501 §6.4.8).
 func (sel *selected) resolve(kind imap.NumKind, set imap.NumSet) ([]int, error) {
 	if set.SearchRes {
-		return nil, imap.BAD("", "No saved search result")
+		return sel.resolveSaved(), nil
 	}
 	n := len(sel.uids)
 	var out []int

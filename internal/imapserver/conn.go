@@ -503,13 +503,14 @@ func (c *conn) discardErr(tag string, err error) error {
 	return &ioError{err}
 }
 
-// expectNumSet reads a sequence set. "$" (RFC 5182 SEARCHRES) is refused:
-// the extension is not advertised.
+// expectNumSet reads a sequence set. "$" (RFC 5182 SEARCHRES) is passed
+// to sessions that keep search results (SessionSearchRes), refused
+// otherwise: the extension is not advertised then.
 func (c *conn) expectNumSet(set *imap.NumSet) error {
 	if !c.dec.ExpectNumSet(set) {
 		return c.decErr()
 	}
-	if set.SearchRes {
+	if _, ok := c.session.(SessionSearchRes); set.SearchRes && !ok {
 		return imap.BAD("", "SEARCHRES is not supported")
 	}
 	return nil

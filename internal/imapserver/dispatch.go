@@ -89,6 +89,8 @@ var commands = map[string]commandSpec{
 	"STORE":    {states: selected, run: handleStore, noExpunge: true},
 	"COPY":     {states: selected, run: handleCopy},
 	"MOVE":     {states: selected, run: handleCopy},
+	"SORT":     {states: selected, run: handleSort, noExpunge: true},
+	"THREAD":   {states: selected, run: handleThread, noExpunge: true},
 }
 
 // uidCommands are the commands that follow UID (RFC 3501 §6.4.8, RFC 4315
@@ -100,6 +102,8 @@ var uidCommands = map[string]commandSpec{
 	"COPY":    {states: selected, run: handleCopy},
 	"MOVE":    {states: selected, run: handleCopy},
 	"EXPUNGE": {states: selected, run: handleExpunge},
+	"SORT":    {states: selected, run: handleSort, noExpunge: true},
+	"THREAD":  {states: selected, run: handleThread, noExpunge: true},
 }
 
 // dispatch reads the command name, checks the state, runs the handler and
@@ -133,6 +137,9 @@ func (c *conn) dispatch(cmd *command) error {
 	spec, ok := table[name]
 	if ok && name == "MOVE" {
 		_, ok = c.session.(SessionMove)
+	}
+	if ok && (name == "SORT" || name == "THREAD") {
+		_, ok = c.session.(SessionSort)
 	}
 	if !ok {
 		cmd.name = "" // not a command: keep client text out of the logs

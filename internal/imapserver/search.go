@@ -15,38 +15,59 @@ import (
 // (Thunderbird nests one OR per address searched), yet bounds recursion.
 const maxSearchNesting = 100
 
-// handleSearch is SEARCH and UID SEARCH [CHARSET charset] keys
-// (RFC 3501 §6.4.4, §6.4.8).
+// handleSearch is SEARCH and UID SEARCH [RETURN (options)] [CHARSET
+// charset] keys (RFC 3501 §6.4.4, §6.4.8; RFC 4731 §3 ESEARCH; RFC 9051
+// §6.4.4, where an IMAP4rev2 client always gets ESEARCH).
 func handleSearch(c *conn, cmd *command) error {
 	if !c.dec.ExpectSP() {
 		return c.decErr()
 	}
-	p := &searchParser{c: c}
-	crit := &imap.SearchCriteria{}
-	for first := true; ; first = false {
-		if err := p.key(crit, first, 0); err != nil {
-			return err
-		}
-		if !c.dec.SP() {
-			break
-		}
+	p := &searchParser{c: c, allowReturn: true}
+	crit, err := p.program()
+	if err != nil {
+		return err
 	}
 	if err := c.endLine(cmd); err != nil {
 		return err
 	}
+	opts := &p.opts
+	if !p.sawReturn && c.enabled(ExtIMAP4rev2) {
+		// RFC 9051 §6.4.4: no result option means ALL, as ESEARCH.
+		p.sawReturn, opts.ReturnAll = true, true
+	}
 	if p.charsetErr != nil {
+		c.searchFailed(opts, p.charsetErr)
 		return p.charsetErr
 	}
-	data, err := c.session.Search(c.ctx, cmd.numKind(), crit, &imap.SearchOptions{})
+	data, err := c.session.Search(c.ctx, cmd.numKind(), crit, opts)
 	if err != nil {
+		c.searchFailed(opts, err)
 		return errorf(cmd, err)
+	}
+	if p.sawReturn {
+		return c.writeESearch(cmd, opts, data.All, false)
 	}
 	enc := c.w.enc
 	enc.Atom("*").SP().Atom("SEARCH")
 	for _, n := range data.All {
 		enc.SP().Number(n)
 	}
+	// Hook for CONDSTORE (RFC 7162 §3.1.5): "(MODSEQ n)" goes here.
 	return c.w.end()
+}
+
+// program reads a whole search program, with its optional RETURN and
+// CHARSET, up to the end of the arguments.
+func (p *searchParser) program() (*imap.SearchCriteria, error) {
+	crit := &imap.SearchCriteria{}
+	for first := true; ; first = false {
+		if err := p.key(crit, first, 0); err != nil {
+			return nil, err
+		}
+		if !p.c.dec.SP() {
+			return crit, nil
+		}
+	}
 }
 
 // errBadCharset lists the charsets every client can count on; any other
@@ -58,6 +79,11 @@ var errBadCharset = &imap.Error{Type: imap.StatusNO, Code: imap.CodeBadCharset,
 // CHARSET to UTF-8.
 type searchParser struct {
 	c *conn
+	// allowReturn says RETURN may open the program (SEARCH, not SORT or
+	// THREAD, whose RETURN comes before the sort criteria); sawReturn
+	// that it did, with opts its options (RFC 4731 §3.1).
+	allowReturn, sawReturn bool
+	opts                   imap.SearchOptions
 	// keys counts the keys read (MaxSearchKeys).
 	keys    int
 	decoder *encoding.Decoder // nil: the strings are US-ASCII or UTF-8
@@ -166,6 +192,32 @@ func (p *searchParser) key(crit *imap.SearchCriteria, first bool, depth int) err
 		}
 		p.setCharset(cs)
 		return p.key(crit, false, depth)
+	case "RETURN":
+		if !first || !p.allowReturn || p.sawReturn {
+			return imap.BAD("", "RETURN must come first")
+		}
+		if !dec.ExpectSP() {
+			return p.c.decErr()
+		}
+		if err := p.c.returnOpts(&p.opts); err != nil {
+			return err
+		}
+		p.sawReturn = true
+		if !dec.ExpectSP() {
+			return p.c.decErr()
+		}
+		return p.key(crit, true, depth)
+	case "OLDER", "YOUNGER":
+		// RFC 5032 §4: interval = nz-number (seconds).
+		var n uint32
+		if !dec.ExpectSP() || !dec.ExpectNZNumber(&n) {
+			return p.c.decErr()
+		}
+		sub := imap.SearchCriteria{Older: n}
+		if name == "YOUNGER" {
+			sub = imap.SearchCriteria{Younger: n}
+		}
+		andCriteria(crit, &sub)
 	case "ALL":
 	case "NEW":
 		crit.Flag = append(crit.Flag, imap.FlagRecent)
@@ -329,6 +381,12 @@ func andCriteria(dst, src *imap.SearchCriteria) {
 	later(&dst.SentSince, src.SentSince)
 	earlier(&dst.Before, src.Before)
 	earlier(&dst.SentBefore, src.SentBefore)
+	if src.Older > dst.Older {
+		dst.Older = src.Older
+	}
+	if src.Younger != 0 && (dst.Younger == 0 || src.Younger < dst.Younger) {
+		dst.Younger = src.Younger
+	}
 	if src.Larger > dst.Larger {
 		dst.Larger = src.Larger
 	}
