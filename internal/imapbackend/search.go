@@ -124,8 +124,8 @@ type evaluator struct {
 	s      *session
 	sel    *selected
 	loc    *time.Location
-	n      uint32 // messages, for "*" in sequence sets
-	maxUID uint32 // for "*" in UID sets
+	n      uint32    // messages, for "*" in sequence sets
+	maxUID uint32    // for "*" in UID sets
 	now    time.Time // for OLDER and YOUNGER (RFC 5032)
 }
 

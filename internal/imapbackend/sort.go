@@ -30,10 +30,10 @@ func (s *session) Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortK
 		sk[i] = sortthread.Key{Name: sortthread.KeyName(k.Name), Reverse: k.Reverse}
 	}
 	sorted := sortthread.Sort(msgs, sk)
-	nums := make([]uint32, len(sorted))
+	var nums []uint32
 	idx := make([]int, len(sorted))
 	for i := range sorted {
-		nums[i] = sortNum(kind, &sorted[i])
+		nums = append(nums, sortNum(kind, &sorted[i]))
 		idx[i] = int(sorted[i].Seq - 1)
 	}
 	if opts != nil && opts.ReturnSave {
