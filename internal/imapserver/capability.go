@@ -14,6 +14,14 @@ func (c *conn) capabilities() []string {
 	if _, ok := c.session.(SessionMove); ok {
 		caps = append(caps, "MOVE")
 	}
+	caps = append(caps, "ESEARCH", "WITHIN") // RFC 4731, RFC 5032
+	if _, ok := c.session.(SessionSearchRes); ok {
+		caps = append(caps, "SEARCHRES") // RFC 5182
+	}
+	if _, ok := c.session.(SessionSort); ok {
+		// RFC 5256, RFC 5957, RFC 5267 §3.
+		caps = append(caps, "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESORT")
+	}
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

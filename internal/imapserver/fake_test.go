@@ -25,6 +25,7 @@ type fakeStore struct {
 	changed   chan struct{}           // closed and replaced on every change; guarded by mu
 	// lastSearch is the criteria of the last SEARCH, for parser tests.
 	lastSearch *imap.SearchCriteria
+	lastSort   []imap.SortKey
 	lastFetch  *imap.FetchOptions
 	lastStore  *imap.StoreFlags
 	lastAppend *imap.AppendOptions
@@ -146,6 +147,7 @@ type fakeSession struct {
 	mb       *fakeMailbox
 	readOnly bool
 	view     []uint32 // UIDs as the client knows them, by sequence number
+	saved    []uint32 // the SEARCHRES variable (fake_search_test.go)
 }
 
 // fakeMoveSession adds MOVE.
@@ -190,7 +192,7 @@ func (s *fakeSession) Select(ctx context.Context, name string, readOnly bool) (*
 		return nil, errNoMailbox
 	}
 	s.mb, s.readOnly = mb, readOnly
-	s.view = s.view[:0]
+	s.view, s.saved = s.view[:0], nil
 	var firstUnseen uint32
 	for i, m := range mb.msgs {
 		s.view = append(s.view, m.uid)
@@ -465,7 +467,7 @@ func (s *fakeSession) Unselect(ctx context.Context, expunge bool) error {
 		s.st.notify()
 		s.st.mu.Unlock()
 	}
-	s.mb, s.view = nil, nil
+	s.mb, s.view, s.saved = nil, nil, nil
 	return nil
 }
 
@@ -515,6 +517,12 @@ func (s *fakeSession) msg(uid uint32) *fakeMsg {
 func (s *fakeSession) resolve(kind imap.NumKind, set imap.NumSet) []int {
 	var seqs []int
 	for i, uid := range s.view {
+		if set.SearchRes {
+			if slices.Contains(s.saved, uid) {
+				seqs = append(seqs, i+1)
+			}
+			continue
+		}
 		if kind == imap.NumKindSeq && set.Contains(uint32(i+1), uint32(len(s.view))) ||
 			kind == imap.NumKindUID && set.Contains(uid, s.maxUID()) {
 			seqs = append(seqs, i+1)
@@ -528,15 +536,20 @@ func (s *fakeSession) Search(ctx context.Context, kind imap.NumKind, c *imap.Sea
 	defer s.st.mu.Unlock()
 	s.st.lastSearch = c
 	d := &imap.SearchData{}
+	var uids []uint32
 	for i, uid := range s.view {
 		m := s.msg(uid)
 		if m != nil && s.match(m, uint32(i+1), c) {
+			uids = append(uids, uid)
 			if kind == imap.NumKindUID {
 				d.All = append(d.All, uid)
 			} else {
 				d.All = append(d.All, uint32(i+1))
 			}
 		}
+	}
+	if opts.ReturnSave {
+		s.save(uids, opts)
 	}
 	return d, nil
 }
@@ -551,14 +564,17 @@ func dayOf(t time.Time) time.Time {
 
 func (s *fakeSession) match(m *fakeMsg, seq uint32, c *imap.SearchCriteria) bool {
 	for _, set := range c.SeqNum {
-		if !set.Contains(seq, uint32(len(s.view))) {
+		if !set.Contains(seq, uint32(len(s.view))) && !(set.SearchRes && slices.Contains(s.saved, m.uid)) {
 			return false
 		}
 	}
 	for _, set := range c.UID {
-		if !set.Contains(m.uid, s.maxUID()) {
+		if !set.Contains(m.uid, s.maxUID()) && !(set.SearchRes && slices.Contains(s.saved, m.uid)) {
 			return false
 		}
+	}
+	if !s.within(m, c) {
+		return false
 	}
 	day := dayOf(m.date)
 	if !c.Since.IsZero() && day.Before(c.Since) || !c.Before.IsZero() && !day.Before(c.Before) ||

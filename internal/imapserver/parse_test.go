@@ -59,6 +59,14 @@ func TestSearchParse(t *testing.T) {
 		{"CHARSET ISO-8859-1 SUBJECT {4+}\r\ncaf\xe9", imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{hf("Subject", "caf\u00e9")}}},
 		{"CHARSET KOI8-R BODY {3+}\r\n\xd3\xc5\xd2", imap.SearchCriteria{Body: []string{"\u0441\u0435\u0440"}}},
 		{"charset us-ascii text x", imap.SearchCriteria{Text: []string{"x"}}},
+		// RFC 5032 WITHIN: the stricter bound of each kind is kept.
+		{"OLDER 5 OLDER 10 YOUNGER 100 YOUNGER 50", imap.SearchCriteria{Older: 10, Younger: 50}},
+		{"NOT YOUNGER 7", imap.SearchCriteria{Not: []imap.SearchCriteria{{Younger: 7}}}},
+		// RFC 5182 "$" as a sequence set and a UID set.
+		{"$ UID $", imap.SearchCriteria{SeqNum: []imap.NumSet{{SearchRes: true}}, UID: []imap.NumSet{{SearchRes: true}}}},
+		// RFC 4731 RETURN before CHARSET.
+		{"RETURN (MIN SAVE) CHARSET UTF-8 SEEN", imap.SearchCriteria{Flag: []imap.Flag{imap.FlagSeen}}},
+		{"RETURN () 2", imap.SearchCriteria{SeqNum: []imap.NumSet{set(rng(2, 2))}}},
 	}
 	ts := newTestServer(t, nil)
 	tc := ts.dial(t)
@@ -75,6 +83,38 @@ func TestSearchParse(t *testing.T) {
 		ts.store.mu.Unlock()
 		if !reflect.DeepEqual(*got, tt.want) {
 			t.Errorf("SEARCH %q criteria = %+v, want %+v", tt.args, *got, tt.want)
+		}
+	}
+}
+
+// TestSortParse checks the sort criteria handed to the session (RFC 5256
+// §5 sort-criteria, RFC 5957 §3).
+func TestSortParse(t *testing.T) {
+	tests := []struct {
+		args string
+		want []imap.SortKey
+	}{
+		{"(DATE) UTF-8 ALL", []imap.SortKey{{Name: "DATE"}}},
+		{"(reverse arrival Cc) US-ASCII ALL", []imap.SortKey{{Name: "ARRIVAL", Reverse: true}, {Name: "CC"}}},
+		{"(FROM SIZE SUBJECT TO REVERSE DISPLAYFROM DISPLAYTO) UTF-8 ALL", []imap.SortKey{{Name: "FROM"}, {Name: "SIZE"},
+			{Name: "SUBJECT"}, {Name: "TO"}, {Name: "DISPLAYFROM", Reverse: true}, {Name: "DISPLAYTO"}}},
+		{"RETURN (COUNT) (SUBJECT) UTF-8 ALL", []imap.SortKey{{Name: "SUBJECT"}}},
+	}
+	ts := newTestServer(t, nil)
+	tc := ts.dial(t)
+	tc.selectInbox()
+	for _, tt := range tests {
+		tc.send("s SORT " + tt.args + "\r\n")
+		lines := tc.until("s")
+		if last := lines[len(lines)-1]; last != "s OK SORT completed" {
+			t.Errorf("SORT %q: %q", tt.args, lines)
+			continue
+		}
+		ts.store.mu.Lock()
+		got := ts.store.lastSort
+		ts.store.mu.Unlock()
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("SORT %q keys = %+v, want %+v", tt.args, got, tt.want)
 		}
 	}
 }
