@@ -483,7 +483,7 @@ func (s *fakeSession) Expunge(ctx context.Context, w UpdateWriter, uids *imap.Nu
 	maxUID := s.maxUID()
 	for i := 0; i < len(s.view); {
 		m := s.msg(s.view[i])
-		if m == nil || !slices.Contains(m.flags, imap.FlagDeleted) || uids != nil && !uids.Contains(m.uid, maxUID) {
+		if m == nil || !slices.Contains(m.flags, imap.FlagDeleted) || uids != nil && !uids.Contains(m.uid, maxUID) && !(uids.SearchRes && slices.Contains(s.saved, m.uid)) {
 			i++
 			continue
 		}
