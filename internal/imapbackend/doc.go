@@ -6,7 +6,9 @@
 // of the selected mailbox (RFC 3501 §2.3.1), follows the changes other
 // sessions and programs make through Mailbox.Changes and reports them as
 // untagged EXISTS, RECENT, FETCH and EXPUNGE responses when the protocol
-// allows (RFC 3501 §7.4.1, §5.2), evaluates SEARCH (RFC 3501 §6.4.4),
+// allows (RFC 3501 §7.4.1, §5.2), evaluates SEARCH (RFC 3501 §6.4.4, with
+// WITHIN of RFC 5032), keeps the SEARCHRES result variable as UIDs (RFC
+// 5182), runs SORT and THREAD (RFC 5256, RFC 5957) through sortthread,
 // assembles FETCH data (RFC 3501 §6.4.5, §7.4.2) from a parsed MIME structure
 // cached in the store, and maps storage errors to response codes (RFC 5530).
 //
