@@ -55,6 +55,8 @@ var commands = map[string]commandSpec{
 	"CAPABILITY": {states: anyState, run: handleCapability},
 	"NOOP":       {states: anyState, run: handleNoop},
 	"LOGOUT":     {states: anyState, run: handleLogout},
+	// RFC 2971 §3.1: ID is valid in any state.
+	"ID": {states: anyState, run: handleID},
 
 	// RFC 5161: valid only after login.
 	"ENABLE": {states: afterLogin, run: handleEnable},
