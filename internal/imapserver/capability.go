@@ -10,10 +10,11 @@ import (
 // §7.2.1): the extensions, then, before login, STARTTLS and either
 // LOGINDISABLED or the plaintext SASL mechanisms.
 func (c *conn) capabilities() []string {
-	caps := []string{"IMAP4rev1", "LITERAL+", "SASL-IR", "UIDPLUS", "UNSELECT", "IDLE", "NAMESPACE", "CHILDREN", "ENABLE"}
+	caps := []string{"IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR", "UIDPLUS", "UNSELECT", "IDLE", "NAMESPACE", "CHILDREN", "ENABLE"}
 	if _, ok := c.session.(SessionMove); ok {
 		caps = append(caps, "MOVE")
 	}
+	caps = append(caps, "ID", "UTF8=ACCEPT")
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

@@ -79,6 +79,7 @@ func (c *conn) newDecoder() *imapwire.Decoder {
 		MaxDepth:        o.MaxDepth,
 		MaxLiteralTotal: o.MaxLiteralTotal,
 		Continue:        c.continueLiteral,
+		UTF8:            c.utf8Mode(),
 	})
 }
 
