@@ -70,9 +70,9 @@ func wantImaplib(mode string) map[string]any {
 		sum := sha256.Sum256(m)
 		bodies = append(bodies, hex.EncodeToString(sum[:]))
 	}
-	capsBefore := "AUTH=LOGIN AUTH=PLAIN CHILDREN ENABLE ID IDLE IMAP4REV1 IMAP4REV2 LITERAL+ MOVE NAMESPACE SASL-IR UIDPLUS UNSELECT UTF8=ACCEPT"
+	capsBefore := "AUTH=LOGIN AUTH=PLAIN CHILDREN COMPRESS=DEFLATE ENABLE ID IDLE IMAP4REV1 IMAP4REV2 LITERAL+ MOVE NAMESPACE SASL-IR UIDPLUS UNSELECT UTF8=ACCEPT"
 	if mode == "plain" {
-		capsBefore = "AUTH=LOGIN AUTH=PLAIN CHILDREN ENABLE ID IDLE IMAP4REV1 IMAP4REV2 LITERAL+ MOVE NAMESPACE SASL-IR STARTTLS UIDPLUS UNSELECT UTF8=ACCEPT"
+		capsBefore = "AUTH=LOGIN AUTH=PLAIN CHILDREN COMPRESS=DEFLATE ENABLE ID IDLE IMAP4REV1 IMAP4REV2 LITERAL+ MOVE NAMESPACE SASL-IR STARTTLS UIDPLUS UNSELECT UTF8=ACCEPT"
 	}
 	list := func(s ...string) []any {
 		out := make([]any, len(s))
@@ -84,7 +84,7 @@ func wantImaplib(mode string) map[string]any {
 	return map[string]any{
 		"tls":                 mode != "plain",
 		"capabilities_before": list(strings.Fields(capsBefore)...),
-		"capabilities_after":  list(strings.Fields("CHILDREN ENABLE ID IDLE IMAP4rev1 IMAP4rev2 LITERAL+ MOVE NAMESPACE SASL-IR UIDPLUS UNSELECT UTF8=ACCEPT")...),
+		"capabilities_after":  list(strings.Fields("CHILDREN COMPRESS=DEFLATE ENABLE ID IDLE IMAP4rev1 IMAP4rev2 LITERAL+ MOVE NAMESPACE SASL-IR UIDPLUS UNSELECT UTF8=ACCEPT")...),
 		"state":               "AUTH",
 		"list": list(
 			`(\HasNoChildren \Archive) "/" Archive`,

@@ -14,7 +14,7 @@ func (c *conn) capabilities() []string {
 	if _, ok := c.session.(SessionMove); ok {
 		caps = append(caps, "MOVE")
 	}
-	caps = append(caps, "ID", "UTF8=ACCEPT")
+	caps = append(caps, "ID", "UTF8=ACCEPT", "COMPRESS=DEFLATE")
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

@@ -80,6 +80,8 @@ var commands = map[string]commandSpec{
 	"STATUS":      {states: afterLogin, run: handleStatus},
 	"APPEND":      {states: afterLogin, run: handleAppend},
 	"IDLE":        {states: afterLogin, run: handleIdle},
+	// RFC 4978 §5: command-auth.
+	"COMPRESS": {states: afterLogin, run: handleCompress},
 
 	// Selected (RFC 3501 §6.4).
 	"CHECK":    {states: selected, run: handleCheck},
