@@ -622,9 +622,8 @@ func (d *Decoder) ExpectFlag(f *imap.Flag) bool {
 
 // ExpectMailbox reads mailbox = "INBOX" / astring, decodes modified UTF-7
 // (RFC 3501 §5.1.3; invalid mUTF-7 is a syntax error) and returns "INBOX"
-// for any case of inbox. In UTF-8 mode the name is taken as is, checked
-// against the Net-Unicode rules of RFC 6855 §3 ("&" means nothing then,
-// RFC 9051 §5.1, as in Dovecot).
+// for any case of inbox. Names holding UTF-8 are accepted in either mode
+// (see decodeMailboxName).
 func (d *Decoder) ExpectMailbox(name *string) bool {
 	var s string
 	if !d.ExpectAString(&s) {
@@ -634,14 +633,7 @@ func (d *Decoder) ExpectMailbox(name *string) bool {
 		*name = "INBOX"
 		return true
 	}
-	if d.utf8 {
-		if reason := checkUTF8Name(s); reason != "" {
-			return d.syntax("invalid mailbox name %q: %s", s, reason)
-		}
-		*name = s
-		return true
-	}
-	v, reason := decodeMUTF7(s)
+	v, reason := decodeMailboxName(s, d.utf8)
 	if reason != "" {
 		return d.syntax("invalid mailbox name %q: %s", s, reason)
 	}
@@ -662,14 +654,7 @@ func (d *Decoder) ExpectListMailbox(pattern *string) bool {
 			return d.err == nil && d.expected("mailbox pattern")
 		}
 	}
-	if d.utf8 {
-		if reason := checkUTF8Name(s); reason != "" {
-			return d.syntax("invalid mailbox pattern %q: %s", s, reason)
-		}
-		*pattern = s
-		return true
-	}
-	v, reason := decodeMUTF7(s)
+	v, reason := decodeMailboxName(s, d.utf8)
 	if reason != "" {
 		return d.syntax("invalid mailbox pattern %q: %s", s, reason)
 	}

@@ -1,6 +1,7 @@
 package imapwire
 
 import (
+	"strings"
 	"unicode/utf8"
 )
 
@@ -34,6 +35,63 @@ func utf8Quotable(s string) bool {
 		}
 	}
 	return true
+}
+
+// decodeMailboxName turns a mailbox name as sent into UTF-8, or gives the
+// reason it is invalid.
+//
+// A name of printable ASCII is modified UTF-7 (RFC 3501 §5.1.3), strictly
+// decoded. A name holding 8-bit octets must be Net-Unicode (RFC 6855 §3,
+// checkUTF8Name) and is accepted in IMAP4rev1 mode too (RFC 6855 §3: a
+// server offering UTF8=ACCEPT SHOULD accept UTF-8 names), with the
+// modified UTF-7 runs of its ASCII parts decoded: go-imap v2's client,
+// once it sees IMAP4rev2 advertised, sends raw UTF-8 with "&" escaped as
+// "&-", ENABLE or not.
+//
+// In UTF-8 mode (utf8Mode) a name whose ASCII parts are not valid
+// modified UTF-7 is taken as it is: for a strict IMAP4rev2 client "&" is
+// an ordinary character (RFC 9051 §5.1), so "A&B" is the name "A&B". The
+// one ambiguity left, a rev2 client naming a mailbox "&AOQ-" literally,
+// is the price of interoperating with both kinds of client.
+func decodeMailboxName(s string, utf8Mode bool) (string, string) {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		if reason := checkUTF8Name(s); reason != "" {
+			return "", reason
+		}
+	}
+	var b strings.Builder
+	for rest := s; rest != ""; {
+		// The next ASCII run, then the next non-ASCII run.
+		i := 0
+		for i < len(rest) && rest[i] < 0x80 {
+			i++
+		}
+		if i > 0 {
+			v, reason := decodeMUTF7(rest[:i])
+			if reason != "" {
+				if utf8Mode {
+					return s, ""
+				}
+				return "", reason
+			}
+			b.WriteString(v)
+		}
+		rest = rest[i:]
+		j := 0
+		for j < len(rest) && rest[j] >= 0x80 {
+			j++
+		}
+		b.WriteString(rest[:j])
+		rest = rest[j:]
+	}
+	return b.String(), ""
 }
 
 // checkUTF8Name checks a mailbox name sent in UTF-8 mode against RFC 6855
