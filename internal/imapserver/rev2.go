@@ -1,6 +1,8 @@
 package imapserver
 
 import (
+	"strings"
+
 	"github.com/postern/postern/internal/imap"
 )
 
@@ -25,8 +27,9 @@ import (
 //  7. COPYUID for MOVE and UID MOVE: copy.go already.
 //  8. COPY/MOVE never create the target, TRYCREATE: the backend already.
 //  9. [CLOSED] on SELECT while selected: the CONDSTORE/QRESYNC helper's.
-//  10. Untagged LIST in SELECT's answer: left to the LIST-EXTENDED
-//     helper, whose LIST response it is (with OLDNAME, CHILDINFO...).
+//  10. Untagged LIST in SELECT's answer: writeSelectList (the
+//     session's own LIST line, so the attributes are accurate; OLDNAME
+//     is not needed, names are not normalised).
 //  11. No UNSEEN code in SELECT: writeSelectData (select.go).
 //  12. No RECENT response, no \Recent flag: writer.rev2 (WriteRecent,
 //     flagList, visibleFlags) covers SELECT, Poll, IDLE, FETCH, STORE,
@@ -84,6 +87,42 @@ func (c *conn) applyModes() {
 		c.w.enc.SetUTF8(u)
 		c.w.rev2 = c.enabled(ExtIMAP4rev2)
 	}
+}
+
+// writeSelectList writes the untagged LIST that SELECT and EXAMINE
+// answer with in IMAP4rev2 (RFC 9051 §6.3.2: the mailbox name with
+// accurate attributes), before the tagged OK as in the RFC's example. The
+// session lists the name as a pattern and only the exact match is kept
+// (the name may hold "%" or "*"). A failure is logged, not the client's.
+func (c *conn) writeSelectList(name string) {
+	lw := &exactListWriter{lw: listWriter{w: c.w, name: "LIST"}, name: name}
+	if err := c.session.List(c.ctx, lw, "", []string{name}, &imap.ListOptions{}); err != nil {
+		c.log.Warn("imapserver: LIST for SELECT", "err", err)
+		return
+	}
+	if !lw.found {
+		// A store that selects what it does not list: still the
+		// required response, without attributes.
+		lw.lw.WriteList(&imap.ListData{Delim: hierarchyDelim, Mailbox: name})
+	}
+}
+
+// exactListWriter passes on the LIST line of one mailbox only.
+type exactListWriter struct {
+	lw    listWriter
+	name  string
+	found bool
+}
+
+func (e *exactListWriter) WriteList(d *imap.ListData) error {
+	if d.Mailbox != e.name && !(e.name == "INBOX" && strings.EqualFold(d.Mailbox, "INBOX")) {
+		return nil
+	}
+	if e.found {
+		return nil
+	}
+	e.found = true
+	return e.lw.WriteList(d)
 }
 
 // visibleFlags returns flags without \Recent in IMAP4rev2 mode (RFC 9051

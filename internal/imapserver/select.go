@@ -29,6 +29,9 @@ func handleSelect(c *conn, cmd *command) error {
 	}
 	c.state = imap.StateSelected
 	c.writeSelectData(data)
+	if c.enabled(ExtIMAP4rev2) {
+		c.writeSelectList(name)
+	}
 	cmd.code = imap.CodeReadWrite
 	if data.ReadOnly || readOnly {
 		cmd.code = imap.CodeReadOnly
