@@ -278,3 +278,28 @@ func BenchmarkCompressMemory(b *testing.B) {
 }
 
 var _ io.Writer = (*deflateWriter)(nil)
+
+// TestCompressTimers: the autologout timer and Shutdown still wake a
+// connection whose reads go through the decompressor, and their BYE comes
+// out compressed.
+func TestCompressTimers(t *testing.T) {
+	t.Run("autologout", func(t *testing.T) {
+		ts := newTestServer(t, func(o *Options) { o.IdleTimeout = 50 * time.Millisecond })
+		tc := ts.dial(t)
+		tc.login()
+		tc.compress("")
+		tc.expect("* BYE Autologout; idle for too long")
+		tc.expectEOF()
+	})
+	t.Run("shutdown", func(t *testing.T) {
+		ts := newTestServer(t, nil)
+		tc := ts.dial(t)
+		tc.login()
+		tc.compress("")
+		tc.send("a NOOP\r\n")
+		tc.expect("a OK NOOP completed")
+		go ts.srv.Shutdown(context.Background())
+		tc.expect("* BYE Server shutting down")
+		tc.expectEOF()
+	})
+}

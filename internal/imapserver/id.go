@@ -19,9 +19,9 @@ const (
 	idMaxLogOctets = 1024
 )
 
-// IDField is one field-value pair of an ID list (RFC 2971 §3.1); Nil is
+// idField is one field-value pair of an ID list (RFC 2971 §3.1); Nil is
 // set for a NIL value.
-type IDField struct {
+type idField struct {
 	Field, Value string
 	Nil          bool
 }
@@ -29,7 +29,7 @@ type IDField struct {
 // parseIDParams reads id-params-list = "(" *(string SP nstring) ")" / nil
 // (RFC 2971 §4), the decoder being just after "ID SP". A NIL list returns
 // nil fields and isNil.
-func parseIDParams(dec *imapwire.Decoder) (fields []IDField, isNil bool, err error) {
+func parseIDParams(dec *imapwire.Decoder) (fields []idField, isNil bool, err error) {
 	if b, ok := dec.PeekByte(); ok && b != '(' {
 		var a string
 		if dec.Atom(&a) && strings.EqualFold(a, "NIL") {
@@ -41,7 +41,7 @@ func parseIDParams(dec *imapwire.Decoder) (fields []IDField, isNil bool, err err
 		return nil, false, imap.BAD("", "ID expects a list or NIL")
 	}
 	ok := dec.ExpectList(func() error {
-		var f IDField
+		var f idField
 		if !dec.ExpectString(&f.Field) || !dec.ExpectSP() || !dec.ExpectNString(&f.Value, &f.Nil) {
 			return nil // the decoder holds the error
 		}
@@ -99,13 +99,13 @@ func handleID(c *conn, cmd *command) error {
 // serverID is what the server says about itself: its name, and its
 // version when Options.Version is set; nothing about the host (RFC 2971
 // §7: the operating system helps attackers more than clients).
-func (c *conn) serverID() []IDField {
+func (c *conn) serverID() []idField {
 	if c.srv.opts.HideID {
 		return nil
 	}
-	f := []IDField{{Field: "name", Value: "Postern"}}
+	f := []idField{{Field: "name", Value: "Postern"}}
 	if v := c.srv.opts.Version; v != "" && !strings.ContainsAny(v, "\r\n\x00") {
-		f = append(f, IDField{Field: "version", Value: v})
+		f = append(f, idField{Field: "version", Value: v})
 	}
 	return f
 }
@@ -113,7 +113,7 @@ func (c *conn) serverID() []IDField {
 // idLogString formats a client's ID fields for one log line: at most
 // idMaxPairs pairs, each field and value cut, non-printable octets
 // replaced, and the whole under idMaxLogOctets.
-func idLogString(fields []IDField) string {
+func idLogString(fields []idField) string {
 	var b strings.Builder
 	for i, f := range fields {
 		if i == idMaxPairs || b.Len() >= idMaxLogOctets {

@@ -32,15 +32,15 @@ func TestIDOptions(t *testing.T) {
 func TestParseIDParams(t *testing.T) {
 	tests := []struct {
 		in     string
-		want   []IDField
+		want   []idField
 		isNil  bool
 		errStr string
 	}{
 		{in: "NIL\r\n", isNil: true},
 		{in: "nil\r\n", isNil: true},
 		{in: "()\r\n"},
-		{in: `("name" "sodr" "version" NIL)` + "\r\n", want: []IDField{{Field: "name", Value: "sodr"}, {Field: "version", Nil: true}}},
-		{in: "(\"os\" {3}\r\nabc)\r\n", want: []IDField{{Field: "os", Value: "abc"}}},
+		{in: `("name" "sodr" "version" NIL)` + "\r\n", want: []idField{{Field: "name", Value: "sodr"}, {Field: "version", Nil: true}}},
+		{in: "(\"os\" {3}\r\nabc)\r\n", want: []idField{{Field: "os", Value: "abc"}}},
 		{in: "NILX\r\n", errStr: "imap: BAD ID expects a list or NIL"},
 		{in: "(name \"x\")\r\n", errStr: `imapwire: expected string, found "n"`},
 		{in: "(\"name\")\r\n", errStr: `imapwire: expected SP, found ")"`},
@@ -66,18 +66,18 @@ func TestParseIDParams(t *testing.T) {
 }
 
 func TestIDLogString(t *testing.T) {
-	many := make([]IDField, 40)
+	many := make([]idField, 40)
 	for i := range many {
-		many[i] = IDField{Field: "f", Value: "v"}
+		many[i] = idField{Field: "f", Value: "v"}
 	}
 	tests := []struct {
 		name string
-		in   []IDField
+		in   []idField
 		want string
 	}{
-		{"plain", []IDField{{Field: "name", Value: "Thunderbird"}, {Field: "version", Nil: true}}, "name=Thunderbird, version=NIL"},
-		{"control", []IDField{{Field: "name", Value: "a\r\nfake log line"}}, "name=a??fake log line"},
-		{"long", []IDField{{Field: strings.Repeat("f", 40), Value: strings.Repeat("v", 200)}},
+		{"plain", []idField{{Field: "name", Value: "Thunderbird"}, {Field: "version", Nil: true}}, "name=Thunderbird, version=NIL"},
+		{"control", []idField{{Field: "name", Value: "a\r\nfake log line"}}, "name=a??fake log line"},
+		{"long", []idField{{Field: strings.Repeat("f", 40), Value: strings.Repeat("v", 200)}},
 			strings.Repeat("f", 30) + "...=" + strings.Repeat("v", 128) + "..."},
 		{"many", many, strings.Repeat("f=v, ", 29) + "f=v ..."},
 	}
@@ -86,9 +86,9 @@ func TestIDLogString(t *testing.T) {
 			t.Errorf("idLogString(%s) = %q, want %q", tt.name, got, tt.want)
 		}
 	}
-	huge := []IDField{}
+	huge := []idField{}
 	for range 30 {
-		huge = append(huge, IDField{Field: strings.Repeat("f", 30), Value: strings.Repeat("v", 1024)})
+		huge = append(huge, idField{Field: strings.Repeat("f", 30), Value: strings.Repeat("v", 1024)})
 	}
 	if got := idLogString(huge); len(got) > idMaxLogOctets+200 {
 		t.Errorf("idLogString of 30 maximal pairs is %d octets, want about %d", len(got), idMaxLogOctets)
