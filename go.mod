@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/emersion/go-imap/v2 v2.0.0-beta.8
 	github.com/go-crypt/crypt v0.4.15
+	github.com/klauspost/compress v1.20.4
 	github.com/msteinert/pam/v2 v2.1.0
 	golang.org/x/crypto v0.59.0
 	golang.org/x/sys v0.50.0

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -70,9 +71,10 @@ func wantImaplib(mode string) map[string]any {
 		sum := sha256.Sum256(m)
 		bodies = append(bodies, hex.EncodeToString(sum[:]))
 	}
-	capsBefore := "AUTH=LOGIN AUTH=PLAIN CHILDREN ENABLE ESEARCH ESORT IDLE IMAP4REV1 LITERAL+ MOVE NAMESPACE SASL-IR SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES UIDPLUS UNSELECT WITHIN"
+	// imaplib upper-cases the capabilities it reports.
+	capsBefore := upperSorted(capsTLS)
 	if mode == "plain" {
-		capsBefore = "AUTH=LOGIN AUTH=PLAIN CHILDREN ENABLE ESEARCH ESORT IDLE IMAP4REV1 LITERAL+ MOVE NAMESPACE SASL-IR SEARCHRES SORT SORT=DISPLAY STARTTLS THREAD=ORDEREDSUBJECT THREAD=REFERENCES UIDPLUS UNSELECT WITHIN"
+		capsBefore = upperSorted(capsPlain)
 	}
 	list := func(s ...string) []any {
 		out := make([]any, len(s))
@@ -84,7 +86,7 @@ func wantImaplib(mode string) map[string]any {
 	return map[string]any{
 		"tls":                 mode != "plain",
 		"capabilities_before": list(strings.Fields(capsBefore)...),
-		"capabilities_after":  list(strings.Fields("CHILDREN ENABLE ESEARCH ESORT IDLE IMAP4rev1 LITERAL+ MOVE NAMESPACE SASL-IR SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES UIDPLUS UNSELECT WITHIN")...),
+		"capabilities_after":  list(strings.Fields("CHILDREN COMPRESS=DEFLATE ENABLE ESEARCH ESORT ID IDLE IMAP4rev1 IMAP4rev2 LITERAL+ MOVE NAMESPACE SASL-IR SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES UIDPLUS UNSELECT UTF8=ACCEPT WITHIN")...),
 		"state":               "AUTH",
 		"list": list(
 			`(\HasNoChildren \Archive) "/" Archive`,
@@ -152,4 +154,12 @@ func pythonInterpreter(t *testing.T) string {
 		t.Fatalf("python3 -c 'print(sys.executable)': %v", pythonErr)
 	}
 	return pythonPath
+}
+
+// upperSorted is caps (space-separated) upper-cased and sorted, as
+// imaplib's CAPABILITIES tuple prints them.
+func upperSorted(caps string) string {
+	f := strings.Fields(strings.ToUpper(caps))
+	sort.Strings(f)
+	return strings.Join(f, " ")
 }

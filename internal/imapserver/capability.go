@@ -9,8 +9,19 @@ import (
 // capabilities lists what the connection offers now (RFC 3501 §6.1.1,
 // §7.2.1): the extensions, then, before login, STARTTLS and either
 // LOGINDISABLED or the plaintext SASL mechanisms.
+//
+// LITERAL+ and not LITERAL-: RFC 7888 §5 forbids advertising both, and
+// LITERAL+ is the superset (non-synchronizing literals of any size up to
+// our limits, where LITERAL- caps them at 4096 octets). IMAP4rev2 folds
+// in LITERAL- (RFC 9051 §4.3, Appendix E item 2), which a LITERAL+ server
+// satisfies: a rev2 client sends at most 4096 octets non-synchronizing,
+// and we take those. Over a limit, a non-synchronizing literal is read
+// and dropped and the command answered BAD [TOOBIG] (NO [TOOBIG] for
+// APPEND, RFC 7889), RFC 7888 §4 choice 1, so the connection stays in
+// step; past 1 GiB it is BYE [TOOBIG], choice 2 (imapwire
+// maxDiscardLiteral). Dovecot advertises LITERAL+ the same way.
 func (c *conn) capabilities() []string {
-	caps := []string{"IMAP4rev1", "LITERAL+", "SASL-IR", "UIDPLUS", "UNSELECT", "IDLE", "NAMESPACE", "CHILDREN", "ENABLE"}
+	caps := []string{"IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR", "UIDPLUS", "UNSELECT", "IDLE", "NAMESPACE", "CHILDREN", "ENABLE"}
 	if _, ok := c.session.(SessionMove); ok {
 		caps = append(caps, "MOVE")
 	}
@@ -22,6 +33,7 @@ func (c *conn) capabilities() []string {
 		// RFC 5256, RFC 5957, RFC 5267 §3.
 		caps = append(caps, "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESORT")
 	}
+	caps = append(caps, "ID", "UTF8=ACCEPT", "COMPRESS=DEFLATE")
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

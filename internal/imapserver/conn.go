@@ -48,6 +48,8 @@ type conn struct {
 	// (or that a command turned on implicitly, RFC 7162 §3.1), by Ext
 	// constant.
 	enabledExt map[string]bool
+	// compressed is set once COMPRESS DEFLATE is active (compress.go).
+	compressed bool
 
 	mu       sync.Mutex
 	waiting  bool   // blocked waiting for a command; guarded by mu
@@ -79,6 +81,7 @@ func (c *conn) newDecoder() *imapwire.Decoder {
 		MaxDepth:        o.MaxDepth,
 		MaxLiteralTotal: o.MaxLiteralTotal,
 		Continue:        c.continueLiteral,
+		UTF8:            c.utf8Mode(),
 	})
 }
 

@@ -55,6 +55,8 @@ var commands = map[string]commandSpec{
 	"CAPABILITY": {states: anyState, run: handleCapability},
 	"NOOP":       {states: anyState, run: handleNoop},
 	"LOGOUT":     {states: anyState, run: handleLogout},
+	// RFC 2971 §3.1: ID is valid in any state.
+	"ID": {states: anyState, run: handleID},
 
 	// RFC 5161: valid only after login.
 	"ENABLE": {states: afterLogin, run: handleEnable},
@@ -78,6 +80,8 @@ var commands = map[string]commandSpec{
 	"STATUS":      {states: afterLogin, run: handleStatus},
 	"APPEND":      {states: afterLogin, run: handleAppend},
 	"IDLE":        {states: afterLogin, run: handleIdle},
+	// RFC 4978 §5: command-auth.
+	"COMPRESS": {states: afterLogin, run: handleCompress},
 
 	// Selected (RFC 3501 §6.4).
 	"CHECK":    {states: selected, run: handleCheck},

@@ -42,6 +42,7 @@ func (c *conn) enable(ext string) bool {
 		c.enabledExt = make(map[string]bool)
 	}
 	c.enabledExt[ext] = true
+	c.applyModes()
 	if s, ok := c.session.(SessionEnable); ok {
 		s.Enable(ext)
 	}

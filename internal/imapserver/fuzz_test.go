@@ -70,6 +70,8 @@ func FuzzCommand(f *testing.F) {
 		"a COPY 1 Archive", "a MOVE 1 Archive", "a UID EXPUNGE 1:*", "a EXPUNGE", "a CLOSE", "a UNSELECT",
 		"a IDLE", "a NAMESPACE", "a CREATE x/y", "a RENAME x y", "a DELETE y", "a UID", "((((((((((", "\x00",
 		"a FETCH 1 BODY[", "a SEARCH " + strings.Repeat("NOT ", 50) + "ALL", "a LOGIN {99999999999}",
+		"a ID (\"name\" \"x\" \"os\" NIL)", "a ID NIL", "a ID ({1+}\r\nn \"v\")", "a COMPRESS DEFLATE",
+		"a ENABLE UTF8=ACCEPT IMAP4rev2", "a ENABLE IMAP4rev2", "a LIST \"\" \"Entw\xc3\xbc*\"",
 	}
 	for _, s := range seeds {
 		for state := uint8(0); state < 3; state++ {

@@ -94,6 +94,10 @@ type searchParser struct {
 
 // setCharset selects the CHARSET of the search strings.
 func (p *searchParser) setCharset(name string) {
+	if p.c.enabled(ExtUTF8Accept) {
+		p.charsetErr = errCharsetAfterUTF8
+		return
+	}
 	switch strings.ToUpper(name) {
 	case "US-ASCII", "UTF-8", "ASCII", "UTF8":
 		return

@@ -29,6 +29,9 @@ func handleSelect(c *conn, cmd *command) error {
 	}
 	c.state = imap.StateSelected
 	c.writeSelectData(data)
+	if c.enabled(ExtIMAP4rev2) {
+		c.writeSelectList(name)
+	}
 	cmd.code = imap.CodeReadWrite
 	if data.ReadOnly || readOnly {
 		cmd.code = imap.CodeReadOnly
@@ -49,11 +52,12 @@ func (c *conn) writeSelectData(d *imap.SelectData) {
 	w.end()
 	w.WriteExists(d.NumMessages)
 	w.WriteRecent(d.NumRecent)
-	if d.FirstUnseen != 0 {
+	// RFC 9051 Appendix E item 11: no UNSEEN code in IMAP4rev2.
+	if d.FirstUnseen != 0 && !c.enabled(ExtIMAP4rev2) {
 		w.status("*", imap.StatusOK, imap.CodeUnseen, u32(d.FirstUnseen), "First unseen")
 	}
 	if d.PermanentFlags != nil {
-		w.status("*", imap.StatusOK, imap.CodePermanentFlags, flagListString(d.PermanentFlags), "Flags permitted")
+		w.status("*", imap.StatusOK, imap.CodePermanentFlags, flagListString(w.visibleFlags(d.PermanentFlags)), "Flags permitted")
 	}
 	w.status("*", imap.StatusOK, imap.CodeUIDValidity, u32(d.UIDValidity), "UIDs valid")
 	w.status("*", imap.StatusOK, imap.CodeUIDNext, u32(d.UIDNext), "Predicted next UID")

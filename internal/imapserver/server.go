@@ -67,6 +67,12 @@ type Options struct {
 	IsLoopback func(net.Addr) bool
 	// Greeting is the greeting text; "": DefaultGreeting.
 	Greeting string
+	// Version is the version the server gives in its ID answer (RFC 2971
+	// §3.3 "version"); "": none given.
+	Version string
+	// HideID answers ID with NIL instead of the server's name and version
+	// (RFC 2971 §3.2, §7); false: name and Version are given.
+	HideID bool
 
 	// MaxLineLength bounds a command line outside literals; 0: 64 KiB.
 	MaxLineLength int

@@ -17,6 +17,9 @@ type writer struct {
 	enc       *imapwire.Encoder
 	flushEach bool
 	fetch     fetchMessageWriter // reused for every FETCH response
+	// rev2 drops what IMAP4rev2 removed (rev2.go): RECENT responses and
+	// the \Recent flag.
+	rev2 bool
 }
 
 func newWriter(bw *bufio.Writer) *writer {
@@ -69,6 +72,7 @@ func (w *writer) capability(caps []string) error {
 
 // flagList writes "(" flags ")" (RFC 3501 §9 flag-list).
 func (w *writer) flagList(flags []imap.Flag) {
+	flags = w.visibleFlags(flags)
 	w.enc.List(len(flags), func(i int) { w.enc.Flag(flags[i]) })
 }
 
@@ -98,6 +102,9 @@ func (w *writer) WriteExists(n uint32) error {
 }
 
 func (w *writer) WriteRecent(n uint32) error {
+	if w.rev2 {
+		return w.enc.Err() // RFC 9051 Appendix E item 12
+	}
 	w.enc.Atom("*").SP().Number(n).SP().Atom("RECENT")
 	return w.end()
 }
@@ -116,7 +123,7 @@ func (w *writer) WriteMailboxFlags(flags, permanent []imap.Flag) error {
 	if permanent == nil {
 		return nil
 	}
-	return w.status("*", imap.StatusOK, imap.CodePermanentFlags, flagListString(permanent), "Flags permitted")
+	return w.status("*", imap.StatusOK, imap.CodePermanentFlags, flagListString(w.visibleFlags(permanent)), "Flags permitted")
 }
 
 func (w *writer) WriteMessageFlags(seq, uid uint32, flags []imap.Flag) error {

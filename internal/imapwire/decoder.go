@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/postern/postern/internal/imap"
 )
@@ -31,6 +32,9 @@ type DecoderOptions struct {
 	// without it a line of many literals could hold thousands of
 	// MaxLiteralSize each); 0 means 4 times MaxLiteralSize.
 	MaxLiteralTotal int64
+	// UTF8 starts the decoder in UTF-8 mode (see SetUTF8); false: the
+	// IMAP4rev1 mode, mailbox names in modified UTF-7.
+	UTF8 bool
 	// Continue is called when the client announced a synchronizing literal
 	// {n} that is within limits: it must write "+ ..." and flush. nil
 	// means the decoder cannot ask for literals (tests).
@@ -69,6 +73,9 @@ type Decoder struct {
 	lit   *literalReader // unfinished ExpectLiteralReader literal, or nil
 
 	scratch []byte
+
+	// utf8 is the mode of RFC 6855 §3 (see SetUTF8).
+	utf8 bool
 }
 
 // NewDecoder returns a decoder reading from r.
@@ -85,7 +92,7 @@ func NewDecoder(r *bufio.Reader, opts DecoderOptions) *Decoder {
 	if opts.MaxLiteralTotal <= 0 {
 		opts.MaxLiteralTotal = 4 * opts.MaxLiteralSize
 	}
-	return &Decoder{r: r, opts: opts}
+	return &Decoder{r: r, opts: opts, utf8: opts.UTF8}
 }
 
 // Err returns the first error: a *SyntaxError for client mistakes (answer
@@ -330,8 +337,11 @@ func (d *Decoder) ExpectSectionAtom(s *string) bool {
 }
 
 // Quoted reads quoted = DQUOTE *QUOTED-CHAR DQUOTE (RFC 3501 §9), with the
-// escapes \" and \\ only. 8-bit octets are accepted (UTF-8, RFC 9051);
-// CR, LF and NUL are refused.
+// escapes \" and \\ only; CR, LF and NUL are refused. In UTF-8 mode
+// (SetUTF8) it is DQUOTE *uQUOTED-CHAR DQUOTE (RFC 6855 §3, RFC 9051 §9):
+// 8-bit octets must form valid UTF-8, else the string is a syntax error
+// (RFC 6855 §3 requires BAD). Outside it 8-bit octets are tolerated
+// unchecked, as Dovecot does, since clients send them anyway.
 func (d *Decoder) Quoted(s *string) bool {
 	if !d.Special('"') {
 		return false
@@ -347,6 +357,9 @@ func (d *Decoder) Quoted(s *string) bool {
 		switch b {
 		case '"':
 			d.readByte()
+			if d.utf8 && !utf8.Valid(buf) {
+				return d.syntax("invalid UTF-8 in quoted string")
+			}
 			*s = string(buf)
 			return d.err == nil
 		case '\\':
@@ -609,7 +622,8 @@ func (d *Decoder) ExpectFlag(f *imap.Flag) bool {
 
 // ExpectMailbox reads mailbox = "INBOX" / astring, decodes modified UTF-7
 // (RFC 3501 §5.1.3; invalid mUTF-7 is a syntax error) and returns "INBOX"
-// for any case of inbox.
+// for any case of inbox. Names holding UTF-8 are accepted in either mode
+// (see decodeMailboxName).
 func (d *Decoder) ExpectMailbox(name *string) bool {
 	var s string
 	if !d.ExpectAString(&s) {
@@ -619,7 +633,7 @@ func (d *Decoder) ExpectMailbox(name *string) bool {
 		*name = "INBOX"
 		return true
 	}
-	v, reason := decodeMUTF7(s)
+	v, reason := decodeMailboxName(s, d.utf8)
 	if reason != "" {
 		return d.syntax("invalid mailbox name %q: %s", s, reason)
 	}
@@ -640,7 +654,7 @@ func (d *Decoder) ExpectListMailbox(pattern *string) bool {
 			return d.err == nil && d.expected("mailbox pattern")
 		}
 	}
-	v, reason := decodeMUTF7(s)
+	v, reason := decodeMailboxName(s, d.utf8)
 	if reason != "" {
 		return d.syntax("invalid mailbox pattern %q: %s", s, reason)
 	}

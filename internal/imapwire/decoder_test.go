@@ -330,7 +330,12 @@ func TestMailbox(t *testing.T) {
 		{in: "a]b ", want: "a]b", rest: " "},
 		{in: "&Jjo ", err: `imapwire: invalid mailbox name "&Jjo": unterminated "&" run`, rest: " "},
 		{in: "&AGE- ", err: `imapwire: invalid mailbox name "&AGE-": printable ASCII 'a' must not be encoded`, rest: " "},
-		{in: "\"caf\xc3\xa9\" ", err: `imapwire: invalid mailbox name "café": octet 0xC3 must be encoded`, rest: " "},
+		// UTF-8 names are accepted in IMAP4rev1 mode too (RFC 6855 §3),
+		// with mUTF-7 runs decoded (go-imap v2 sends "&-" for "&").
+		{in: "\"caf\xc3\xa9\" ", want: "café", rest: " "},
+		{in: "\"Caf\xc3\xa8 &- x\" ", want: "Cafè & x", rest: " "},
+		{in: "\"caf\xe9\" ", err: `imapwire: invalid mailbox name "caf\xe9": not valid UTF-8`, rest: " "},
+		{in: "\"\xc3\xa9&Jjo\" ", err: `imapwire: invalid mailbox name "é&Jjo": unterminated "&" run`, rest: " "},
 		{in: "%", err: `imapwire: expected string, found "%"`, rest: "%"},
 	})
 	runProd(t, "ExpectListMailbox", func(d *Decoder) (any, bool) { var s string; return s, d.ExpectListMailbox(&s) }, []prodTest{

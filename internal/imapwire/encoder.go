@@ -25,6 +25,8 @@ const dateTimeLayout = "02-Jan-2006 15:04:05 -0700"
 type Encoder struct {
 	w   *bufio.Writer
 	err error
+	// utf8 is the mode of RFC 6855 §3 (see SetUTF8).
+	utf8 bool
 }
 
 // NewEncoder returns an encoder writing to w.
@@ -139,7 +141,7 @@ func needsLiteral(s string) bool {
 // literal. A NUL cannot be carried by any string; it is written in a
 // literal anyway, which most clients accept.
 func (e *Encoder) String(s string) *Encoder {
-	if !needsLiteral(s) {
+	if !needsLiteral(s) || e.utf8 && utf8Quotable(s) {
 		return e.Quoted(s)
 	}
 	w := e.Literal(int64(len(s)))
@@ -171,10 +173,14 @@ func (e *Encoder) NString(s string) *Encoder {
 }
 
 // Mailbox writes a mailbox name (RFC 3501 §9 mailbox), mUTF-7 encoded
-// (§5.1.3); any case of INBOX is written as INBOX.
+// (§5.1.3), or as UTF-8 in UTF-8 mode (RFC 6855 §3); any case of INBOX is
+// written as INBOX.
 func (e *Encoder) Mailbox(name string) *Encoder {
 	if strings.EqualFold(name, "INBOX") {
 		return e.str("INBOX")
+	}
+	if e.utf8 {
+		return e.AString(name)
 	}
 	return e.AString(EncodeMUTF7(name))
 }
