@@ -53,6 +53,10 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 				return nil, err
 			}
 			if ok {
+				if opts != nil && opts.ModSeq {
+					// RFC 7162 §3.1.5: the highest of the matches.
+					data.ModSeq = max(data.ModSeq, sel.modSeq[i])
+				}
 				if kind == imap.NumKindUID {
 					data.All = append(data.All, m.uid)
 				} else {

@@ -14,6 +14,10 @@ func (c *conn) capabilities() []string {
 	if _, ok := c.session.(SessionMove); ok {
 		caps = append(caps, "MOVE")
 	}
+	if _, ok := c.session.(SessionCondStore); ok {
+		// RFC 7162 §3.1.1, §3.2.2 (QRESYNC needs ENABLE, listed above).
+		caps = append(caps, "CONDSTORE", "QRESYNC")
+	}
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

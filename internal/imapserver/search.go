@@ -37,7 +37,10 @@ func handleSearch(c *conn, cmd *command) error {
 	if p.charsetErr != nil {
 		return p.charsetErr
 	}
-	data, err := c.session.Search(c.ctx, cmd.numKind(), crit, &imap.SearchOptions{})
+	if p.modSeq {
+		c.condStoreEnabling()
+	}
+	data, err := c.session.Search(c.ctx, cmd.numKind(), crit, &imap.SearchOptions{ModSeq: p.modSeq})
 	if err != nil {
 		return errorf(cmd, err)
 	}
@@ -45,6 +48,10 @@ func handleSearch(c *conn, cmd *command) error {
 	enc.Atom("*").SP().Atom("SEARCH")
 	for _, n := range data.All {
 		enc.SP().Number(n)
+	}
+	if len(data.All) > 0 && data.ModSeq > 0 {
+		// RFC 7162 §3.1.6: the highest MODSEQ of the matches.
+		enc.SP().Special('(').Atom("MODSEQ").SP().Atom(strconv.FormatUint(data.ModSeq, 10)).Special(')')
 	}
 	return c.w.end()
 }
@@ -64,6 +71,8 @@ type searchParser struct {
 	// charsetErr is set for an unknown charset; it is returned once the
 	// whole command is read, so that literals in it are handled normally.
 	charsetErr error
+	// modSeq is set when the program has a MODSEQ key (RFC 7162 §3.1.5).
+	modSeq bool
 }
 
 // setCharset selects the CHARSET of the search strings.
@@ -246,6 +255,8 @@ func (p *searchParser) key(crit *imap.SearchCriteria, first bool, depth int) err
 			return err
 		}
 		crit.UID = append(crit.UID, set)
+	case "MODSEQ":
+		return p.readSearchModSeq(crit)
 	case "NOT":
 		var sub imap.SearchCriteria
 		if !dec.ExpectSP() {

@@ -17,6 +17,9 @@ type writer struct {
 	enc       *imapwire.Encoder
 	flushEach bool
 	fetch     fetchMessageWriter // reused for every FETCH response
+	// vanished counts VANISHED responses written, so that a command
+	// knows it expunged something (RFC 7162 §3.2.7 HIGHESTMODSEQ).
+	vanished int
 }
 
 func newWriter(bw *bufio.Writer) *writer {
