@@ -49,6 +49,8 @@ var transcriptSetups = map[string]func(*tsEnv){
 	"copy-move":            deliverCopyMove,
 	"mailboxes":            deliverMailboxes,
 	"errors":               deliverBasic,
+	"condstore":            deliverBasic,
+	"qresync":              deliverBasic,
 }
 
 // TestTranscript runs the byte-exact session transcripts of
