@@ -70,9 +70,9 @@ func wantImaplib(mode string) map[string]any {
 		sum := sha256.Sum256(m)
 		bodies = append(bodies, hex.EncodeToString(sum[:]))
 	}
-	capsBefore := "AUTH=LOGIN AUTH=PLAIN CHILDREN IDLE IMAP4REV1 LITERAL+ MOVE NAMESPACE SASL-IR UIDPLUS UNSELECT"
+	capsBefore := "AUTH=LOGIN AUTH=PLAIN CHILDREN CONDSTORE ENABLE IDLE IMAP4REV1 LITERAL+ MOVE NAMESPACE QRESYNC SASL-IR UIDPLUS UNSELECT"
 	if mode == "plain" {
-		capsBefore = "AUTH=LOGIN AUTH=PLAIN CHILDREN IDLE IMAP4REV1 LITERAL+ MOVE NAMESPACE SASL-IR STARTTLS UIDPLUS UNSELECT"
+		capsBefore = "AUTH=LOGIN AUTH=PLAIN CHILDREN CONDSTORE ENABLE IDLE IMAP4REV1 LITERAL+ MOVE NAMESPACE QRESYNC SASL-IR STARTTLS UIDPLUS UNSELECT"
 	}
 	list := func(s ...string) []any {
 		out := make([]any, len(s))
@@ -84,7 +84,7 @@ func wantImaplib(mode string) map[string]any {
 	return map[string]any{
 		"tls":                 mode != "plain",
 		"capabilities_before": list(strings.Fields(capsBefore)...),
-		"capabilities_after":  list(strings.Fields("CHILDREN IDLE IMAP4rev1 LITERAL+ MOVE NAMESPACE SASL-IR UIDPLUS UNSELECT")...),
+		"capabilities_after":  list(strings.Fields("CHILDREN CONDSTORE ENABLE IDLE IMAP4rev1 LITERAL+ MOVE NAMESPACE QRESYNC SASL-IR UIDPLUS UNSELECT")...),
 		"state":               "AUTH",
 		"list": list(
 			`(\HasNoChildren \Archive) "/" Archive`,
