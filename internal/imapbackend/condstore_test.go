@@ -233,3 +233,54 @@ func TestStoreUnchangedSinceZero(t *testing.T) {
 		}
 	})
 }
+
+// idleVanished signals each VANISHED an IDLE writes.
+type idleVanished struct {
+	condUpdates
+	got chan string
+}
+
+func (u *idleVanished) WriteVanished(uids imap.NumSet, earlier bool) error {
+	u.got <- fmt.Sprintf("* VANISHED %s", uids)
+	return nil
+}
+
+// TestIdleVanished: during IDLE, an expunge by another session reaches a
+// QRESYNC client as VANISHED (RFC 7162 §3.2.10).
+func TestIdleVanished(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st mailstore.Store) {
+		ctx := context.Background()
+		for i := 1; i <= 3; i++ {
+			appendMsg(t, st, "INBOX", simpleMsg(i))
+		}
+		a := login(t, st)
+		a.Enable(imapserver.ExtQResync)
+		a.Enable(imapserver.ExtCondStore)
+		selectBox(t, a, "INBOX", false)
+		b := login(t, st)
+		selectBox(t, b, "INBOX", false)
+
+		w := &idleVanished{got: make(chan string, 4)}
+		stop := make(chan struct{})
+		done := make(chan error, 1)
+		go func() { done <- a.Idle(ctx, w, stop) }()
+		if err := b.Store(ctx, &fetchRec{}, imap.NumKindUID, set(t, "2"), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{`\Deleted`}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Expunge(ctx, &updates{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-w.got:
+			if got != "* VANISHED 2" {
+				t.Errorf("IDLE wrote %q, want * VANISHED 2", got)
+			}
+		case <-time.After(30 * time.Second): // a hang, not a speed check
+			t.Fatal("no VANISHED during IDLE")
+		}
+		close(stop)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
