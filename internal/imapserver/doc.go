@@ -7,8 +7,9 @@
 // Besides RFC 3501 it implements LITERAL+ (RFC 7888), SASL-IR (RFC 4959),
 // UIDPLUS (RFC 4315), UNSELECT (RFC 3691), IDLE (RFC 2177), NAMESPACE
 // (RFC 2342), CHILDREN (RFC 3348, answered by the backend), MOVE (RFC 6851,
-// when the session implements SessionMove) and STARTTLS (RFC 2595, RFC 3501
-// §6.2.1).
+// when the session implements SessionMove), CONDSTORE and QRESYNC (RFC 7162,
+// when the session implements SessionCondStore; condstore.go) and STARTTLS
+// (RFC 2595, RFC 3501 §6.2.1).
 //
 // There is one file per command family; conn.go holds the dispatcher and the
 // protocol rules that apply to every command (states, the EXPUNGE rule of RFC
