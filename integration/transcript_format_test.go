@@ -55,6 +55,8 @@ import (
 // is replaced by "$UIDVALIDITY1", "$UIDVALIDITY2", ...: the first distinct
 // value seen in the transcript (on any connection) becomes $UIDVALIDITY1,
 // and so on, so that equal values stay equal and a new one stands out.
+// In C lines, "$UIDVALIDITYn" is replaced by the value it names, so that a
+// client can send a UIDVALIDITY it was told (SELECT ... (QRESYNC (...))).
 //
 // Running the tests with -update rewrites each file's S lines with what
 // the server said; C lines and comments stay. Comments are kept in place
@@ -345,7 +347,7 @@ func (tc *tsConn) run(st *tsStep) []byte {
 	pending := map[string]bool{}
 	var order []string
 	logout := false
-	send := st.send
+	send := tc.uv.expand(st.send)
 	pos, from := 0, 0
 	lineStart := true
 	curTag := ""
@@ -446,6 +448,21 @@ func (m *uvMap) rewrite(line string) string {
 			m.names[sub[2]] = name
 		}
 		return sub[1] + name
+	})
+}
+
+var uvNameRE = regexp.MustCompile(`\$UIDVALIDITY[0-9]+`)
+
+// expand replaces the names rewrite gave back by their values, in what a
+// client sends.
+func (m *uvMap) expand(send []byte) []byte {
+	return uvNameRE.ReplaceAllFunc(send, func(name []byte) []byte {
+		for v, n := range m.names {
+			if n == string(name) {
+				return []byte(v)
+			}
+		}
+		return name
 	})
 }
 

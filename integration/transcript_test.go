@@ -51,6 +51,8 @@ var transcriptSetups = map[string]func(*tsEnv){
 	"errors":               deliverBasic,
 	"search-ext":           deliverSearch,
 	"sort-thread":          deliverThreads,
+	"condstore":            deliverBasic,
+	"qresync":              deliverBasic,
 }
 
 // TestTranscript runs the byte-exact session transcripts of

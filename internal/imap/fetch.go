@@ -15,6 +15,15 @@ type FetchOptions struct {
 	// BodySection lists BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER
 	// and RFC822.TEXT, in the order requested.
 	BodySection []*FetchItemBodySection
+	// ModSeq is the MODSEQ item (RFC 7162 §3.1.4.2).
+	ModSeq bool
+	// ChangedSince is the CHANGEDSINCE modifier (RFC 7162 §3.1.4.1): only
+	// messages with a greater MODSEQ are returned; 0 when absent.
+	ChangedSince uint64
+	// Vanished is the VANISHED modifier of UID FETCH (RFC 7162 §3.2.6):
+	// the UIDs of the set expunged since ChangedSince are reported first
+	// as VANISHED (EARLIER).
+	Vanished bool
 }
 
 // PartSpecifier is the text part of a section (RFC 3501 §6.4.5).
@@ -108,6 +117,9 @@ type StoreFlags struct {
 	Flags  []Flag
 	// UnchangedSince is the CONDSTORE modifier (RFC 7162); 0 when absent.
 	UnchangedSince uint64
+	// Conditional is true when UNCHANGEDSINCE was given, even as 0, which
+	// fails for every message (RFC 7162 §3.1.3, example 7).
+	Conditional bool
 }
 
 // StoreFlagsOp is FLAGS, +FLAGS or -FLAGS.

@@ -59,4 +59,7 @@ type SearchData struct {
 	// All holds the matching numbers (sequence numbers or UIDs) in
 	// ascending order.
 	All []uint32
+	// ModSeq is the highest MODSEQ of the matches when
+	// SearchOptions.ModSeq asked for it (RFC 7162 §3.1.6); 0 otherwise.
+	ModSeq uint64
 }

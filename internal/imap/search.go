@@ -46,6 +46,9 @@ type SearchCriteriaHeaderField struct {
 // RFC 5182); the zero value is the plain RFC 3501 SEARCH.
 type SearchOptions struct {
 	ReturnMin, ReturnMax, ReturnAll, ReturnCount, ReturnSave bool
+	// ModSeq is set when the program has a MODSEQ key: the result then
+	// carries the highest MODSEQ of the matches (RFC 7162 §3.1.5).
+	ModSeq bool
 }
 
 // Extended reports whether the command had a RETURN option list, which

@@ -132,6 +132,8 @@ type session struct {
 	// endReason replaces "Logout" in the closing log line when the
 	// connection ended otherwise (UW's "Autologout", ...).
 	endReason string
+	// cond is what the client enabled of RFC 7162 (condstore.go).
+	cond condState
 }
 
 var (

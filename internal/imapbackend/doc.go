@@ -12,6 +12,10 @@
 // assembles FETCH data (RFC 3501 §6.4.5, §7.4.2) from a parsed MIME structure
 // cached in the store, and maps storage errors to response codes (RFC 5530).
 //
+// CONDSTORE and QRESYNC (RFC 7162, condstore.go) come from the store's
+// per-message MODSEQ and its history of expunged UIDs: once the client
+// enables them, updates carry UID and MODSEQ and expunges are VANISHED.
+//
 // Messages are served with CRLF line endings whatever the store holds:
 // a bare LF is sent as CRLF and every size (RFC822.SIZE, BODYSTRUCTURE body
 // sizes, section literals) counts the converted octets, as UW imapd and

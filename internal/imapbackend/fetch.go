@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/imapserver"
@@ -26,6 +27,15 @@ func (s *session) Fetch(ctx context.Context, w imapserver.FetchWriter, kind imap
 	idx, err := sel.resolve(kind, numSet)
 	if err != nil {
 		return err
+	}
+	if opts.Vanished {
+		if err := s.fetchVanished(ctx, w, numSet, opts.ChangedSince); err != nil {
+			return err
+		}
+	}
+	if opts.ChangedSince > 0 {
+		// RFC 7162 §3.1.4.1: only messages changed since.
+		idx = slices.DeleteFunc(idx, func(i int) bool { return sel.modSeq[i] <= opts.ChangedSince })
 	}
 	needInfo := opts.InternalDate || opts.RFC822Size || opts.Envelope || opts.BodyStructure || opts.Body || len(opts.BodySection) > 0
 	setSeen := false
@@ -121,12 +131,18 @@ func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, ki
 			return err
 		}
 	}
+	// RFC 7162 §3.2.4: a FETCH that sets \Seen carries UID and MODSEQ
+	// once CONDSTORE is on.
+	condSeen := seenNow && s.cond.condStore
 	mw := w.Message(uint32(i + 1))
-	if opts.UID || kind == imap.NumKindUID {
+	if opts.UID || kind == imap.NumKindUID || condSeen {
 		mw.WriteUID(uid)
 	}
 	if opts.Flags || seenNow {
 		mw.WriteFlags(sel.messageFlags(i))
+	}
+	if opts.ModSeq || condSeen {
+		mw.WriteModSeq(sel.modSeq[i])
 	}
 	if opts.InternalDate {
 		mw.WriteInternalDate(info.InternalDate)

@@ -30,6 +30,10 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 	}
 	data := &imap.SearchData{}
 	for _, i := range idx {
+		if opts != nil && opts.ModSeq {
+			// RFC 7162 §3.1.5: the highest MODSEQ of the matches.
+			data.ModSeq = max(data.ModSeq, sel.modSeq[i])
+		}
 		if kind == imap.NumKindUID {
 			data.All = append(data.All, sel.uids[i])
 		} else {

@@ -59,6 +59,7 @@ func (s *session) load(ctx context.Context, mb mailstore.Mailbox, name string, r
 		modSeq:      make([]uint64, len(msgs)),
 		gone:        map[uint32]struct{}{},
 		cursor:      st.HighestModSeq,
+		told:        st.HighestModSeq,
 		uidValidity: st.UIDValidity,
 		keywords:    map[string]struct{}{},
 	}
@@ -225,9 +226,12 @@ func (s *session) poll(ctx context.Context, w imapserver.UpdateWriter, allowExpu
 		for u := range sel.gone {
 			gone = append(gone, u)
 		}
-		if err := sel.removeUIDs(gone, w.WriteExpunge); err != nil {
+		if err := s.writeExpunged(w, gone); err != nil {
 			return err
 		}
+	}
+	if len(sel.gone) == 0 {
+		sel.told = sel.cursor
 	}
 	if err := sel.announceKeywords(w); err != nil {
 		return err
@@ -248,7 +252,7 @@ func (s *session) poll(ctx context.Context, w imapserver.UpdateWriter, allowExpu
 		if _, isGone := sel.gone[uid]; isGone {
 			continue
 		}
-		if err := w.WriteMessageFlags(uint32(i+1), 0, sel.messageFlags(i)); err != nil {
+		if err := s.writeFlagsUpdate(w, i); err != nil {
 			return err
 		}
 	}
@@ -309,6 +313,10 @@ func (discardUpdates) WriteRecent(uint32) error                           { retu
 func (discardUpdates) WriteExpunge(uint32) error                          { return nil }
 func (discardUpdates) WriteMailboxFlags(_, _ []imap.Flag) error           { return nil }
 func (discardUpdates) WriteMessageFlags(_, _ uint32, _ []imap.Flag) error { return nil }
+func (discardUpdates) WriteVanished(imap.NumSet, bool) error              { return nil }
+func (discardUpdates) WriteMessageModSeq(_, _ uint32, _ []imap.Flag, _ uint64) error {
+	return nil
+}
 
 // announceKeywords writes FLAGS and PERMANENTFLAGS when keywords new to this
 // session appeared, so that clients know them before a FETCH shows them

@@ -31,6 +31,11 @@ type selected struct {
 	gone map[uint32]struct{}
 	// cursor is the HIGHESTMODSEQ up to which changes are known.
 	cursor uint64
+	// told is the HIGHESTMODSEQ up to which the client has been told
+	// every change: the cursor when no expunge is pending (gone is
+	// empty), else the last such value, so that it stays below any
+	// expunge not yet reported (RFC 7162 §3.2).
+	told uint64
 	// recent holds the UID ranges this session claimed as \Recent.
 	recent []uidRange
 

@@ -12,65 +12,11 @@ import (
 
 // Store implements imapserver.Session (RFC 3501 §6.4.6, §6.4.8). Unless
 // Silent, it writes the flags of every message in the set, changed or not,
-// as RFC 3501 §6.4.6 describes the untagged FETCH of STORE.
+// as RFC 3501 §6.4.6 describes the untagged FETCH of STORE; the work is
+// StoreConditional's (condstore.go).
 func (s *session) Store(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, numSet imap.NumSet, flags *imap.StoreFlags) error {
-	sel, err := s.needSel()
-	if err != nil {
-		return err
-	}
-	if sel.readOnly {
-		return errReadOnly
-	}
-	idx, err := sel.resolve(kind, numSet)
-	if err != nil {
-		return err
-	}
-	if len(idx) == 0 {
-		return nil
-	}
-	uids := make([]uint32, len(idx))
-	for k, i := range idx {
-		uids[k] = sel.uids[i]
-	}
-	var op mailstore.FlagOp
-	switch flags.Op {
-	case imap.StoreFlagsAdd:
-		op = mailstore.FlagsAdd
-	case imap.StoreFlagsDel:
-		op = mailstore.FlagsRemove
-	default:
-		op = mailstore.FlagsSet
-	}
-	changed, _, err := sel.mb.StoreFlags(ctx, uids, op, sel.knownSpelling(storeFlags(flags.Flags)), flags.UnchangedSince)
-	if err != nil {
-		return storeError("store", err)
-	}
-	for _, m := range changed {
-		if i, ok := sel.index(m.UID); ok {
-			sel.setFlags(i, m.Flags, m.ModSeq)
-		}
-	}
-	// A keyword new to the mailbox is announced before the FETCH lines
-	// that carry it, when the writer can (the server's always can).
-	if uw, ok := w.(imapserver.UpdateWriter); ok {
-		if err := sel.announceKeywords(uw); err != nil {
-			return err
-		}
-	}
-	if flags.Silent {
-		return nil
-	}
-	for _, i := range idx {
-		mw := w.Message(uint32(i + 1))
-		if kind == imap.NumKindUID {
-			mw.WriteUID(sel.uids[i])
-		}
-		mw.WriteFlags(sel.messageFlags(i))
-		if err := mw.Close(); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := s.StoreConditional(ctx, w, kind, numSet, flags)
+	return err
 }
 
 // Expunge implements imapserver.Session (RFC 3501 §6.4.3, RFC 4315 §2.1
@@ -104,7 +50,10 @@ func (s *session) Expunge(ctx context.Context, w imapserver.UpdateWriter, uids *
 	if err != nil {
 		return storeError("expunge", err)
 	}
-	return sel.removeUIDs(gone, w.WriteExpunge)
+	if err := s.writeExpunged(w, gone); err != nil {
+		return err
+	}
+	return s.catchUpAfterExpunge(ctx, w, len(gone))
 }
 
 // Copy implements imapserver.Session (RFC 3501 §6.4.7, RFC 4315 COPYUID).
@@ -124,7 +73,10 @@ func (s *session) Move(ctx context.Context, w imapserver.UpdateWriter, kind imap
 	if err != nil || len(src) == 0 {
 		return data, err
 	}
-	return data, s.sel.removeUIDs(src, w.WriteExpunge)
+	if err := s.writeExpunged(w, src); err != nil {
+		return data, err
+	}
+	return data, s.catchUpAfterExpunge(ctx, w, len(src))
 }
 
 func (s *session) copyOrMove(ctx context.Context, kind imap.NumKind, numSet imap.NumSet, dest string, move bool) (*imap.CopyData, []uint32, error) {

@@ -34,6 +34,10 @@ func (c *conn) capabilities() []string {
 		caps = append(caps, "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESORT")
 	}
 	caps = append(caps, "ID", "UTF8=ACCEPT", "COMPRESS=DEFLATE")
+	if _, ok := c.session.(SessionCondStore); ok {
+		// RFC 7162 §3.1.1, §3.2.2 (QRESYNC needs ENABLE, listed above).
+		caps = append(caps, "CONDSTORE", "QRESYNC")
+	}
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

@@ -39,6 +39,7 @@ func handleCopy(c *conn, cmd *command) error {
 	// session returns the UIDs.
 	mover := c.session.(SessionMove) // the dispatcher checked
 	var held deferredUpdates
+	vanished := c.w.vanished
 	data, err := mover.Move(c.ctx, &held, cmd.numKind(), set, dest)
 	if err == nil {
 		if arg := copyUIDArg(data); arg != "" {
@@ -47,6 +48,9 @@ func handleCopy(c *conn, cmd *command) error {
 	}
 	if rerr := held.replay(c.w); rerr != nil {
 		return &ioError{rerr}
+	}
+	if err == nil {
+		c.setHighestModSeqCode(cmd, vanished) // RFC 6851 §4.4
 	}
 	return errorf(cmd, err)
 }

@@ -87,6 +87,7 @@ func handleEnable(c *conn, cmd *command) error {
 		return err
 	}
 	var done []string
+	wasCondStore := c.enabled(ExtCondStore)
 	for _, name := range names {
 		canon, ok := c.enableOffered(name)
 		if !ok {
@@ -101,5 +102,13 @@ func handleEnable(c *conn, cmd *command) error {
 	for _, e := range done {
 		w.enc.SP().Atom(e)
 	}
-	return w.end()
+	if err := w.end(); err != nil {
+		return err
+	}
+	if !wasCondStore && c.enabled(ExtCondStore) {
+		// RFC 7162 §3.1: a first CONDSTORE enabling command with a
+		// mailbox selected reports its HIGHESTMODSEQ.
+		c.reportHighestModSeq()
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package imapserver
 
 import (
+	"strconv"
+
 	"strings"
 
 	"github.com/postern/postern/internal/imap"
@@ -83,7 +85,13 @@ func (c *conn) searchFailed(opts *imap.SearchOptions, err error) {
 // response (RFC 9051 §6.4.4). nums are ascending for SEARCH; for SORT
 // (sorted true) they are in sort order, MIN and MAX are the first and last
 // in that order and ALL keeps the order (RFC 5267 §3.1).
-func (c *conn) writeESearch(cmd *command, opts *imap.SearchOptions, nums []uint32, sorted bool) error {
+//
+// modSeq, when not zero, is the highest MODSEQ of the matches of a search
+// with a MODSEQ key, returned as "MODSEQ n" (RFC 7162 §3.1.10). With only
+// MIN or MAX asked, RFC 7162 wants the highest of just those messages;
+// we return the highest of all matches, an upper bound that makes a
+// client re-check at most a little more.
+func (c *conn) writeESearch(cmd *command, opts *imap.SearchOptions, nums []uint32, sorted bool, modSeq uint64) error {
 	if opts.ReturnSave && !opts.ReturnMin && !opts.ReturnMax && !opts.ReturnAll && !opts.ReturnCount {
 		return nil
 	}
@@ -114,6 +122,8 @@ func (c *conn) writeESearch(cmd *command, opts *imap.SearchOptions, nums []uint3
 	if opts.ReturnCount {
 		enc.SP().Atom("COUNT").SP().Number(uint32(len(nums)))
 	}
-	// Hook for CONDSTORE (RFC 7162 §3.1.5): "MODSEQ n" goes here.
+	if modSeq > 0 && len(nums) > 0 {
+		enc.SP().Atom("MODSEQ").SP().Atom(strconv.FormatUint(modSeq, 10))
+	}
 	return c.w.end()
 }

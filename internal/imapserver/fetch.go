@@ -36,8 +36,16 @@ func handleFetch(c *conn, cmd *command) error {
 	} else if err := c.readFetchItem(opts, &items); err != nil {
 		return err
 	}
+	if c.dec.SP() {
+		if err := c.readFetchModifiers(cmd, opts); err != nil {
+			return err
+		}
+	}
 	if err := c.endLine(cmd); err != nil {
 		return err
+	}
+	if opts.ModSeq {
+		c.condStoreEnabling() // RFC 7162 §3.1
 	}
 	return errorf(cmd, c.session.Fetch(c.ctx, c.w, cmd.numKind(), set, opts))
 }
@@ -106,6 +114,12 @@ func (c *conn) readFetchItem(opts *imap.FetchOptions, items *int) error {
 		opts.BodyStructure = true
 	case "BODY":
 		opts.Body = true
+	case "MODSEQ":
+		// RFC 7162 §3.1.4.2.
+		if _, ok := c.condStore(); !ok {
+			return errBadFetchItem
+		}
+		opts.ModSeq = true
 	case "RFC822":
 		opts.BodySection = append(opts.BodySection, &imap.FetchItemBodySection{Legacy: base})
 	case "RFC822.HEADER":

@@ -220,6 +220,8 @@ func transcriptOptions(name string) func(*Options) {
 	switch {
 	case strings.HasPrefix(name, "logindisabled"):
 		return func(o *Options) { o.IsLoopback = func(net.Addr) bool { return false } }
+	case strings.HasPrefix(name, "condstore"):
+		return func(o *Options) { o.NewSession = condSessions(o.NewSession, &condRecord{}) }
 	case strings.HasPrefix(name, "nomove"):
 		return func(o *Options) {
 			st := newFakeStore()

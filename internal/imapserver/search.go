@@ -39,20 +39,27 @@ func handleSearch(c *conn, cmd *command) error {
 		c.searchFailed(opts, p.charsetErr)
 		return p.charsetErr
 	}
+	if p.modSeq {
+		c.condStoreEnabling()
+		opts.ModSeq = true
+	}
 	data, err := c.session.Search(c.ctx, cmd.numKind(), crit, opts)
 	if err != nil {
 		c.searchFailed(opts, err)
 		return errorf(cmd, err)
 	}
 	if p.sawReturn {
-		return c.writeESearch(cmd, opts, data.All, false)
+		return c.writeESearch(cmd, opts, data.All, false, data.ModSeq)
 	}
 	enc := c.w.enc
 	enc.Atom("*").SP().Atom("SEARCH")
 	for _, n := range data.All {
 		enc.SP().Number(n)
 	}
-	// Hook for CONDSTORE (RFC 7162 §3.1.5): "(MODSEQ n)" goes here.
+	if len(data.All) > 0 && data.ModSeq > 0 {
+		// RFC 7162 §3.1.6: the highest MODSEQ of the matches.
+		enc.SP().Special('(').Atom("MODSEQ").SP().Atom(strconv.FormatUint(data.ModSeq, 10)).Special(')')
+	}
 	return c.w.end()
 }
 
@@ -90,6 +97,8 @@ type searchParser struct {
 	// charsetErr is set for an unknown charset; it is returned once the
 	// whole command is read, so that literals in it are handled normally.
 	charsetErr error
+	// modSeq is set when the program has a MODSEQ key (RFC 7162 §3.1.5).
+	modSeq bool
 }
 
 // setCharset selects the CHARSET of the search strings.
@@ -302,6 +311,8 @@ func (p *searchParser) key(crit *imap.SearchCriteria, first bool, depth int) err
 			return err
 		}
 		crit.UID = append(crit.UID, set)
+	case "MODSEQ":
+		return p.readSearchModSeq(crit)
 	case "NOT":
 		var sub imap.SearchCriteria
 		if !dec.ExpectSP() {

@@ -1,17 +1,31 @@
 package imapserver
 
 import (
+	"strconv"
+
 	"github.com/postern/postern/internal/imap"
 )
 
-// handleSelect is SELECT and EXAMINE (RFC 3501 §6.3.1, §6.3.2).
+// handleSelect is SELECT and EXAMINE (RFC 3501 §6.3.1, §6.3.2), with the
+// CONDSTORE and QRESYNC select parameters (RFC 7162 §3.1.8, §3.2.5).
 func handleSelect(c *conn, cmd *command) error {
 	var name string
 	if !c.dec.ExpectSP() || !c.dec.ExpectMailbox(&name) {
 		return c.decErr()
 	}
+	var opts imap.SelectOptions
+	if c.dec.SP() {
+		if err := c.readSelectParams(&opts); err != nil {
+			return err
+		}
+	}
 	if err := c.endLine(cmd); err != nil {
 		return err
+	}
+	if opts.CondStore || opts.QResync != nil {
+		// A CONDSTORE enabling command (RFC 7162 §3.1); the SELECT
+		// itself reports the HIGHESTMODSEQ.
+		c.enable(ExtCondStore)
 	}
 	// Selecting while selected first closes the current mailbox, without
 	// expunging; if the new SELECT then fails, no mailbox is selected
@@ -21,6 +35,11 @@ func handleSelect(c *conn, cmd *command) error {
 			return errorf(cmd, err)
 		}
 		c.state = imap.StateAuthenticated
+		if _, ok := c.condStore(); ok {
+			// RFC 7162 §3.2.11: the boundary between the responses
+			// about the old mailbox and the new one.
+			c.w.status("*", imap.StatusOK, imap.CodeClosed, "", "Previous mailbox closed")
+		}
 	}
 	readOnly := cmd.name == "EXAMINE"
 	data, err := c.session.Select(c.ctx, name, readOnly)
@@ -31,6 +50,12 @@ func handleSelect(c *conn, cmd *command) error {
 	c.writeSelectData(data)
 	if c.enabled(ExtIMAP4rev2) {
 		c.writeSelectList(name)
+	}
+	if opts.QResync != nil {
+		cs, _ := c.condStore() // readSelectParams checked
+		if err := cs.Resync(c.ctx, c.w, opts.QResync); err != nil {
+			return errorf(cmd, err)
+		}
 	}
 	cmd.code = imap.CodeReadWrite
 	if data.ReadOnly || readOnly {
@@ -61,6 +86,15 @@ func (c *conn) writeSelectData(d *imap.SelectData) {
 	}
 	w.status("*", imap.StatusOK, imap.CodeUIDValidity, u32(d.UIDValidity), "UIDs valid")
 	w.status("*", imap.StatusOK, imap.CodeUIDNext, u32(d.UIDNext), "Predicted next UID")
+	if c.enabled(ExtCondStore) {
+		// RFC 7162 §3.1.2: one of the two after a CONDSTORE enabling
+		// command.
+		if d.HighestModSeq > 0 {
+			w.status("*", imap.StatusOK, imap.CodeHighestModSeq, strconv.FormatUint(d.HighestModSeq, 10), "Highest")
+		} else {
+			w.status("*", imap.StatusOK, imap.CodeNoModSeq, "", "No mod-sequences in this mailbox")
+		}
+	}
 }
 
 // handleClose is CLOSE (RFC 3501 §6.4.2: expunge silently, then leave the
@@ -98,5 +132,10 @@ func handleExpunge(c *conn, cmd *command) error {
 	if err := c.endLine(cmd); err != nil {
 		return err
 	}
-	return errorf(cmd, c.session.Expunge(c.ctx, c.w, uids))
+	vanished := c.w.vanished
+	if err := c.session.Expunge(c.ctx, c.w, uids); err != nil {
+		return errorf(cmd, err)
+	}
+	c.setHighestModSeqCode(cmd, vanished) // RFC 7162 §3.2.7, §3.2.9
+	return nil
 }

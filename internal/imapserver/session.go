@@ -58,7 +58,8 @@ type Session interface {
 	// client's literal).
 	Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *imap.AppendOptions) (*imap.AppendData, error)
 	// Poll writes pending updates (EXISTS, RECENT, FETCH FLAGS, and EXPUNGE
-	// only when allowExpunge) for the selected mailbox. It is called after
+	// only when allowExpunge; VANISHED instead once QRESYNC is on, see
+	// SessionCondStore) for the selected mailbox. It is called after
 	// every command in the authenticated and selected states; it must be
 	// cheap when nothing changed. RFC 3501 §7.4.1 forbids EXPUNGE responses
 	// after FETCH, STORE and SEARCH, so the server passes false for those.

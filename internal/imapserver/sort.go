@@ -82,7 +82,7 @@ func handleSort(c *conn, cmd *command) error {
 		return errorf(cmd, err)
 	}
 	if extended {
-		return c.writeESearch(cmd, &opts, nums, true)
+		return c.writeESearch(cmd, &opts, nums, true, 0)
 	}
 	enc := c.w.enc
 	enc.Atom("*").SP().Atom("SORT")

@@ -37,6 +37,11 @@ func handleStatus(c *conn, cmd *command) error {
 			opts.NumDeleted = true
 		case "SIZE":
 			opts.Size = true
+		case "HIGHESTMODSEQ":
+			if _, ok := c.condStore(); !ok {
+				return imap.BAD("", "Unknown STATUS item")
+			}
+			opts.HighestModSeq = true
 		default:
 			return imap.BAD("", "Unknown STATUS item")
 		}
@@ -51,6 +56,9 @@ func handleStatus(c *conn, cmd *command) error {
 	}
 	if err := c.endLine(cmd); err != nil {
 		return err
+	}
+	if opts.HighestModSeq {
+		c.condStoreEnabling() // RFC 7162 §3.1
 	}
 	data, err := c.session.Status(c.ctx, name, &opts)
 	if err != nil {
@@ -104,6 +112,9 @@ func (c *conn) writeStatusData(name string, items []string, d *imap.StatusData) 
 			if d.Size != nil {
 				add(item, strconv.FormatInt(*d.Size, 10))
 			}
+		case "HIGHESTMODSEQ":
+			// RFC 7162 §3.1.7.
+			add(item, strconv.FormatUint(d.HighestModSeq, 10))
 		}
 	}
 	enc.Special(')')

@@ -20,10 +20,21 @@ func handleStore(c *conn, cmd *command) error {
 	if err := c.expectNumSet(&set); err != nil {
 		return err
 	}
-	if !c.dec.ExpectSP() || !c.dec.ExpectAtom(&op) || !c.dec.ExpectSP() {
+	if !c.dec.ExpectSP() {
 		return c.decErr()
 	}
 	sf := &imap.StoreFlags{}
+	if b, _ := c.dec.PeekByte(); b == '(' {
+		if err := c.readStoreModifiers(sf); err != nil {
+			return err
+		}
+		if !c.dec.ExpectSP() {
+			return c.decErr()
+		}
+	}
+	if !c.dec.ExpectAtom(&op) || !c.dec.ExpectSP() {
+		return c.decErr()
+	}
 	op = strings.ToUpper(op)
 	if base, ok := strings.CutSuffix(op, ".SILENT"); ok {
 		sf.Silent, op = true, base
@@ -46,7 +57,23 @@ func handleStore(c *conn, cmd *command) error {
 	if err := c.endLine(cmd); err != nil {
 		return err
 	}
-	return errorf(cmd, c.session.Store(c.ctx, c.w, cmd.numKind(), set, sf))
+	cs, ok := c.condStore()
+	if !ok {
+		return errorf(cmd, c.session.Store(c.ctx, c.w, cmd.numKind(), set, sf))
+	}
+	if sf.Conditional {
+		c.condStoreEnabling() // RFC 7162 §3.1
+	}
+	res, err := cs.StoreConditional(c.ctx, c.w, cmd.numKind(), set, sf)
+	if err != nil {
+		return errorf(cmd, err)
+	}
+	if res != nil && len(res.Modified.Ranges) > 0 {
+		// RFC 7162 §3.1.3: the messages that failed UNCHANGEDSINCE.
+		cmd.code, cmd.codeArg = imap.CodeModified, res.Modified.String()
+		cmd.text = "Conditional STORE failed"
+	}
+	return nil
 }
 
 // readFlagList reads flag-list, or with bare also a flag list without

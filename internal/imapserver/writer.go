@@ -20,6 +20,9 @@ type writer struct {
 	// rev2 drops what IMAP4rev2 removed (rev2.go): RECENT responses and
 	// the \Recent flag.
 	rev2 bool
+	// vanished counts VANISHED responses written, so that a command
+	// knows it expunged something (RFC 7162 §3.2.7 HIGHESTMODSEQ).
+	vanished int
 }
 
 func newWriter(bw *bufio.Writer) *writer {

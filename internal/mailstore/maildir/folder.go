@@ -113,7 +113,7 @@ func (w *wtx) ensureRow(id int64, name string) (mboxRow, error) {
 		}
 	}
 	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, special_use)
-		VALUES (?, ?, ?, 0, ?)`, name, ul.uidValidity, ul.uidNext, ul.specialUse)
+		VALUES (?, ?, ?, 1, ?)`, name, ul.uidValidity, ul.uidNext, ul.specialUse)
 	if err != nil {
 		return r, fmt.Errorf("maildir: index: %w", err)
 	}
@@ -297,7 +297,7 @@ func (w *wtx) createFolder(name, specialUse string) (mboxRow, error) {
 		return mboxRow{}, err
 	}
 	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, special_use)
-		VALUES (?, ?, 1, 0, ?)`, name, uv, specialUse)
+		VALUES (?, ?, 1, 1, ?)`, name, uv, specialUse)
 	if err != nil {
 		return mboxRow{}, fmt.Errorf("maildir: index: %w", err)
 	}

@@ -200,8 +200,9 @@ func TestMetaCacheTwoProcesses(t *testing.T) {
 			return os.Remove(names[0])
 		}},
 		{"flags then reindex by b", func() error {
-			// Reindex starts MODSEQs again: a copy at the same HIGHESTMODSEQ
-			// must not be taken for current.
+			// Reindex starts MODSEQs again when it cannot read the old
+			// index: a copy at the same HIGHESTMODSEQ must not be taken
+			// for current (the epoch tells them apart).
 			if err := with(b, "INBOX", func(mb mailstore.Mailbox) error {
 				_, _, err := mb.StoreFlags(ctx, []uint32{40, 41}, mailstore.FlagsAdd, []string{`\Flagged`}, 0)
 				return err
@@ -248,7 +249,10 @@ func TestMetaCacheReindexSameModSeq(t *testing.T) {
 	if _, _, err := mb.StoreFlags(ctx, []uint32{uid}, mailstore.FlagsAdd, []string{`\Seen`}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Reindex(ctx); err != nil { // INBOX again at MODSEQ 1, now \Seen
+	// Reindex keeps HIGHESTMODSEQ rising when it can read the old index,
+	// but not when it cannot: the epoch, not the MODSEQ, must mark a's
+	// copy stale.
+	if err := b.Reindex(ctx); err != nil {
 		t.Fatal(err)
 	}
 	checkCache(t, "after reindex", a, "INBOX", false)

@@ -94,7 +94,7 @@ func (s *Store) Create(ctx context.Context, name, specialUse string) error {
 			os.Remove(path)
 			return ioErr("create", err)
 		}
-		return w.exec(`INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, special_use) VALUES (?, ?, 1, 0, ?)`, n, uv, specialUse)
+		return w.exec(`INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, special_use) VALUES (?, ?, 1, 1, ?)`, n, uv, specialUse)
 	})
 }
 
@@ -241,7 +241,7 @@ func (s *Store) renameInbox(ctx context.Context, nd node, nn, to string) error {
 			os.Remove(to)
 			return ioErr("rename INBOX", err)
 		}
-		if err := w.exec(`INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq) VALUES (?, 0, 1, 0)`, nn); err != nil {
+		if err := w.exec(`INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq) VALUES (?, 0, 1, 1)`, nn); err != nil {
 			return err
 		}
 		// Copy the cached structures along: same UIDs.

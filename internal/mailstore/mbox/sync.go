@@ -73,7 +73,7 @@ func (w *wtx) ensureRow(name string) (mboxRow, error) {
 	if err != nil || ok {
 		return r, err
 	}
-	if err := w.exec(`INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq) VALUES (?, 0, 1, 0)`, name); err != nil {
+	if err := w.exec(`INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq) VALUES (?, 0, 1, 1)`, name); err != nil {
 		return r, err
 	}
 	r, _, err = rowByName(w.ctx, w.tx, name)

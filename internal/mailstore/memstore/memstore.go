@@ -74,7 +74,7 @@ func (s *Store) newBox(name, specialUse string) *box {
 		uv = s.lastUIDValidity + 1
 	}
 	s.lastUIDValidity = uv
-	b := &box{name: name, specialUse: specialUse, uidValidity: uv, uidNext: 1, watchers: map[*mailbox]struct{}{}}
+	b := &box{name: name, specialUse: specialUse, uidValidity: uv, uidNext: 1, modSeq: 1, watchers: map[*mailbox]struct{}{}}
 	s.boxes[name] = b
 	return b
 }

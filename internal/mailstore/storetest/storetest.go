@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"StoreFlags", testStoreFlags},
 		{"UnchangedSince", testUnchangedSince},
 		{"Changes", testChanges},
+		{"ModSeqHistory", testModSeqHistory},
 		{"Info", testInfo},
 		{"OpenMessage", testOpenMessage},
 		{"SetCache", testSetCache},
@@ -114,6 +115,7 @@ func RunPersistent(t *testing.T, open func(t *testing.T, loc string) mailstore.S
 	if st2.UIDValidity != st1.UIDValidity || st2.UIDNext != st1.UIDNext || st2.HighestModSeq < st1.HighestModSeq {
 		t.Errorf("State after reopen = %+v, want %+v", st2, st1)
 	}
+	checkHistoryPersists(t, mb, []uint32{2, 3})
 	msgs := mustMessages(t, mb)
 	if len(msgs) != 1 || msgs[0].UID != 1 || !slices.Equal(msgs[0].Flags, []string{"Work", `\Seen`}) {
 		t.Errorf("Messages after reopen = %+v, want UID 1 with [Work \\Seen]", msgs)
