@@ -134,6 +134,9 @@ type session struct {
 	endReason string
 	// cond is what the client enabled of RFC 7162 (condstore.go).
 	cond condState
+	// rev2 is set once the client enabled IMAP4rev2: unsolicited FETCH
+	// responses then carry the UID (RFC 9051 §7.5.2, Appendix E item 21).
+	rev2 bool
 }
 
 var (

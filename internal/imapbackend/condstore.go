@@ -29,6 +29,8 @@ func (s *session) Enable(ext string) {
 		s.cond.condStore = true
 	case imapserver.ExtQResync:
 		s.cond.qresync = true
+	case imapserver.ExtIMAP4rev2:
+		s.rev2 = true
 	}
 }
 
@@ -207,14 +209,18 @@ func (s *session) catchUpAfterExpunge(ctx context.Context, w imapserver.UpdateWr
 }
 
 // writeFlagsUpdate writes an unsolicited FETCH for the message at index i:
-// FLAGS, and once CONDSTORE is on also UID and MODSEQ (RFC 7162 §3.1,
-// §3.2.4).
+// FLAGS, with the UID once IMAP4rev2 is on (RFC 9051 §7.5.2), and once
+// CONDSTORE is on also UID and MODSEQ (RFC 7162 §3.1, §3.2.4).
 func (s *session) writeFlagsUpdate(w imapserver.UpdateWriter, i int) error {
 	sel := s.sel
 	if mw, ok := w.(imapserver.ModSeqWriter); ok && s.cond.condStore {
 		return mw.WriteMessageModSeq(uint32(i+1), sel.uids[i], sel.messageFlags(i), sel.modSeq[i])
 	}
-	return w.WriteMessageFlags(uint32(i+1), 0, sel.messageFlags(i))
+	var uid uint32
+	if s.rev2 {
+		uid = sel.uids[i]
+	}
+	return w.WriteMessageFlags(uint32(i+1), uid, sel.messageFlags(i))
 }
 
 // StoreConditional implements imapserver.SessionCondStore (RFC 3501

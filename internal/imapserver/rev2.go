@@ -49,9 +49,8 @@ import (
 //  20. IDLE may report other mailboxes: nothing to change (NOTIFY is not
 //     offered).
 //  21. Unsolicited FETCH must carry UID: UpdateWriter.WriteMessageFlags
-//     takes the UID; imapbackend's Poll still passes 0 and must pass it
-//     once rev2 or QRESYNC (RFC 7162 §3.2.4 asks the same) is on: left
-//     to the CONDSTORE/QRESYNC helper, who gives the backend its Enable.
+//     takes the UID; imapbackend passes it once rev2 (SessionEnable) or
+//     CONDSTORE (RFC 7162 §3.2.4 asks the same) is on.
 //  22. Unknown response codes: a client rule.
 //  23. Empty resp-text: a client rule; we always send text.
 //  24. UTF-8 in response text: our texts are ASCII.
