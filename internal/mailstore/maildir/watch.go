@@ -2,18 +2,44 @@ package maildir
 
 import (
 	"context"
+	"path/filepath"
 	"time"
+
+	"github.com/postern/postern/internal/mailstore/fswatch"
 )
 
-// watchStart counts a watching handle and starts the poller with the first.
-func (s *Store) watchStart(id int64) {
+// watchStart counts a watching handle of mailbox id (whose directory is
+// dir), subscribes to its files with the first, and starts the store's
+// poller with the first mailbox.
+func (s *Store) watchStart(id int64, dir string) {
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
 	s.watched[id]++
+	if s.watched[id] == 1 {
+		s.subs[id] = s.subscribe(dir)
+	}
 	if s.pollStop == nil {
 		s.pollStop, s.pollDone = make(chan struct{}), make(chan struct{})
 		go s.poll(s.pollStop, s.pollDone)
 	}
+}
+
+// subscribe watches what other processes and programs change in a
+// mailbox: new/ (deliveries), cur/ (flag renames, deletions, moves by other
+// MUAs) and the index's -wal file (any commit by another of our
+// processes: flags, expunges, appends). Nil when even polling was refused.
+func (s *Store) subscribe(dir string) *fswatch.Sub {
+	targets := []fswatch.Target{
+		{Dir: filepath.Join(dir, "new")},
+		{Dir: filepath.Join(dir, "cur")},
+		{Dir: s.root, Names: []string{IndexName + "-wal"}},
+	}
+	sub, err := s.opts.Watcher.Watch(targets, s.fsSignal)
+	if err != nil {
+		s.log.Warn("maildir: cannot watch, polling", "dir", dir, "err", err)
+		return nil
+	}
+	return sub
 }
 
 // watchStop uncounts a watching handle and stops the poller with the last.
@@ -21,6 +47,10 @@ func (s *Store) watchStop(id int64) {
 	s.pollMu.Lock()
 	if s.watched[id]--; s.watched[id] <= 0 {
 		delete(s.watched, id)
+		if sub := s.subs[id]; sub != nil {
+			sub.Close()
+		}
+		delete(s.subs, id)
 	}
 	var stop, done chan struct{}
 	if len(s.watched) == 0 && s.pollStop != nil {
@@ -34,14 +64,29 @@ func (s *Store) watchStop(id int64) {
 	}
 }
 
-// poll looks at the watched mailboxes every PollInterval for what other
-// processes did: a directory changed by another program is merged (which
-// signals the watchers through the commit), and a HIGHESTMODSEQ moved by
-// another process's commit signals them directly. The index is read fresh
-// on every call, so nothing else needs invalidating (no data_version
-// bookkeeping is needed for correctness). inotify would make this
-// immediate; polling keeps the cost at a query and two stats per watched
-// mailbox per interval.
+// pollPeriod is how long the poller waits without a signal: the safety
+// period while inotify watches every mailbox, the polling period when
+// some mailbox could not be watched.
+func (s *Store) pollPeriod() time.Duration {
+	s.pollMu.Lock()
+	defer s.pollMu.Unlock()
+	for _, sub := range s.subs {
+		if sub == nil || sub.Polling() {
+			return s.opts.PollInterval
+		}
+	}
+	return s.opts.SafetyPoll
+}
+
+// poll looks at the watched mailboxes when the file watcher signals (or
+// at the latest every pollPeriod) for what other processes did: a
+// directory changed by another program is merged (which signals the
+// watchers through the commit), and a HIGHESTMODSEQ moved by another
+// process's commit signals them directly, unless this process's own
+// commit (whose -wal write woke us too) signalled that state already.
+// The index is read fresh on every call, so nothing else needs
+// invalidating. A look costs a query and two stats per watched mailbox,
+// and with inotify happens only when something changed.
 func (s *Store) poll(stop, done chan struct{}) {
 	defer close(done)
 	defer func() {
@@ -49,7 +94,7 @@ func (s *Store) poll(stop, done chan struct{}) {
 			s.log.Error("maildir: watch poller panicked", "panic", r)
 		}
 	}()
-	t := time.NewTicker(s.opts.PollInterval)
+	t := time.NewTimer(s.pollPeriod())
 	defer t.Stop()
 	last := map[int64]uint64{}
 	for {
@@ -57,6 +102,7 @@ func (s *Store) poll(stop, done chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
+		case <-s.fsSignal:
 		}
 		s.pollMu.Lock()
 		ids := make([]int64, 0, len(s.watched))
@@ -64,17 +110,20 @@ func (s *Store) poll(stop, done chan struct{}) {
 			ids = append(ids, id)
 		}
 		s.pollMu.Unlock()
+		seen := make(map[int64]uint64, len(ids))
 		for _, id := range ids {
-			ctx, cancel := context.WithTimeout(context.Background(), s.opts.PollInterval*10)
+			ctx, cancel := context.WithTimeout(context.Background(), s.opts.BusyTimeout)
 			r, err := s.current(ctx, id, "")
 			cancel()
 			if err != nil {
 				continue
 			}
 			if prev, ok := last[id]; ok && prev != r.modSeq {
-				s.sh.watchers.Notify(id)
+				s.sh.watchers.NotifyNew(id, r.modSeq)
 			}
-			last[id] = r.modSeq
+			seen[id] = r.modSeq
 		}
+		last = seen // forgets the mailboxes no longer watched
+		t.Reset(s.pollPeriod())
 	}
 }
