@@ -43,8 +43,12 @@ type Store struct {
 	// subs are the file watches of the watched mailboxes (nil where
 	// watching failed); guarded by pollMu.
 	subs map[int64]*fswatch.Sub
-	// fsSignal receives (coalesced) when a watched file changed.
+	// fsSignal receives (coalesced) when a watched folder changed.
 	fsSignal chan struct{}
+	// idxSub watches the index while the poller runs; guarded by pollMu.
+	idxSub *fswatch.Sub
+	// idxSignal receives (coalesced) when the index's -wal changed.
+	idxSignal chan struct{}
 }
 
 var _ mailstore.Store = (*Store)(nil)
@@ -112,7 +116,7 @@ func Open(root string, opts Options) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	s := &Store{root: abs, opts: opts, log: opts.Logger, db: db, watched: map[int64]int{}, subs: map[int64]*fswatch.Sub{},
-		fsSignal: make(chan struct{}, 1), blobMin: blobMinMessages}
+		fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1), blobMin: blobMinMessages}
 	if err := s.initSchema(); err != nil {
 		db.Close()
 		return nil, err
@@ -172,6 +176,10 @@ func (s *Store) Close() error {
 			sub.Close()
 		}
 		delete(s.subs, id)
+	}
+	if s.idxSub != nil {
+		s.idxSub.Close()
+		s.idxSub = nil
 	}
 	s.pollMu.Unlock()
 	if stop != nil {

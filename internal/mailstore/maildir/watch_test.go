@@ -138,7 +138,7 @@ func TestWatchReleasesSubscriptions(t *testing.T) {
 	mb.Close()
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
-	if len(s.subs) != 0 || s.pollStop != nil {
+	if len(s.subs) != 0 || s.idxSub != nil || s.pollStop != nil {
 		t.Errorf("after the only watching handle closed: %d subscriptions, poller running %v", len(s.subs), s.pollStop != nil)
 	}
 }

@@ -44,8 +44,12 @@ type Store struct {
 	// subs are the file watches of the watched mailboxes (nil where
 	// watching failed); guarded by pollMu.
 	subs map[string]*fswatch.Sub
-	// fsSignal receives (coalesced) when a watched file changed.
+	// fsSignal receives (coalesced) when a watched mailbox file changed.
 	fsSignal chan struct{}
+	// idxSub watches the index while the poller runs; guarded by pollMu.
+	idxSub *fswatch.Sub
+	// idxSignal receives (coalesced) when the index's -wal changed.
+	idxSignal chan struct{}
 }
 
 var _ mailstore.Store = (*Store)(nil)
@@ -126,7 +130,7 @@ func open(opts Options) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	s := &Store{opts: opts, log: opts.Logger, db: db, inbox: inbox,
-		subs: map[string]*fswatch.Sub{}, fsSignal: make(chan struct{}, 1)}
+		subs: map[string]*fswatch.Sub{}, fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1)}
 	if err := s.initSchema(); err != nil {
 		db.Close()
 		return nil, err
@@ -190,6 +194,10 @@ func (s *Store) Close() error {
 			sub.Close()
 		}
 		delete(s.subs, name)
+	}
+	if s.idxSub != nil {
+		s.idxSub.Close()
+		s.idxSub = nil
 	}
 	s.pollMu.Unlock()
 	if stop != nil {

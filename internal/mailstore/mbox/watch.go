@@ -9,7 +9,8 @@ import (
 )
 
 // watchStart counts a watching handle, subscribes to the mailbox's files
-// with the first, and starts the poller with the first mailbox.
+// with the first, and starts the poller, with the watch of the index, with
+// the first mailbox.
 func (s *Store) watchStart(name string) {
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
@@ -19,30 +20,41 @@ func (s *Store) watchStart(name string) {
 		s.subs[name] = s.subscribe(name)
 	}
 	if s.pollStop == nil {
+		s.idxSub = s.subscribeIndex()
 		s.pollStop, s.pollDone = make(chan struct{}), make(chan struct{})
 		go s.poll(s.pollStop, s.pollDone)
 	}
 }
 
-// subscribe watches what other processes and programs change in a
-// mailbox: its file (appended to by the MTA, rewritten in place or
-// renamed over by another MUA, touched), its dotlock appearing and going
-// away (a writer starting and finishing), both through the directory so
-// that a replaced file stays watched, and the index's -wal file (any
-// commit by another of our processes: flags, expunges, appends). Nil when
-// even polling was refused.
+// subscribe watches what other programs change in a mailbox: its file
+// (appended to by the MTA, rewritten in place or renamed over by another
+// MUA, touched) and its dotlock appearing and going away (a writer starting
+// and finishing), both through the directory so that a replaced file
+// stays watched. Nil when even polling was refused.
 func (s *Store) subscribe(name string) *fswatch.Sub {
 	n, err := s.lookup(name)
-	var targets []fswatch.Target
-	if err == nil {
-		base := filepath.Base(n.file)
-		targets = append(targets, fswatch.Target{Dir: filepath.Dir(n.file), Names: []string{base, base + ".lock"}})
+	if err != nil {
+		return nil
 	}
-	idx := s.opts.IndexPath
-	targets = append(targets, fswatch.Target{Dir: filepath.Dir(idx), Names: []string{filepath.Base(idx) + "-wal"}})
+	base := filepath.Base(n.file)
+	targets := []fswatch.Target{{Dir: filepath.Dir(n.file), Names: []string{base, base + ".lock"}}}
 	sub, err := s.opts.Watcher.Watch(targets, s.fsSignal)
 	if err != nil {
 		s.log.Warn("mbox: cannot watch, polling", "mailbox", name, "err", err)
+		return nil
+	}
+	return sub
+}
+
+// subscribeIndex watches the index's -wal file, which every commit of
+// another of our processes writes (flags, expunges, appends). Nil when
+// even polling was refused.
+func (s *Store) subscribeIndex() *fswatch.Sub {
+	idx := s.opts.IndexPath
+	targets := []fswatch.Target{{Dir: filepath.Dir(idx), Names: []string{filepath.Base(idx) + "-wal"}}}
+	sub, err := s.opts.Watcher.Watch(targets, s.idxSignal)
+	if err != nil {
+		s.log.Warn("mbox: cannot watch the index, polling", "err", err)
 		return nil
 	}
 	return sub
@@ -67,14 +79,19 @@ func (s *Store) watchStop(name string) {
 		delete(s.subs, name)
 	}
 	var stop, done chan struct{}
+	var idx *fswatch.Sub
 	if len(w) == 0 && s.pollStop != nil {
 		stop, done = s.pollStop, s.pollDone
 		s.pollStop, s.pollDone = nil, nil
+		idx, s.idxSub = s.idxSub, nil
 	}
 	s.pollMu.Unlock()
 	if stop != nil {
 		close(stop)
 		<-done
+	}
+	if idx != nil {
+		idx.Close()
 	}
 }
 
@@ -84,6 +101,9 @@ func (s *Store) watchStop(name string) {
 func (s *Store) pollPeriod() time.Duration {
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
+	if s.idxSub == nil || s.idxSub.Polling() {
+		return s.opts.PollInterval
+	}
 	for _, sub := range s.subs {
 		if sub == nil || sub.Polling() {
 			return s.opts.PollInterval
@@ -92,13 +112,16 @@ func (s *Store) pollPeriod() time.Duration {
 	return s.opts.SafetyPoll
 }
 
-// poll looks at the watched mailboxes when the file watcher signals (or
-// at the latest every pollPeriod): a file changed by another program is
-// merged (the commit signals the watchers), and a HIGHESTMODSEQ moved by
-// another process signals them directly, unless this process's own commit
-// (whose -wal write woke us too) signalled that state already. A look
-// costs a query and two stats per watched mailbox, and with inotify
-// happens only when something changed.
+// poll looks at the watched mailboxes when the file watcher signals, or at
+// the latest every pollPeriod. After a change of the mailbox files, or the
+// period, a look merges what other programs did (the commit signals the
+// watchers). After a change of the index, it only reads the mailbox rows:
+// a HIGHESTMODSEQ moved by another process signals the watchers, unless
+// this process's own commit (whose -wal write woke us too) signalled that
+// state already. Reading, not merging, there is what keeps the poller's
+// own commits from waking it again and again. A look costs a query and two
+// stats per watched mailbox, and with inotify happens only when something
+// changed.
 func (s *Store) poll(stop, done chan struct{}) {
 	defer close(done)
 	defer func() {
@@ -110,11 +133,14 @@ func (s *Store) poll(stop, done chan struct{}) {
 	defer t.Stop()
 	last := map[string]uint64{}
 	for {
+		merge := true
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 		case <-s.fsSignal:
+		case <-s.idxSignal:
+			merge = false
 		}
 		s.pollMu.Lock()
 		names := make([]string, 0, len(s.watchNames))
@@ -125,9 +151,9 @@ func (s *Store) poll(stop, done chan struct{}) {
 		seen := make(map[string]uint64, len(names))
 		for _, n := range names {
 			ctx, cancel := context.WithTimeout(context.Background(), s.opts.BusyTimeout)
-			r, _, err := s.current(ctx, n)
+			r, ok, err := s.look(ctx, n, merge)
 			cancel()
-			if err != nil {
+			if err != nil || !ok {
 				continue
 			}
 			if prev, ok := last[n]; ok && prev != r.modSeq {
@@ -138,4 +164,14 @@ func (s *Store) poll(stop, done chan struct{}) {
 		last = seen // forgets the mailboxes no longer watched
 		t.Reset(s.pollPeriod())
 	}
+}
+
+// look returns a watched mailbox's row: merged with its file when merge is
+// set, as the index has it otherwise; ok is false for a mailbox gone.
+func (s *Store) look(ctx context.Context, name string, merge bool) (r mboxRow, ok bool, err error) {
+	if merge {
+		r, _, err = s.current(ctx, name)
+		return r, err == nil, err
+	}
+	return rowByName(ctx, s.db, name)
 }
