@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/mailstore/fswatch"
 )
 
 // noPoll are options under which only inotify can wake a watcher in the
@@ -47,6 +48,9 @@ func TestWatchInotifyDelivery(t *testing.T) {
 		s.pollMu.Unlock()
 		if polling {
 			t.Fatalf("%s: watched by polling, want inotify", name)
+		}
+		if got := s.pollPeriod(); got != noPoll.SafetyPoll {
+			t.Errorf("pollPeriod() = %v with inotify, want SafetyPoll", got)
 		}
 		d, _ := s.dirOf(name)
 		// An MTA's delivery: tmp/ then a rename into new/.
@@ -141,4 +145,26 @@ func TestWatchReleasesSubscriptions(t *testing.T) {
 	if len(s.subs) != 0 || s.idxSub != nil || s.pollStop != nil {
 		t.Errorf("after the only watching handle closed: %d subscriptions, poller running %v", len(s.subs), s.pollStop != nil)
 	}
+}
+
+// TestWatchPollingFallback: where inotify cannot watch (here forced), an
+// outside delivery is still seen, by polling.
+func TestWatchPollingFallback(t *testing.T) {
+	w := fswatch.New(fswatch.Options{ForcePoll: true, PollInterval: 5 * time.Millisecond})
+	defer w.Close()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{NoFsync: true, Watcher: w, PollInterval: 2 * time.Hour, SafetyPoll: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mb := openT(t, s, "INBOX")
+	ch := mb.Watch()
+	if got := s.pollPeriod(); got != 2*time.Hour {
+		t.Errorf("pollPeriod() = %v while polling, want PollInterval (2h)", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "new", "1.M1P1.mta"), []byte(testMsg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitWatch(t, ch, "a delivery into a polled new/")
 }
