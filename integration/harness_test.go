@@ -118,7 +118,7 @@ type server struct {
 // stop sends SIGTERM and waits for the server to exit (killing it after
 // stopTimeout); it returns the exit error. Calling it again returns the
 // same result.
-func (s *server) stop(t *testing.T) error {
+func (s *server) stop(t testing.TB) error {
 	t.Helper()
 	s.once.Do(func() {
 		_ = s.proc.Signal(syscall.SIGTERM)
@@ -160,7 +160,7 @@ func startServer(t *testing.T) *server {
 
 // startServerIn is startServer with the demo data in dir: a new demo when
 // dir is empty, the one already there otherwise.
-func startServerIn(t *testing.T, dir string) *server {
+func startServerIn(t testing.TB, dir string) *server {
 	t.Helper()
 	s := &server{Data: dir, stderr: &lockedBuffer{}}
 	cmd := exec.Command(posternBin, "serve", "--demo", "--data", s.Data,

@@ -21,7 +21,7 @@ import (
 
 // demoConfig makes a demo data directory and returns its configuration
 // file, for imapd.
-func demoConfig(t *testing.T) string {
+func demoConfig(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := demo.Setup(context.Background(), dir); err != nil {

@@ -29,9 +29,10 @@ var allowed = map[string][]string{
 	"connserve":           {},
 	"pop3backend":         {"pop3server", "mailstore", "message", "auth"},
 	"mailstore":           {},
-	"mailstore/maildir":   {"mailstore", "mailstore/fanout", "mailstore/sqlindex"},
-	"mailstore/mbox":      {"mailstore", "mailstore/fanout", "mailstore/sqlindex"},
+	"mailstore/maildir":   {"mailstore", "mailstore/fanout", "mailstore/fswatch", "mailstore/sqlindex"},
+	"mailstore/mbox":      {"mailstore", "mailstore/fanout", "mailstore/fswatch", "mailstore/sqlindex"},
 	"mailstore/fanout":    {},
+	"mailstore/fswatch":   {}, // inotify via golang.org/x/sys/unix, polling elsewhere
 	"mailstore/sqlindex":  {},
 	"mailstore/memstore":  {"mailstore"},
 	"mailstore/migrate":   {"mailstore"},

@@ -20,6 +20,12 @@ import (
 // zero. RFC 2177 lets the server pick the pace of updates.
 const DefaultIdlePoll = 5 * time.Second
 
+// DefaultIdleSafetyPoll is how often Idle looks anyway, when
+// Options.IdleSafetyPoll is zero, at a mailbox whose Watch covers other
+// processes and outside programs (mailstore.OutsideWatcher): a bound on the
+// cost of a missed signal, not the path by which changes arrive.
+const DefaultIdleSafetyPoll = time.Minute
+
 // Options configure a Backend.
 type Options struct {
 	// Auth checks LOGIN and AUTHENTICATE credentials. Required.
@@ -40,6 +46,11 @@ type Options struct {
 	// IdlePoll is the period of the fallback poll during IDLE. Zero means
 	// DefaultIdlePoll.
 	IdlePoll time.Duration
+	// IdleSafetyPoll is the period of the poll during IDLE on a mailbox
+	// whose Watch also reports other processes' and programs' changes
+	// (mailstore.OutsideWatcher), which then push them at once. Zero means
+	// DefaultIdleSafetyPoll.
+	IdleSafetyPoll time.Duration
 
 	// BeforeOpen runs after a successful login and before any file of the
 	// user is opened: inetd mode drops privileges to the user there
@@ -84,6 +95,9 @@ func New(opts Options) *Backend {
 	}
 	if opts.IdlePoll <= 0 {
 		opts.IdlePoll = DefaultIdlePoll
+	}
+	if opts.IdleSafetyPoll <= 0 {
+		opts.IdleSafetyPoll = DefaultIdleSafetyPoll
 	}
 	if opts.AlertInterval <= 0 {
 		opts.AlertInterval = DefaultAlertInterval

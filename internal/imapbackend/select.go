@@ -272,8 +272,11 @@ func equalFlags(a, b []string) bool {
 }
 
 // Idle implements imapserver.Session (RFC 2177): it polls whenever the
-// mailbox signals a change, and every IdlePoll for changes the driver cannot
-// signal, until stop is closed.
+// mailbox signals a change, until stop is closed. A mailbox whose Watch
+// covers other processes and outside programs (mailstore.OutsideWatcher:
+// the drivers' inotify) is also looked at every IdleSafetyPoll, in case a
+// signal was lost; any other every IdlePoll, for the changes its driver
+// cannot signal.
 func (s *session) Idle(ctx context.Context, w imapserver.UpdateWriter, stop <-chan struct{}) error {
 	if s.sel == nil {
 		select {
@@ -283,12 +286,14 @@ func (s *session) Idle(ctx context.Context, w imapserver.UpdateWriter, stop <-ch
 			return ctx.Err()
 		}
 	}
+	// Watch before the first look, so that a change made between the two
+	// is not left for the next poll.
+	watch := s.sel.mb.Watch()
 	if err := s.poll(ctx, w, true); err != nil {
 		return err
 	}
-	t := time.NewTicker(s.b.opts.IdlePoll)
+	t := time.NewTicker(s.idlePeriod())
 	defer t.Stop()
-	watch := s.sel.mb.Watch()
 	for {
 		select {
 		case <-stop:
@@ -302,6 +307,14 @@ func (s *session) Idle(ctx context.Context, w imapserver.UpdateWriter, stop <-ch
 			return err
 		}
 	}
+}
+
+// idlePeriod is the period of Idle's own poll of the selected mailbox.
+func (s *session) idlePeriod() time.Duration {
+	if ow, ok := s.sel.mb.(mailstore.OutsideWatcher); ok && ow.WatchesOutside() {
+		return s.b.opts.IdleSafetyPoll
+	}
+	return s.b.opts.IdlePoll
 }
 
 // discardUpdates is an UpdateWriter that writes nothing, for catching up

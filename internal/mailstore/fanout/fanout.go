@@ -12,6 +12,10 @@ import "sync"
 type Watchers struct {
 	mu sync.Mutex
 	m  map[int64]map[chan<- struct{}]struct{} // guarded by mu
+	// seen is the HIGHESTMODSEQ of each mailbox the watchers were last
+	// signalled for (NotifyAt, NotifyNew), so that the index watcher,
+	// woken by this process's own commit, does not signal it again.
+	seen map[int64]uint64 // guarded by mu
 }
 
 // Register adds ch to the watchers of mailbox id.
@@ -34,6 +38,7 @@ func (w *Watchers) Unregister(id int64, ch chan<- struct{}) {
 	delete(w.m[id], ch)
 	if len(w.m[id]) == 0 {
 		delete(w.m, id)
+		delete(w.seen, id)
 	}
 }
 
@@ -42,12 +47,55 @@ func (w *Watchers) Unregister(id int64, ch chan<- struct{}) {
 func (w *Watchers) Notify(id int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.notifyLocked(id)
+}
+
+func (w *Watchers) notifyLocked(id int64) {
 	for ch := range w.m[id] {
 		select {
 		case ch <- struct{}{}:
 		default:
 		}
 	}
+}
+
+// NotifyAt signals every watcher of mailbox id for a commit that left its
+// HIGHESTMODSEQ at modSeq, and remembers modSeq for NotifyNew.
+func (w *Watchers) NotifyAt(id int64, modSeq uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.noteLocked(id, modSeq)
+	w.notifyLocked(id)
+}
+
+// NotifyNew signals the watchers of mailbox id, found at HIGHESTMODSEQ
+// modSeq by a look at the index, unless they were signalled for that
+// state already (by this process's commit, or another store's look). It
+// reports whether it signalled.
+func (w *Watchers) NotifyNew(id int64, modSeq uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.m[id]) == 0 {
+		return false
+	}
+	if prev, ok := w.seen[id]; ok && prev == modSeq {
+		return false
+	}
+	w.noteLocked(id, modSeq)
+	w.notifyLocked(id)
+	return true
+}
+
+// noteLocked remembers modSeq for a watched mailbox (the memory is
+// bounded by the watched mailboxes: Unregister forgets).
+func (w *Watchers) noteLocked(id int64, modSeq uint64) {
+	if len(w.m[id]) == 0 {
+		return
+	}
+	if w.seen == nil {
+		w.seen = map[int64]uint64{}
+	}
+	w.seen[id] = modSeq
 }
 
 // Registry shares one *T per key (an index path) among the users of a

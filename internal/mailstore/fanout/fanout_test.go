@@ -58,3 +58,32 @@ func TestRegistry(t *testing.T) {
 		t.Error("a value outlived its last Release")
 	}
 }
+
+func TestNotifyNew(t *testing.T) {
+	var w Watchers
+	a := make(chan struct{}, 1)
+	if w.NotifyNew(1, 5) {
+		t.Errorf("NotifyNew(1, 5) with no watcher = true, want false")
+	}
+	w.Register(1, a)
+	w.NotifyAt(1, 7) // this process's commit
+	if pending(a) != 1 {
+		t.Fatalf("NotifyAt did not signal")
+	}
+	// The index watcher, woken by that same commit, finds 7: no second
+	// signal.
+	if w.NotifyNew(1, 7) || pending(a) != 0 {
+		t.Errorf("NotifyNew(1, 7) after NotifyAt(1, 7) signalled again")
+	}
+	// Another process committed: 8 is news, once.
+	if !w.NotifyNew(1, 8) || pending(a) != 1 {
+		t.Errorf("NotifyNew(1, 8) did not signal")
+	}
+	if w.NotifyNew(1, 8) {
+		t.Errorf("NotifyNew(1, 8) twice signalled twice")
+	}
+	w.Unregister(1, a)
+	if len(w.seen) != 0 {
+		t.Errorf("seen kept after the last watcher left: %v", w.seen)
+	}
+}

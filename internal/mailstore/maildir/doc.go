@@ -68,7 +68,11 @@
 //
 // Watching. Commits signal every open handle of the mailbox in this process
 // at once (a registry keyed by index path). Changes by other processes and
-// programs are found by polling the watched mailboxes every
-// Options.PollInterval (1 s), only while some handle is watching; inotify
-// may replace the poll later.
+// programs are seen through inotify (mailstore/fswatch: one instance per
+// process) on the watched folders' new/ and cur/ and on the index's -wal
+// file, which every commit of another process writes; a look then merges
+// the folder or notices the moved HIGHESTMODSEQ. A safety look runs every
+// Options.SafetyPoll (1 min); where inotify cannot watch, every
+// Options.PollInterval (1 s). All of it runs only while some handle is
+// watching.
 package maildir

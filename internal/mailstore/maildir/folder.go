@@ -64,6 +64,7 @@ func (s *Store) rowBy(ctx context.Context, q querier, id int64, name string) (mb
 
 // saveRow writes back the mutable columns of a row.
 func (w *wtx) saveRow(r *mboxRow) error {
+	w.saved[r.id] = r.modSeq
 	return w.exec(`UPDATE mailboxes SET uidnext = ?, highestmodseq = ?, recent_uid = ?, new_mtime = ?, cur_mtime = ?,
 		uidlist_lines = ? WHERE id = ?`, r.uidNext, r.modSeq, r.recentUID, r.newMtime, r.curMtime, r.uidlistLines, r.id)
 }

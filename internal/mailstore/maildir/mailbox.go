@@ -509,19 +509,29 @@ func (mb *mailbox) ClaimRecent(ctx context.Context) (uint32, error) {
 }
 
 // Watch implements mailstore.Mailbox. Commits of this process signal at
-// once; changes by other processes and programs are noticed by a poll of
-// the watched mailboxes every Options.PollInterval, which runs only while
-// some handle of this Store has called Watch.
+// once; changes by other processes and programs are seen through inotify
+// on new/, cur/ and the index's -wal file (watch.go), or by a poll every
+// Options.PollInterval where inotify cannot watch. Both run only while some
+// handle of this Store has called Watch.
 func (mb *mailbox) Watch() <-chan struct{} {
 	mb.mu.Lock()
 	start := !mb.watching && !mb.closed
 	mb.watching = true
+	name := mb.name
 	mb.mu.Unlock()
 	if start {
-		mb.s.watchStart(mb.id)
+		dir, err := mb.s.dirOf(name)
+		if err != nil {
+			dir = mb.s.root // unreachable for an open mailbox; the index is still watched
+		}
+		mb.s.watchStart(mb.id, dir)
 	}
 	return mb.watch
 }
+
+// WatchesOutside implements mailstore.OutsideWatcher: Watch signals the
+// changes of other processes and programs too.
+func (mb *mailbox) WatchesOutside() bool { return true }
 
 // Close implements mailstore.Mailbox; the Watch channel is not closed.
 func (mb *mailbox) Close() error {

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/postern/postern/internal/mailstore/fswatch"
 )
 
 // Options configure a Store. The zero value is ready to use: durable writes,
@@ -25,9 +27,18 @@ type Options struct {
 	// means time.Now.
 	Now func() time.Time
 	// PollInterval is how often a store with watched mailboxes looks for
-	// changes made by other processes (index data_version, directory
-	// mtimes); 0 means one second.
+	// changes made by other processes (the index's HIGHESTMODSEQ,
+	// directory mtimes) when a mailbox could not be watched with inotify;
+	// 0 means one second.
 	PollInterval time.Duration
+	// SafetyPoll is how often the store looks anyway while inotify
+	// watches every watched mailbox, in case an event was missed (a
+	// folder renamed while watched); 0 means one minute.
+	SafetyPoll time.Duration
+	// Watcher watches the mail files and the index for changes by other
+	// processes and programs; nil means fswatch.Default(), the process's
+	// shared inotify instance.
+	Watcher *fswatch.Watcher
 	// BusyTimeout is how long a write waits for another process holding the
 	// index's write lock; 0 means 30 seconds.
 	BusyTimeout time.Duration
@@ -48,6 +59,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PollInterval == 0 {
 		o.PollInterval = time.Second
+	}
+	if o.SafetyPoll == 0 {
+		o.SafetyPoll = time.Minute
+	}
+	if o.Watcher == nil {
+		o.Watcher = fswatch.Default()
 	}
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = 30 * time.Second

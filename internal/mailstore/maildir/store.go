@@ -13,6 +13,7 @@ import (
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
+	"github.com/postern/postern/internal/mailstore/fswatch"
 	"github.com/postern/postern/internal/mailstore/sqlindex"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -39,6 +40,15 @@ type Store struct {
 	watched  map[int64]int // open watching handles per mailbox id; guarded by pollMu
 	pollStop chan struct{} // closes to stop the poller; guarded by pollMu
 	pollDone chan struct{} // closed when the poller exits; guarded by pollMu
+	// subs are the file watches of the watched mailboxes (nil where
+	// watching failed); guarded by pollMu.
+	subs map[int64]*fswatch.Sub
+	// fsSignal receives (coalesced) when a watched folder changed.
+	fsSignal chan struct{}
+	// idxSub watches the index while the poller runs; guarded by pollMu.
+	idxSub *fswatch.Sub
+	// idxSignal receives (coalesced) when the index's -wal changed.
+	idxSignal chan struct{}
 }
 
 var _ mailstore.Store = (*Store)(nil)
@@ -105,7 +115,8 @@ func Open(root string, opts Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
-	s := &Store{root: abs, opts: opts, log: opts.Logger, db: db, watched: map[int64]int{}, blobMin: blobMinMessages}
+	s := &Store{root: abs, opts: opts, log: opts.Logger, db: db, watched: map[int64]int{}, subs: map[int64]*fswatch.Sub{},
+		fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1), blobMin: blobMinMessages}
 	if err := s.initSchema(); err != nil {
 		db.Close()
 		return nil, err
@@ -160,6 +171,16 @@ func (s *Store) Close() error {
 	s.pollMu.Lock()
 	stop, done := s.pollStop, s.pollDone
 	s.pollStop, s.pollDone = nil, nil
+	for id, sub := range s.subs {
+		if sub != nil {
+			sub.Close()
+		}
+		delete(s.subs, id)
+	}
+	if s.idxSub != nil {
+		s.idxSub.Close()
+		s.idxSub = nil
+	}
 	s.pollMu.Unlock()
 	if stop != nil {
 		close(stop)
@@ -183,9 +204,10 @@ type wtx struct {
 	s       *Store
 	ctx     context.Context
 	tx      *sql.Tx
-	touched map[int64]bool // mailboxes whose watchers are signalled on commit
-	after   []func()       // run after a successful commit
-	undo    []func()       // run after a rollback
+	touched map[int64]bool   // mailboxes whose watchers are signalled on commit
+	saved   map[int64]uint64 // the HIGHESTMODSEQ saved for each mailbox row
+	after   []func()         // run after a successful commit
+	undo    []func()         // run after a rollback
 	// imported holds, per mailbox row made from a folder the index did not
 	// know, the base -> UID map of its uidlist, for the first sync.
 	imported map[int64]map[string]uint32
@@ -202,7 +224,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	if err != nil {
 		return fmt.Errorf("maildir: begin: %w", err)
 	}
-	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, q: sqlindex.NewTx(ctx, tx, "maildir: index")}
+	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, saved: map[int64]uint64{}, q: sqlindex.NewTx(ctx, tx, "maildir: index")}
 	if err := fn(w); err != nil {
 		tx.Rollback()
 		for _, u := range w.undo {
@@ -220,7 +242,11 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		a()
 	}
 	for id := range w.touched {
-		s.sh.watchers.Notify(id)
+		if ms, ok := w.saved[id]; ok {
+			s.sh.watchers.NotifyAt(id, ms)
+		} else {
+			s.sh.watchers.Notify(id)
+		}
 	}
 	return nil
 }

@@ -49,8 +49,9 @@
 // PID that no longer runs, is broken. All our writes also happen inside
 // a write transaction of the index, which orders them between our
 // processes; several sessions and processes may have a mailbox selected
-// read-write, each sees the others' changes at its next call (Watch
-// polls).
+// read-write, each sees the others' changes at its next call, and a
+// watcher is woken by inotify on the mailbox file, its dotlock and the
+// index's -wal file (polling where inotify cannot watch; see watch.go).
 //
 // # Crash safety of rewrites
 //

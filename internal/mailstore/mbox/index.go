@@ -156,6 +156,7 @@ func rowByID(ctx context.Context, q querier, id int64) (mboxRow, bool, error) {
 
 // saveRow writes r back.
 func (w *wtx) saveRow(r *mboxRow) error {
+	w.saved[r.id] = r.modSeq
 	bd := 0
 	if r.baseDirty {
 		bd = 1

@@ -597,8 +597,10 @@ func (mb *mailbox) ClaimRecent(ctx context.Context) (uint32, error) {
 }
 
 // Watch implements mailstore.Mailbox: commits in this process signal at
-// once; other processes' and programs' changes are found by a poll
-// (Options.PollInterval) that runs while some handle watches.
+// once; other processes' and programs' changes are seen through inotify on
+// the mailbox file, its dotlock and the index's -wal file (watch.go), or
+// by a poll every Options.PollInterval where inotify cannot watch; both
+// run only while some handle watches.
 func (mb *mailbox) Watch() <-chan struct{} {
 	mb.mu.Lock()
 	start := !mb.watching && !mb.closed
@@ -610,6 +612,10 @@ func (mb *mailbox) Watch() <-chan struct{} {
 	}
 	return mb.watch
 }
+
+// WatchesOutside implements mailstore.OutsideWatcher: Watch signals the
+// changes of other processes and programs too.
+func (mb *mailbox) WatchesOutside() bool { return true }
 
 // Close implements mailstore.Mailbox: flags and UIDs the file lacks are
 // written (in place, or by a rewrite), as UW did at its checkpoints.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/postern/postern/internal/mailstore/fswatch"
 )
 
 // IndexName is the default file name of the per-user index under Root.
@@ -76,8 +78,17 @@ type Options struct {
 	// time.Now.
 	Now func() time.Time
 	// PollInterval is how often a store with watched mailboxes looks for
-	// changes by other processes and programs; 0 means one second.
+	// changes by other processes and programs when a mailbox could not be
+	// watched with inotify; 0 means one second.
 	PollInterval time.Duration
+	// SafetyPoll is how often the store looks anyway while inotify
+	// watches every watched mailbox, in case an event was missed (a
+	// directory replaced while watched); 0 means one minute.
+	SafetyPoll time.Duration
+	// Watcher watches the mailbox files and the index for changes by
+	// other processes and programs; nil means fswatch.Default(), the
+	// process's shared inotify instance.
+	Watcher *fswatch.Watcher
 	// BusyTimeout is how long a write waits for another process holding
 	// the index's write lock; 0 means 30 seconds.
 	BusyTimeout time.Duration
@@ -127,6 +138,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PollInterval == 0 {
 		o.PollInterval = time.Second
+	}
+	if o.SafetyPoll == 0 {
+		o.SafetyPoll = time.Minute
+	}
+	if o.Watcher == nil {
+		o.Watcher = fswatch.Default()
 	}
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = 30 * time.Second

@@ -15,6 +15,7 @@ import (
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
+	"github.com/postern/postern/internal/mailstore/fswatch"
 	"github.com/postern/postern/internal/mailstore/sqlindex"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -40,6 +41,15 @@ type Store struct {
 	watchNames map[string]int // open watching handles per mailbox name; guarded by pollMu
 	pollStop   chan struct{}  // guarded by pollMu
 	pollDone   chan struct{}  // guarded by pollMu
+	// subs are the file watches of the watched mailboxes (nil where
+	// watching failed); guarded by pollMu.
+	subs map[string]*fswatch.Sub
+	// fsSignal receives (coalesced) when a watched mailbox file changed.
+	fsSignal chan struct{}
+	// idxSub watches the index while the poller runs; guarded by pollMu.
+	idxSub *fswatch.Sub
+	// idxSignal receives (coalesced) when the index's -wal changed.
+	idxSignal chan struct{}
 }
 
 var _ mailstore.Store = (*Store)(nil)
@@ -119,7 +129,8 @@ func open(opts Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
-	s := &Store{opts: opts, log: opts.Logger, db: db, inbox: inbox}
+	s := &Store{opts: opts, log: opts.Logger, db: db, inbox: inbox,
+		subs: map[string]*fswatch.Sub{}, fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1)}
 	if err := s.initSchema(); err != nil {
 		db.Close()
 		return nil, err
@@ -178,6 +189,16 @@ func (s *Store) Close() error {
 	s.pollMu.Lock()
 	stop, done := s.pollStop, s.pollDone
 	s.pollStop, s.pollDone = nil, nil
+	for name, sub := range s.subs {
+		if sub != nil {
+			sub.Close()
+		}
+		delete(s.subs, name)
+	}
+	if s.idxSub != nil {
+		s.idxSub.Close()
+		s.idxSub = nil
+	}
 	s.pollMu.Unlock()
 	if stop != nil {
 		close(stop)
@@ -195,6 +216,7 @@ type wtx struct {
 	ctx     context.Context
 	tx      *sql.Tx
 	touched map[int64]bool
+	saved   map[int64]uint64 // the HIGHESTMODSEQ saved for each mailbox row
 	after   []func()
 	q       *sqlindex.Tx // statements prepared once; the UIDVALIDITY counter
 }
@@ -207,7 +229,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	if err != nil {
 		return fmt.Errorf("mbox: begin: %w", err)
 	}
-	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, q: sqlindex.NewTx(ctx, tx, "mbox: index")}
+	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, saved: map[int64]uint64{}, q: sqlindex.NewTx(ctx, tx, "mbox: index")}
 	if err := fn(w); err != nil {
 		tx.Rollback()
 		return err
@@ -219,7 +241,11 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		a()
 	}
 	for id := range w.touched {
-		s.sh.watchers.Notify(id)
+		if ms, ok := w.saved[id]; ok {
+			s.sh.watchers.NotifyAt(id, ms)
+		} else {
+			s.sh.watchers.Notify(id)
+		}
 	}
 	return nil
 }

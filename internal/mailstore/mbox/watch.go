@@ -2,18 +2,62 @@ package mbox
 
 import (
 	"context"
+	"path/filepath"
 	"time"
+
+	"github.com/postern/postern/internal/mailstore/fswatch"
 )
 
-// watchStart counts a watching handle and starts the poller with the first.
+// watchStart counts a watching handle, subscribes to the mailbox's files
+// with the first, and starts the poller, with the watch of the index, with
+// the first mailbox.
 func (s *Store) watchStart(name string) {
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
-	s.watchedNames()[name]++
+	w := s.watchedNames()
+	w[name]++
+	if w[name] == 1 {
+		s.subs[name] = s.subscribe(name)
+	}
 	if s.pollStop == nil {
+		s.idxSub = s.subscribeIndex()
 		s.pollStop, s.pollDone = make(chan struct{}), make(chan struct{})
 		go s.poll(s.pollStop, s.pollDone)
 	}
+}
+
+// subscribe watches what other programs change in a mailbox: its file
+// (appended to by the MTA, rewritten in place or renamed over by another
+// MUA, touched) and its dotlock appearing and going away (a writer starting
+// and finishing), both through the directory so that a replaced file
+// stays watched. Nil when even polling was refused.
+func (s *Store) subscribe(name string) *fswatch.Sub {
+	n, err := s.lookup(name)
+	if err != nil {
+		return nil
+	}
+	base := filepath.Base(n.file)
+	targets := []fswatch.Target{{Dir: filepath.Dir(n.file), Names: []string{base, base + ".lock"}}}
+	sub, err := s.opts.Watcher.Watch(targets, s.fsSignal)
+	if err != nil {
+		s.log.Warn("mbox: cannot watch, polling", "mailbox", name, "err", err)
+		return nil
+	}
+	return sub
+}
+
+// subscribeIndex watches the index's -wal file, which every commit of
+// another of our processes writes (flags, expunges, appends). Nil when
+// even polling was refused.
+func (s *Store) subscribeIndex() *fswatch.Sub {
+	idx := s.opts.IndexPath
+	targets := []fswatch.Target{{Dir: filepath.Dir(idx), Names: []string{filepath.Base(idx) + "-wal"}}}
+	sub, err := s.opts.Watcher.Watch(targets, s.idxSignal)
+	if err != nil {
+		s.log.Warn("mbox: cannot watch the index, polling", "err", err)
+		return nil
+	}
+	return sub
 }
 
 func (s *Store) watchedNames() map[string]int {
@@ -29,24 +73,55 @@ func (s *Store) watchStop(name string) {
 	w := s.watchedNames()
 	if w[name]--; w[name] <= 0 {
 		delete(w, name)
+		if sub := s.subs[name]; sub != nil {
+			sub.Close()
+		}
+		delete(s.subs, name)
 	}
 	var stop, done chan struct{}
+	var idx *fswatch.Sub
 	if len(w) == 0 && s.pollStop != nil {
 		stop, done = s.pollStop, s.pollDone
 		s.pollStop, s.pollDone = nil, nil
+		idx, s.idxSub = s.idxSub, nil
 	}
 	s.pollMu.Unlock()
 	if stop != nil {
 		close(stop)
 		<-done
 	}
+	if idx != nil {
+		idx.Close()
+	}
 }
 
-// poll looks at the watched mailboxes every PollInterval: a file changed
-// by another program is merged (the commit signals the watchers), and a
-// HIGHESTMODSEQ moved by another process signals them directly. The cost
-// per interval is a query and two stats per watched mailbox; inotify
-// could make it immediate.
+// pollPeriod is how long the poller waits without a signal: the safety
+// period while inotify watches every mailbox, the polling period when
+// some mailbox could not be watched.
+func (s *Store) pollPeriod() time.Duration {
+	s.pollMu.Lock()
+	defer s.pollMu.Unlock()
+	if s.idxSub == nil || s.idxSub.Polling() {
+		return s.opts.PollInterval
+	}
+	for _, sub := range s.subs {
+		if sub == nil || sub.Polling() {
+			return s.opts.PollInterval
+		}
+	}
+	return s.opts.SafetyPoll
+}
+
+// poll looks at the watched mailboxes when the file watcher signals, or at
+// the latest every pollPeriod. After a change of the mailbox files, or the
+// period, a look merges what other programs did (the commit signals the
+// watchers). After a change of the index, it only reads the mailbox rows:
+// a HIGHESTMODSEQ moved by another process signals the watchers, unless
+// this process's own commit (whose -wal write woke us too) signalled that
+// state already. Reading, not merging, there is what keeps the poller's
+// own commits from waking it again and again. A look costs a query and two
+// stats per watched mailbox, and with inotify happens only when something
+// changed.
 func (s *Store) poll(stop, done chan struct{}) {
 	defer close(done)
 	defer func() {
@@ -54,14 +129,18 @@ func (s *Store) poll(stop, done chan struct{}) {
 			s.log.Error("mbox: watch poller panicked", "panic", r)
 		}
 	}()
-	t := time.NewTicker(s.opts.PollInterval)
+	t := time.NewTimer(s.pollPeriod())
 	defer t.Stop()
 	last := map[string]uint64{}
 	for {
+		merge := true
 		select {
 		case <-stop:
 			return
 		case <-t.C:
+		case <-s.fsSignal:
+		case <-s.idxSignal:
+			merge = false
 		}
 		s.pollMu.Lock()
 		names := make([]string, 0, len(s.watchNames))
@@ -69,17 +148,30 @@ func (s *Store) poll(stop, done chan struct{}) {
 			names = append(names, n)
 		}
 		s.pollMu.Unlock()
+		seen := make(map[string]uint64, len(names))
 		for _, n := range names {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*s.opts.PollInterval)
-			r, _, err := s.current(ctx, n)
+			ctx, cancel := context.WithTimeout(context.Background(), s.opts.BusyTimeout)
+			r, ok, err := s.look(ctx, n, merge)
 			cancel()
-			if err != nil {
+			if err != nil || !ok {
 				continue
 			}
 			if prev, ok := last[n]; ok && prev != r.modSeq {
-				s.sh.watchers.Notify(r.id)
+				s.sh.watchers.NotifyNew(r.id, r.modSeq)
 			}
-			last[n] = r.modSeq
+			seen[n] = r.modSeq
 		}
+		last = seen // forgets the mailboxes no longer watched
+		t.Reset(s.pollPeriod())
 	}
+}
+
+// look returns a watched mailbox's row: merged with its file when merge is
+// set, as the index has it otherwise; ok is false for a mailbox gone.
+func (s *Store) look(ctx context.Context, name string, merge bool) (r mboxRow, ok bool, err error) {
+	if merge {
+		r, _, err = s.current(ctx, name)
+		return r, err == nil, err
+	}
+	return rowByName(ctx, s.db, name)
 }
