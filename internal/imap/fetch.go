@@ -15,6 +15,14 @@ type FetchOptions struct {
 	// BodySection lists BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER
 	// and RFC822.TEXT, in the order requested.
 	BodySection []*FetchItemBodySection
+	// BinarySection lists BINARY[...] and BINARY.PEEK[...] (RFC 3516 §4.2),
+	// BinarySize the BINARY.SIZE[...] items, in the order requested.
+	BinarySection []*FetchItemBinarySection
+	BinarySize    []*FetchItemBinarySection
+	// Preview is PREVIEW, with or without (LAZY) (RFC 8970 §3).
+	Preview bool
+	// EmailID and ThreadID are the OBJECTID items (RFC 8474 §5.1, §5.2).
+	EmailID, ThreadID bool
 }
 
 // PartSpecifier is the text part of a section (RFC 3501 §6.4.5).

@@ -14,6 +14,11 @@ func (c *conn) capabilities() []string {
 	if _, ok := c.session.(SessionMove); ok {
 		caps = append(caps, "MOVE")
 	}
+	caps = append(caps, "BINARY")
+	if _, ok := c.session.(SessionMultiAppend); ok {
+		caps = append(caps, "MULTIAPPEND")
+	}
+	caps = append(caps, "PREVIEW")
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

@@ -118,6 +118,17 @@ type SessionMove interface {
 	Move(ctx context.Context, w UpdateWriter, kind imap.NumKind, numSet imap.NumSet, dest string) (*imap.CopyData, error)
 }
 
+// SessionMultiAppend is implemented by sessions that support MULTIAPPEND
+// (RFC 3502): several messages in one APPEND, all or nothing. The server
+// stores each message with Append as it arrives; when a later one fails,
+// it calls AppendUndo with what the earlier Appends returned, and the
+// session must remove those messages (RFC 3502 §6.3.11: "the mailbox MUST
+// be restored to its state before the APPEND attempt").
+type SessionMultiAppend interface {
+	Session
+	AppendUndo(ctx context.Context, mailbox string, appended []*imap.AppendData) error
+}
+
 // UpdateWriter writes unsolicited responses about the selected mailbox.
 type UpdateWriter interface {
 	// WriteExists writes "* n EXISTS".
@@ -163,6 +174,18 @@ type FetchMessageWriter interface {
 	WriteBodySection(section *imap.FetchItemBodySection, size int64) io.WriteCloser
 	// WriteModSeq writes MODSEQ (n) (RFC 7162).
 	WriteModSeq(modSeq uint64)
+	// WriteBinarySection writes BINARY[part]<origin> and a literal of
+	// exactly size octets (a literal8 when lit8: the data holds NUL, RFC
+	// 3516 §4.3), which the caller writes and then closes.
+	WriteBinarySection(section *imap.FetchItemBinarySection, size int64, lit8 bool) io.WriteCloser
+	// WriteBinarySize writes BINARY.SIZE[part] size (RFC 3516 §4.3).
+	WriteBinarySize(section *imap.FetchItemBinarySection, size int64)
+	// WritePreview writes PREVIEW text, NIL when isNil (RFC 8970 §3).
+	WritePreview(text string, isNil bool)
+	// WriteEmailID and WriteThreadID write EMAILID (id) and THREADID (id),
+	// or THREADID NIL for "" (RFC 8474 §7).
+	WriteEmailID(id string)
+	WriteThreadID(id string)
 	// Close writes ")" CRLF and returns the first error.
 	Close() error
 }
