@@ -120,16 +120,35 @@ func stripTags(s string) string {
 				break
 			}
 		}
+		inline := !skipped && inlineTag(s)
 		if j := strings.IndexByte(s, '>'); j >= 0 {
 			s = s[j+1:]
 		} else {
 			s = ""
 		}
-		if !skipped {
+		if !skipped && !inline {
+			// A block element separates words; an inline one (<b>,
+			// <a>...) may sit inside a word.
 			b.WriteByte(' ')
 		}
 	}
 	return htmlEntities.Replace(b.String())
+}
+
+// inlineTags are the HTML elements that do not break the text flow.
+var inlineTags = map[string]bool{"a": true, "abbr": true, "b": true, "big": true, "cite": true, "code": true,
+	"em": true, "font": true, "i": true, "q": true, "s": true, "small": true, "span": true, "strong": true,
+	"sub": true, "sup": true, "u": true}
+
+// inlineTag reports whether the tag at the start of s ("<b>", "</span ...")
+// is an inline element's.
+func inlineTag(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "<"), "/")
+	n := 0
+	for n < len(s) && n < 8 && isNameChar(s[n]|0x20) {
+		n++
+	}
+	return inlineTags[strings.ToLower(s[:n])]
 }
 
 func isNameChar(c byte) bool {
