@@ -111,7 +111,7 @@ func stripTags(s string) string {
 		skipped := false
 		for _, el := range []string{"head", "style", "script", "title"} {
 			if strings.HasPrefix(lower, "<"+el) && (len(lower) == len(el)+1 || !isNameChar(lower[len(el)+1])) {
-				if j := strings.Index(strings.ToLower(s), "</"+el); j >= 0 {
+				if j := indexFold(s, "</"+el); j >= 0 {
 					s = s[j+2+len(el):]
 				} else {
 					s = ""
@@ -149,6 +149,23 @@ func inlineTag(s string) bool {
 		n++
 	}
 	return inlineTags[strings.ToLower(s[:n])]
+}
+
+// indexFold is strings.Index ignoring ASCII case, for a sub that starts
+// with "<"; its cost is proportional to where sub is found, so that many
+// elements in a row stay linear.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+len(sub) <= len(s) && strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 func isNameChar(c byte) bool {
