@@ -29,6 +29,10 @@ type SearchCriteria struct {
 
 	// ModSeq is the CONDSTORE MODSEQ criterion (RFC 7162); 0 when unset.
 	ModSeq uint64
+
+	// EmailID and ThreadID are the OBJECTID criteria (RFC 8474 §6); each
+	// must match.
+	EmailID, ThreadID []string
 }
 
 // SearchCriteriaHeaderField is a header search: FROM x is {"From", "x"}.

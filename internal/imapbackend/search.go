@@ -80,7 +80,7 @@ func needs(c *imap.SearchCriteria) int {
 		// RFC822.SIZE counts CRLF line ends, which the structure knows.
 		cost = costInfo
 	}
-	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() || !c.SentOn.IsZero() || len(c.Header) > 0 {
+	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() || !c.SentOn.IsZero() || len(c.Header) > 0 || len(c.EmailID) > 0 || len(c.ThreadID) > 0 {
 		cost = costHeader
 	}
 	if len(c.Body) > 0 || len(c.Text) > 0 {
@@ -228,6 +228,9 @@ func (ev *evaluator) match(ctx context.Context, c *imap.SearchCriteria, m *searc
 		if !ok || !dayMatch(t, c.SentSince, c.SentBefore, c.SentOn) {
 			return false, nil
 		}
+	}
+	if ok, err := ev.matchExt(ctx, c, m); err != nil || !ok {
+		return false, err
 	}
 	for _, hf := range c.Header {
 		ok, err := ev.headerMatch(ctx, m, hf)

@@ -267,7 +267,7 @@ func (p *searchParser) key(crit *imap.SearchCriteria, first bool, depth int) err
 		}
 		crit.Or = append(crit.Or, or)
 	default:
-		return imap.BAD("", "Unknown search key")
+		return p.extKey(crit, name)
 	}
 	return nil
 }
@@ -314,6 +314,8 @@ func andCriteria(dst, src *imap.SearchCriteria) {
 	dst.NotFlag = append(dst.NotFlag, src.NotFlag...)
 	dst.Not = append(dst.Not, src.Not...)
 	dst.Or = append(dst.Or, src.Or...)
+	dst.EmailID = append(dst.EmailID, src.EmailID...)
+	dst.ThreadID = append(dst.ThreadID, src.ThreadID...)
 
 	later := func(d *time.Time, s time.Time) {
 		if !s.IsZero() && (d.IsZero() || s.After(*d)) {
