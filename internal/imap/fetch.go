@@ -23,6 +23,8 @@ type FetchOptions struct {
 	Preview bool
 	// EmailID and ThreadID are the OBJECTID items (RFC 8474 §5.1, §5.2).
 	EmailID, ThreadID bool
+	// SaveDate is SAVEDATE (RFC 8514 §4.2).
+	SaveDate bool
 }
 
 // PartSpecifier is the text part of a section (RFC 3501 §6.4.5).

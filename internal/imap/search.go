@@ -33,6 +33,10 @@ type SearchCriteria struct {
 	// EmailID and ThreadID are the OBJECTID criteria (RFC 8474 §6); each
 	// must match.
 	EmailID, ThreadID []string
+
+	// SavedSince, SavedBefore and SavedOn compare the save date by day
+	// like the internal date criteria (RFC 8514 §4.3); zero is unset.
+	SavedSince, SavedBefore, SavedOn time.Time
 }
 
 // SearchCriteriaHeaderField is a header search: FROM x is {"From", "x"}.

@@ -27,7 +27,7 @@ func (s *session) Fetch(ctx context.Context, w imapserver.FetchWriter, kind imap
 	if err != nil {
 		return err
 	}
-	needInfo := opts.InternalDate || needPart(opts)
+	needInfo := opts.InternalDate || opts.SaveDate || needPart(opts)
 	setSeen := false
 	if !sel.readOnly {
 		for _, sec := range opts.BodySection {
@@ -172,6 +172,9 @@ func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, ki
 		return err
 	}
 	ext.write(mw, opts)
+	if opts.SaveDate {
+		mw.WriteSaveDate(saveDate(info, s.b.opts.Location))
+	}
 	return mw.Close()
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/internal/imap"
 )
@@ -42,6 +43,14 @@ func (m *fetchMsg) WritePreview(text string, isNil bool) {
 	}
 	m.item(fmt.Sprintf("PREVIEW %q", text))
 }
+func (m *fetchMsg) WriteSaveDate(t time.Time) {
+	if t.IsZero() {
+		m.item("SAVEDATE NIL")
+		return
+	}
+	m.item(`SAVEDATE "` + t.Format("02-Jan-2006 15:04:05 -0700") + `"`)
+}
+func (discardMsg) WriteSaveDate(time.Time)  {}
 func (m *fetchMsg) WriteEmailID(id string)  { m.item("EMAILID (" + id + ")") }
 func (m *fetchMsg) WriteThreadID(id string) { m.item("THREADID (" + id + ")") }
 

@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/imapserver"
+	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/message"
 )
 
@@ -109,6 +111,15 @@ func (m *msgSource) objectIDs(ctx context.Context, root *message.Part) (emailid,
 	}
 	e := emailID(raw, root, date)
 	return e, threadID(message.ParseHeader(raw), e), nil
+}
+
+// saveDate is the SAVEDATE of a message (RFC 8514 §4.2) in the server's
+// time zone; zero (NIL) when the store has none.
+func saveDate(info *mailstore.MessageInfo, loc *time.Location) time.Time {
+	if info == nil || info.SaveDate.IsZero() {
+		return time.Time{}
+	}
+	return info.SaveDate.In(loc)
 }
 
 func (x *extItems) write(mw imapserver.FetchMessageWriter, opts *imap.FetchOptions) {

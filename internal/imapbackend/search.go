@@ -76,7 +76,8 @@ const (
 // needs returns the most expensive kind of data c looks at.
 func needs(c *imap.SearchCriteria) int {
 	cost := costMeta
-	if !c.Since.IsZero() || !c.Before.IsZero() || !c.On.IsZero() || c.Larger > 0 || c.Smaller > 0 {
+	if !c.Since.IsZero() || !c.Before.IsZero() || !c.On.IsZero() || c.Larger > 0 || c.Smaller > 0 ||
+		!c.SavedSince.IsZero() || !c.SavedBefore.IsZero() || !c.SavedOn.IsZero() {
 		// RFC822.SIZE counts CRLF line ends, which the structure knows.
 		cost = costInfo
 	}

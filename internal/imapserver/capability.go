@@ -18,7 +18,7 @@ func (c *conn) capabilities() []string {
 	if _, ok := c.session.(SessionMultiAppend); ok {
 		caps = append(caps, "MULTIAPPEND")
 	}
-	caps = append(caps, "PREVIEW")
+	caps = append(caps, "PREVIEW", "SAVEDATE")
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

@@ -45,7 +45,7 @@ func (c *conn) readBinaryItem(opts *imap.FetchOptions, base, spec string) error 
 
 // readFetchExtItem reads the FETCH items of extensions that are plain
 // names: PREVIEW with its optional modifiers (RFC 8970 §3), EMAILID and
-// THREADID (RFC 8474 §7).
+// THREADID (RFC 8474 §7), SAVEDATE (RFC 8514 §4.2).
 func (c *conn) readFetchExtItem(opts *imap.FetchOptions, name string) error {
 	switch name {
 	case "PREVIEW":
@@ -73,6 +73,8 @@ func (c *conn) readFetchExtItem(opts *imap.FetchOptions, name string) error {
 		opts.EmailID = true
 	case "THREADID":
 		opts.ThreadID = true
+	case "SAVEDATE":
+		opts.SaveDate = true
 	default:
 		return errBadFetchItem
 	}

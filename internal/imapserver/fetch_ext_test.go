@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/postern/postern/internal/imap"
@@ -26,6 +27,7 @@ func TestFetchExtParse(t *testing.T) {
 		{"(PREVIEW (LAZY) UID)", imap.FetchOptions{Preview: true, UID: true}},
 		{"(UID PREVIEW (lazy))", imap.FetchOptions{Preview: true, UID: true}},
 		{"(EMAILID THREADID)", imap.FetchOptions{EmailID: true, ThreadID: true}},
+		{"(UID SAVEDATE)", imap.FetchOptions{UID: true, SaveDate: true}},
 	}
 	ts := newTestServer(t, nil)
 	tc := ts.dial(t)
@@ -59,6 +61,47 @@ func TestFetchExtParse(t *testing.T) {
 		lines := tc.until("f")
 		if last := lines[len(lines)-1]; last != tt.want {
 			t.Errorf("FETCH (%s): %q, want %q", tt.args, lines, tt.want)
+		}
+	}
+}
+
+// TestSearchExtParse checks the search keys of SAVEDATE (RFC 8514 §4.3)
+// and OBJECTID (RFC 8474 §6) handed to the session.
+func TestSearchExtParse(t *testing.T) {
+	tests := []struct {
+		args string
+		want imap.SearchCriteria
+	}{
+		{"SAVEDATESUPPORTED", imap.SearchCriteria{}},
+		{"SAVEDSINCE 1-Feb-2026 SAVEDBEFORE 3-Mar-2026 SAVEDON 2-Feb-2026", imap.SearchCriteria{
+			SavedSince: day(2026, 2, 1), SavedBefore: day(2026, 3, 3), SavedOn: day(2026, 2, 2)}},
+		{"SAVEDON 1-Feb-2026 (SAVEDON 2-Feb-2026)", imap.SearchCriteria{SavedOn: day(2026, 2, 1),
+			Not: []imap.SearchCriteria{{Not: []imap.SearchCriteria{{SavedOn: day(2026, 2, 2)}}}}}},
+		{"EMAILID M1-a_b THREADID T9 EMAILID M2", imap.SearchCriteria{EmailID: []string{"M1-a_b", "M2"}, ThreadID: []string{"T9"}}},
+		{"NOT (EMAILID M1)", imap.SearchCriteria{Not: []imap.SearchCriteria{{EmailID: []string{"M1"}}}}},
+	}
+	ts := newTestServer(t, nil)
+	tc := ts.dial(t)
+	tc.selectInbox()
+	for _, tt := range tests {
+		tc.send("s SEARCH " + tt.args + "\r\n")
+		lines := tc.until("s")
+		if last := lines[len(lines)-1]; last != "s OK SEARCH completed" {
+			t.Errorf("SEARCH %q: %q", tt.args, lines)
+			continue
+		}
+		ts.store.mu.Lock()
+		got := ts.store.lastSearch
+		ts.store.mu.Unlock()
+		if !reflect.DeepEqual(*got, tt.want) {
+			t.Errorf("SEARCH %q criteria = %+v, want %+v", tt.args, *got, tt.want)
+		}
+	}
+	for _, args := range []string{"EMAILID", "EMAILID a.b", "SAVEDON", "SAVEDON x", "SAVEDATE 1-Feb-2026"} {
+		tc.send("s SEARCH " + args + "\r\n")
+		lines := tc.until("s")
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "s BAD ") {
+			t.Errorf("SEARCH %q: %q, want BAD", args, lines)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/internal/imap"
 )
@@ -49,6 +50,15 @@ func (m *fetchMessageWriter) WriteThreadID(id string) {
 		return
 	}
 	m.w.enc.Special('(').Atom(id).Special(')')
+}
+
+func (m *fetchMessageWriter) WriteSaveDate(t time.Time) {
+	m.item("SAVEDATE")
+	if t.IsZero() {
+		m.w.enc.Atom("NIL")
+		return
+	}
+	m.w.enc.DateTime(t)
 }
 
 // binaryPart formats section-part (RFC 3516 §7): "1.2.3", "" for the

@@ -314,8 +314,7 @@ func andCriteria(dst, src *imap.SearchCriteria) {
 	dst.NotFlag = append(dst.NotFlag, src.NotFlag...)
 	dst.Not = append(dst.Not, src.Not...)
 	dst.Or = append(dst.Or, src.Or...)
-	dst.EmailID = append(dst.EmailID, src.EmailID...)
-	dst.ThreadID = append(dst.ThreadID, src.ThreadID...)
+	andExtCriteria(dst, src)
 
 	later := func(d *time.Time, s time.Time) {
 		if !s.IsZero() && (d.IsZero() || s.After(*d)) {

@@ -186,6 +186,9 @@ type FetchMessageWriter interface {
 	// or THREADID NIL for "" (RFC 8474 §7).
 	WriteEmailID(id string)
 	WriteThreadID(id string)
+	// WriteSaveDate writes SAVEDATE date-time, NIL for the zero time
+	// (RFC 8514 §4.2).
+	WriteSaveDate(t time.Time)
 	// Close writes ")" CRLF and returns the first error.
 	Close() error
 }
