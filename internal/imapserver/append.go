@@ -102,12 +102,25 @@ func (c *conn) appendOne(cmd *command, name string, later bool) (data *imap.Appe
 		opts.Time = t
 	}
 	utf8 := false
-	if b, _ := c.dec.PeekByte(); b == 'U' || b == 'u' {
+	if b, _ := c.dec.PeekByte(); b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' {
 		var a string
-		if !c.dec.ExpectAtom(&a) || !c.dec.ExpectSP() || !c.dec.ExpectSpecial('(') {
+		if !c.dec.ExpectAtom(&a) {
 			return nil, false, c.decErr()
 		}
-		if !equalFold(a, "UTF8") || !c.enabled(ExtUTF8Accept) {
+		if !equalFold(a, "CATENATE") && !equalFold(a, "UTF8") {
+			return nil, false, imap.BAD("", "Expected a literal, CATENATE or UTF8")
+		}
+		if !c.dec.ExpectSP() || !c.dec.ExpectSpecial('(') {
+			return nil, false, c.decErr()
+		}
+		switch {
+		case equalFold(a, "CATENATE"):
+			cat, ok := c.session.(SessionCatenate)
+			if !ok {
+				return nil, false, imap.BAD("", "CATENATE is not supported")
+			}
+			return c.appendCatenate(cmd, cat, name, &opts, later)
+		case !equalFold(a, "UTF8") || !c.enabled(ExtUTF8Accept):
 			return nil, false, imap.BAD("", "UTF8 APPEND data needs ENABLE UTF8=ACCEPT")
 		}
 		utf8 = true

@@ -19,6 +19,9 @@ func (c *conn) capabilities() []string {
 		caps = append(caps, "MULTIAPPEND")
 	}
 	caps = append(caps, "PREVIEW", "SAVEDATE")
+	if _, ok := c.session.(SessionCatenate); ok {
+		caps = append(caps, "CATENATE")
+	}
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

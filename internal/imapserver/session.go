@@ -129,6 +129,20 @@ type SessionMultiAppend interface {
 	AppendUndo(ctx context.Context, mailbox string, appended []*imap.AppendData) error
 }
 
+// SessionCatenate is implemented by sessions that support CATENATE (RFC
+// 4469): APPEND of a message made of literal text and parts of messages
+// the user can read, named by IMAP URLs.
+type SessionCatenate interface {
+	Session
+	// CatenateURL writes to w what the URL designates, as BODY.PEEK
+	// [section]<partial> would send it. user is the absolute URL's user
+	// ("" for a relative one). A URL that does not resolve (no such
+	// mailbox, UIDVALIDITY, UID or part, another user) gives
+	// imap.NO(imap.CodeBadURL, ...) (RFC 4469 §5); the server adds the
+	// URL as the code's argument.
+	CatenateURL(ctx context.Context, u *imap.MessageURL, user string, w io.Writer) error
+}
+
 // UpdateWriter writes unsolicited responses about the selected mailbox.
 type UpdateWriter interface {
 	// WriteExists writes "* n EXISTS".
