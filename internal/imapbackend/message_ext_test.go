@@ -106,3 +106,42 @@ func TestObjectIDs(t *testing.T) {
 		}
 	})
 }
+
+// TestAppendUndo checks the MULTIAPPEND rollback (RFC 3502 §6.3.11): the
+// messages a failed APPEND stored are gone, in another mailbox and in the
+// selected one, whose session is told nothing.
+func TestAppendUndo(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st mailstore.Store) {
+		appendMsg(t, st, "INBOX", "Subject: keep\r\n\r\nx\r\n")
+		if err := st.Create(context.Background(), "Box", ""); err != nil {
+			t.Fatal(err)
+		}
+		s := login(t, st)
+		selectBox(t, s, "INBOX", false)
+		for _, box := range []string{"Box", "INBOX"} {
+			var done []*imap.AppendData
+			for i := 0; i < 2; i++ {
+				msg := "Subject: undo\r\n\r\ny\r\n"
+				d, err := s.Append(context.Background(), box, strings.NewReader(msg), int64(len(msg)), &imap.AppendOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				done = append(done, d)
+			}
+			if err := s.AppendUndo(context.Background(), box, done); err != nil {
+				t.Fatalf("AppendUndo(%s) = %v", box, err)
+			}
+			status, err := st.Status(context.Background(), box)
+			if err != nil || status.Messages != map[string]uint32{"Box": 0, "INBOX": 1}[box] {
+				t.Errorf("%s after AppendUndo: %+v, %v", box, status, err)
+			}
+		}
+		var u updates
+		if err := s.Poll(context.Background(), &u, true); err != nil {
+			t.Fatal(err)
+		}
+		if got := u.take(); got != "" {
+			t.Errorf("Poll after an undone APPEND to the selected mailbox = %q, want nothing", got)
+		}
+	})
+}
