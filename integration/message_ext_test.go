@@ -77,6 +77,7 @@ func TestMessageExtBinary(t *testing.T) {
 	}
 	// Partial BINARY is in the message-ext transcript: the response names
 	// the origin, BINARY[1]<2>, as RFC 3516 §4.3 and RFC 9051 §7.5.2 say
-	// in their text and Dovecot does, but their ABNF leaves it out, and
-	// go-imap v2 beta.8 follows the ABNF and cannot parse it.
+	// in their text (and RFC 9051 erratum 8217 adds to the ABNF), but
+	// go-imap v2 beta.8 follows the old ABNF and cannot parse it (its
+	// server gained the origin in emersion/go-imap#663).
 }

@@ -12,6 +12,9 @@ import (
 // FETCH response items of the message-level extensions: BINARY (RFC 3516),
 // PREVIEW (RFC 8970), OBJECTID (RFC 8474).
 
+// WriteBinarySection names the partial's origin, BINARY[1]<2>, as RFC
+// 3516 §4.3 and RFC 9051 §7.5.2 describe (RFC 9051 erratum 8217 fixes the
+// ABNF, which had left it out).
 func (m *fetchMessageWriter) WriteBinarySection(section *imap.FetchItemBinarySection, size int64, lit8 bool) io.WriteCloser {
 	name := "BINARY[" + binaryPart(section) + "]"
 	if section.Partial != nil {
