@@ -90,7 +90,11 @@ func rawSource(r io.ReaderAt, start, end int64, crlf bool) func(w io.Writer) err
 // NUL: a decode pass, remembered for the selected mailbox, since a client
 // that asks BINARY.SIZE usually asks BINARY next and every BINARY needs the
 // size before its first octet.
-func (m *msgSource) binaryInfo(ctx context.Context, root *message.Part, part []int) (binaryInfo, func(io.Writer) error, error) {
+func (m *msgSource) binaryInfo(ctx context.Context, root *message.Part, part []int, needSrc bool) (binaryInfo, func(io.Writer) error, error) {
+	key := binaryKey{uid: m.uid, part: partString(part)}
+	if bi, ok := m.sel.binaryCache[key]; ok && !needSrc {
+		return bi, nil, nil // BINARY.SIZE again: no need to open the message
+	}
 	r, err := m.reader(ctx)
 	if err != nil {
 		return binaryInfo{}, nil, err
@@ -99,7 +103,6 @@ func (m *msgSource) binaryInfo(ctx context.Context, root *message.Part, part []i
 	if err != nil {
 		return binaryInfo{}, nil, err
 	}
-	key := binaryKey{uid: m.uid, part: partString(part)}
 	if bi, ok := m.sel.binaryCache[key]; ok {
 		return bi, src, nil
 	}
@@ -130,14 +133,14 @@ func (m *msgSource) loadBinary(ctx context.Context, root *message.Part, opts *im
 	}
 	b := &binaryItems{}
 	for _, sec := range opts.BinarySize {
-		bi, _, err := m.binaryInfo(ctx, root, sec.Part)
+		bi, _, err := m.binaryInfo(ctx, root, sec.Part, false)
 		if err != nil {
 			return nil, err
 		}
 		b.sizes = append(b.sizes, bi)
 	}
 	for _, sec := range opts.BinarySection {
-		bi, src, err := m.binaryInfo(ctx, root, sec.Part)
+		bi, src, err := m.binaryInfo(ctx, root, sec.Part, true)
 		if err != nil {
 			return nil, err
 		}
