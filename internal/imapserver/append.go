@@ -119,7 +119,7 @@ func (c *conn) appendOne(cmd *command, name string, later bool) (data *imap.Appe
 			if !ok {
 				return nil, false, imap.BAD("", "CATENATE is not supported")
 			}
-			return c.appendCatenate(cmd, cat, name, &opts, later)
+			return c.appendCatenate(cmd, cat, name, &opts)
 		case !equalFold(a, "UTF8") || !c.enabled(ExtUTF8Accept):
 			return nil, false, imap.BAD("", "UTF8 APPEND data needs ENABLE UTF8=ACCEPT")
 		}

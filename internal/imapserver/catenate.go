@@ -18,7 +18,7 @@ import (
 // temporary file first: a URL part reads a message of the same store,
 // which the store may not allow while it is writing a new message, and
 // the store wants the whole size up front. more is as for appendOne.
-func (c *conn) appendCatenate(cmd *command, cat SessionCatenate, name string, opts *imap.AppendOptions, later bool) (data *imap.AppendData, more bool, err error) {
+func (c *conn) appendCatenate(cmd *command, cat SessionCatenate, name string, opts *imap.AppendOptions) (data *imap.AppendData, more bool, err error) {
 	f, err := os.CreateTemp("", "postern-catenate-")
 	if err != nil {
 		return nil, false, fmt.Errorf("imapserver: CATENATE spool: %w", err)

@@ -71,6 +71,7 @@ func FuzzCommand(f *testing.F) {
 		"a IDLE", "a NAMESPACE", "a CREATE x/y", "a RENAME x y", "a DELETE y", "a UID", "((((((((((", "\x00",
 		"a FETCH 1 BODY[", "a SEARCH " + strings.Repeat("NOT ", 50) + "ALL", "a LOGIN {99999999999}",
 		"a FETCH 1 (BINARY.PEEK[1.2]<0.10> BINARY.SIZE[] PREVIEW (LAZY) EMAILID THREADID)", "a FETCH 1 BINARY[",
+		"a APPEND INBOX CATENATE (TEXT {1+}\r\nx URL \"/INBOX/;UID=1\")", "a SEARCH SAVEDON 1-Jan-2026 EMAILID M1",
 		"a FETCH 1 (PREVIEW (", "a APPEND INBOX ~{3+}\r\na\x00b (\\Seen) {1+}\r\nc", "a APPEND INBOX UTF8 (~{1+}\r\nx)",
 	}
 	for _, s := range seeds {
