@@ -86,7 +86,7 @@ func wantImaplib(mode string) map[string]any {
 	return map[string]any{
 		"tls":                 mode != "plain",
 		"capabilities_before": list(strings.Fields(capsBefore)...),
-		"capabilities_after":  list(strings.Fields("CHILDREN COMPRESS=DEFLATE CONDSTORE ENABLE ESEARCH ESORT ID IDLE IMAP4rev1 IMAP4rev2 LITERAL+ MOVE NAMESPACE QRESYNC SASL-IR SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES UIDPLUS UNSELECT UTF8=ACCEPT WITHIN")...),
+		"capabilities_after":  list(strings.Fields("BINARY CATENATE CHILDREN COMPRESS=DEFLATE CONDSTORE ENABLE ESEARCH ESORT ID IDLE IMAP4rev1 IMAP4rev2 LITERAL+ MOVE MULTIAPPEND NAMESPACE PREVIEW QRESYNC SASL-IR SAVEDATE SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES UIDPLUS UNSELECT UTF8=ACCEPT WITHIN")...),
 		"state":               "AUTH",
 		"list": list(
 			`(\HasNoChildren \Archive) "/" Archive`,

@@ -24,6 +24,16 @@ type FetchOptions struct {
 	// the UIDs of the set expunged since ChangedSince are reported first
 	// as VANISHED (EARLIER).
 	Vanished bool
+	// BinarySection lists BINARY[...] and BINARY.PEEK[...] (RFC 3516 §4.2),
+	// BinarySize the BINARY.SIZE[...] items, in the order requested.
+	BinarySection []*FetchItemBinarySection
+	BinarySize    []*FetchItemBinarySection
+	// Preview is PREVIEW, with or without (LAZY) (RFC 8970 §3).
+	Preview bool
+	// EmailID and ThreadID are the OBJECTID items (RFC 8474 §5.1, §5.2).
+	EmailID, ThreadID bool
+	// SaveDate is SAVEDATE (RFC 8514 §4.2).
+	SaveDate bool
 }
 
 // PartSpecifier is the text part of a section (RFC 3501 §6.4.5).

@@ -80,6 +80,8 @@ const (
 	CodeNonExistent          ResponseCode = "NONEXISTENT"
 	CodeTooBig               ResponseCode = "TOOBIG"
 	CodeBadCharset           ResponseCode = "BADCHARSET"
+	CodeUnknownCTE           ResponseCode = "UNKNOWN-CTE" // RFC 3516 §4.3
+	CodeBadURL               ResponseCode = "BADURL"      // RFC 4469 §6
 )
 
 // Error is a status response carried as a Go error: a backend returns one to

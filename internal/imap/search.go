@@ -34,6 +34,14 @@ type SearchCriteria struct {
 	// date is at least Older seconds before now, or at most Younger
 	// seconds before now, by the backend's clock; 0 when unset.
 	Older, Younger uint32
+
+	// EmailID and ThreadID are the OBJECTID criteria (RFC 8474 §6); each
+	// must match.
+	EmailID, ThreadID []string
+
+	// SavedSince, SavedBefore and SavedOn compare the save date by day
+	// like the internal date criteria (RFC 8514 §4.3); zero is unset.
+	SavedSince, SavedBefore, SavedOn time.Time
 }
 
 // SearchCriteriaHeaderField is a header search: FROM x is {"From", "x"}.

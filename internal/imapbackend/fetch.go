@@ -37,11 +37,16 @@ func (s *session) Fetch(ctx context.Context, w imapserver.FetchWriter, kind imap
 		// RFC 7162 §3.1.4.1: only messages changed since.
 		idx = slices.DeleteFunc(idx, func(i int) bool { return sel.modSeq[i] <= opts.ChangedSince })
 	}
-	needInfo := opts.InternalDate || opts.RFC822Size || opts.Envelope || opts.BodyStructure || opts.Body || len(opts.BodySection) > 0
+	needInfo := opts.InternalDate || opts.SaveDate || needPart(opts)
 	setSeen := false
 	if !sel.readOnly {
 		for _, sec := range opts.BodySection {
 			if !sec.Peek && sec.Legacy != "RFC822.HEADER" {
+				setSeen = true
+			}
+		}
+		for _, sec := range opts.BinarySection {
+			if !sec.Peek {
 				setSeen = true
 			}
 		}
@@ -122,11 +127,24 @@ func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, ki
 
 	// Load what may fail before the response is started, so that an
 	// error does not leave half a FETCH on the wire.
-	var root *message.Part
-	if opts.RFC822Size || opts.Envelope || opts.BodyStructure || opts.Body || len(opts.BodySection) > 0 {
+	var (
+		root *message.Part
+		bin  *binaryItems
+		ext  *extItems
+	)
+	if needPart(opts) {
 		if root, err = m.part(ctx); err != nil {
 			if errors.Is(err, mailstore.ErrNotExist) {
 				return nil // expunged meanwhile
+			}
+			return err
+		}
+		if bin, err = m.loadBinary(ctx, root, opts); err == nil {
+			ext, err = m.loadExt(ctx, root, opts)
+		}
+		if err != nil {
+			if errors.Is(err, mailstore.ErrNotExist) {
+				return nil
 			}
 			return err
 		}
@@ -165,7 +183,21 @@ func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, ki
 			return err
 		}
 	}
+	if err := bin.write(mw, opts); err != nil {
+		mw.Close()
+		return err
+	}
+	ext.write(mw, opts)
+	if opts.SaveDate {
+		mw.WriteSaveDate(saveDate(info, s.b.opts.Location))
+	}
 	return mw.Close()
+}
+
+// needPart reports whether a FETCH needs the message's structure.
+func needPart(opts *imap.FetchOptions) bool {
+	return opts.RFC822Size || opts.Envelope || opts.BodyStructure || opts.Body || len(opts.BodySection) > 0 ||
+		len(opts.BinarySection) > 0 || len(opts.BinarySize) > 0 || opts.Preview || opts.EmailID || opts.ThreadID
 }
 
 // msgSource gives lazy access to one message's content and structure.

@@ -104,11 +104,12 @@ const (
 func needs(c *imap.SearchCriteria) int {
 	cost := costMeta
 	if !c.Since.IsZero() || !c.Before.IsZero() || !c.On.IsZero() || c.Larger > 0 || c.Smaller > 0 ||
-		c.Older > 0 || c.Younger > 0 {
+		c.Older > 0 || c.Younger > 0 ||
+		!c.SavedSince.IsZero() || !c.SavedBefore.IsZero() || !c.SavedOn.IsZero() {
 		// RFC822.SIZE counts CRLF line ends, which the structure knows.
 		cost = costInfo
 	}
-	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() || !c.SentOn.IsZero() || len(c.Header) > 0 {
+	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() || !c.SentOn.IsZero() || len(c.Header) > 0 || len(c.EmailID) > 0 || len(c.ThreadID) > 0 {
 		cost = costHeader
 	}
 	if len(c.Body) > 0 || len(c.Text) > 0 {
@@ -265,6 +266,9 @@ func (ev *evaluator) match(ctx context.Context, c *imap.SearchCriteria, m *searc
 		if !ok || !dayMatch(t, c.SentSince, c.SentBefore, c.SentOn) {
 			return false, nil
 		}
+	}
+	if ok, err := ev.matchExt(ctx, c, m); err != nil || !ok {
+		return false, err
 	}
 	for _, hf := range c.Header {
 		ok, err := ev.headerMatch(ctx, m, hf)

@@ -45,7 +45,9 @@ type selected struct {
 	keywords map[string]struct{}
 	// pendingCache holds structures parsed by the current FETCH or SEARCH
 	// batch, stored together by flushCache.
-	pendingCache  []mailstore.CacheEntry
+	pendingCache []mailstore.CacheEntry
+	// binaryCache holds decoded section sizes for BINARY (binary.go).
+	binaryCache   map[binaryKey]binaryInfo
 	keywordsDirty bool
 
 	// saved is the SEARCHRES search result variable (RFC 5182): UIDs,

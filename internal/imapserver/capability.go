@@ -38,6 +38,14 @@ func (c *conn) capabilities() []string {
 		// RFC 7162 §3.1.1, §3.2.2 (QRESYNC needs ENABLE, listed above).
 		caps = append(caps, "CONDSTORE", "QRESYNC")
 	}
+	caps = append(caps, "BINARY")
+	if _, ok := c.session.(SessionMultiAppend); ok {
+		caps = append(caps, "MULTIAPPEND")
+	}
+	caps = append(caps, "PREVIEW", "SAVEDATE")
+	if _, ok := c.session.(SessionCatenate); ok {
+		caps = append(caps, "CATENATE")
+	}
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

@@ -80,6 +80,9 @@ func (c *conn) readFetchItem(opts *imap.FetchOptions, items *int) error {
 		}
 	}
 	if bracket {
+		if strings.HasPrefix(base, "BINARY") {
+			return c.readBinaryItem(opts, base, spec)
+		}
 		if base != "BODY" && base != "BODY.PEEK" {
 			return errBadFetchItem
 		}
@@ -130,7 +133,7 @@ func (c *conn) readFetchItem(opts *imap.FetchOptions, items *int) error {
 		opts.BodySection = append(opts.BodySection, &imap.FetchItemBodySection{
 			Specifier: imap.PartSpecifierText, Legacy: base})
 	default:
-		return errBadFetchItem
+		return c.readFetchExtItem(opts, base)
 	}
 	return nil
 }

@@ -334,7 +334,7 @@ func (p *searchParser) key(crit *imap.SearchCriteria, first bool, depth int) err
 		}
 		crit.Or = append(crit.Or, or)
 	default:
-		return imap.BAD("", "Unknown search key")
+		return p.extKey(crit, name)
 	}
 	return nil
 }
@@ -381,6 +381,7 @@ func andCriteria(dst, src *imap.SearchCriteria) {
 	dst.NotFlag = append(dst.NotFlag, src.NotFlag...)
 	dst.Not = append(dst.Not, src.Not...)
 	dst.Or = append(dst.Or, src.Or...)
+	andExtCriteria(dst, src)
 
 	later := func(d *time.Time, s time.Time) {
 		if !s.IsZero() && (d.IsZero() || s.After(*d)) {

@@ -119,6 +119,31 @@ type SessionMove interface {
 	Move(ctx context.Context, w UpdateWriter, kind imap.NumKind, numSet imap.NumSet, dest string) (*imap.CopyData, error)
 }
 
+// SessionMultiAppend is implemented by sessions that support MULTIAPPEND
+// (RFC 3502): several messages in one APPEND, all or nothing. The server
+// stores each message with Append as it arrives; when a later one fails,
+// it calls AppendUndo with what the earlier Appends returned, and the
+// session must remove those messages (RFC 3502 §6.3.11: "the mailbox MUST
+// be restored to its state before the APPEND attempt").
+type SessionMultiAppend interface {
+	Session
+	AppendUndo(ctx context.Context, mailbox string, appended []*imap.AppendData) error
+}
+
+// SessionCatenate is implemented by sessions that support CATENATE (RFC
+// 4469): APPEND of a message made of literal text and parts of messages
+// the user can read, named by IMAP URLs.
+type SessionCatenate interface {
+	Session
+	// CatenateURL writes to w what the URL designates, as BODY.PEEK
+	// [section]<partial> would send it. user is the absolute URL's user
+	// ("" for a relative one). A URL that does not resolve (no such
+	// mailbox, UIDVALIDITY, UID or part, another user) gives
+	// imap.NO(imap.CodeBadURL, ...) (RFC 4469 §5); the server adds the
+	// URL as the code's argument.
+	CatenateURL(ctx context.Context, u *imap.MessageURL, user string, w io.Writer) error
+}
+
 // UpdateWriter writes unsolicited responses about the selected mailbox.
 type UpdateWriter interface {
 	// WriteExists writes "* n EXISTS".
@@ -164,6 +189,21 @@ type FetchMessageWriter interface {
 	WriteBodySection(section *imap.FetchItemBodySection, size int64) io.WriteCloser
 	// WriteModSeq writes MODSEQ (n) (RFC 7162).
 	WriteModSeq(modSeq uint64)
+	// WriteBinarySection writes BINARY[part]<origin> and a literal of
+	// exactly size octets (a literal8 when lit8: the data holds NUL, RFC
+	// 3516 §4.3), which the caller writes and then closes.
+	WriteBinarySection(section *imap.FetchItemBinarySection, size int64, lit8 bool) io.WriteCloser
+	// WriteBinarySize writes BINARY.SIZE[part] size (RFC 3516 §4.3).
+	WriteBinarySize(section *imap.FetchItemBinarySection, size int64)
+	// WritePreview writes PREVIEW text, NIL when isNil (RFC 8970 §3).
+	WritePreview(text string, isNil bool)
+	// WriteEmailID and WriteThreadID write EMAILID (id) and THREADID (id),
+	// or THREADID NIL for "" (RFC 8474 §7).
+	WriteEmailID(id string)
+	WriteThreadID(id string)
+	// WriteSaveDate writes SAVEDATE date-time, NIL for the zero time
+	// (RFC 8514 §4.2).
+	WriteSaveDate(t time.Time)
 	// Close writes ")" CRLF and returns the first error.
 	Close() error
 }

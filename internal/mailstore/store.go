@@ -87,6 +87,11 @@ type MessageInfo struct {
 	MessageMeta
 	Size         int64     // octets of the message as stored (CRLF or LF as on disk)
 	InternalDate time.Time // RFC 3501 §2.3.3
+	// SaveDate is when the message was stored in this mailbox (APPEND,
+	// COPY, MOVE, delivery picked up), for SAVEDATE (RFC 8514 §3); zero
+	// when the store does not know (messages indexed before it kept it,
+	// imported ones).
+	SaveDate time.Time
 	// Cache is opaque data the adapter stored with SetCache (a parsed MIME
 	// structure); nil when none was stored.
 	Cache []byte

@@ -114,6 +114,7 @@ func runeCut(b []byte) int {
 type sectionErr struct{ err error }
 
 func (e *sectionErr) Error() string { return e.err.Error() }
+func (e *sectionErr) Unwrap() error { return e.err }
 
 // ioErrReader marks the errors of the message reader as I/O errors.
 type ioErrReader struct{ r io.Reader }

@@ -96,6 +96,9 @@ func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mails
 		if err != nil {
 			return err
 		}
+		if err := w.setSaveDate(row.id, uid, true); err != nil {
+			return err
+		}
 		if err := s.appendUIDList(row.dir, []uidLine{{uid, base}}); err != nil {
 			return err
 		}

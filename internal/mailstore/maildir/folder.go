@@ -142,6 +142,7 @@ func (w *wtx) dropRow(id int64) error {
 	for _, q := range []string{
 		`DELETE FROM messages WHERE mailbox_id = ?`, `DELETE FROM expunged WHERE mailbox_id = ?`,
 		`DELETE FROM cache WHERE mailbox_id = ?`, `DELETE FROM keywords WHERE mailbox_id = ?`,
+		`DELETE FROM savedate WHERE mailbox_id = ?`,
 		`DELETE FROM metablob WHERE mailbox_id = ?`,
 		`DELETE FROM mailboxes WHERE id = ?`,
 	} {
@@ -501,6 +502,7 @@ func (w *wtx) renameInbox(inbox mboxRow, to string) error {
 		`INSERT INTO expunged(mailbox_id, uid, modseq, base) SELECT mailbox_id, uid, ?2, '' FROM messages WHERE mailbox_id = ?1`,
 		`UPDATE messages SET mailbox_id = ?3 WHERE mailbox_id = ?1`,
 		`UPDATE cache SET mailbox_id = ?3 WHERE mailbox_id = ?1`,
+		`UPDATE savedate SET mailbox_id = ?3 WHERE mailbox_id = ?1`,
 		`INSERT INTO keywords(mailbox_id, idx, name) SELECT ?3, idx, name FROM keywords WHERE mailbox_id = ?1`,
 	} {
 		if err := w.exec(q, inbox.id, inbox.modSeq, nr.id); err != nil {

@@ -423,6 +423,9 @@ func (mb *mailbox) copyTo(ctx context.Context, uids []uint32, dest string, move 
 			if err != nil {
 				return err
 			}
+			if err := w.setSaveDate(d.id, uid, true); err != nil {
+				return err
+			}
 			if err := w.exec(`INSERT INTO cache(mailbox_id, uid, data) SELECT ?, ?, data FROM cache WHERE mailbox_id = ? AND uid = ?`,
 				d.id, uid, r.id, m.uid); err != nil {
 				return err

@@ -14,7 +14,10 @@ package maildir
 // behind by a crash is deleted, not taken for new mail. metablob holds a
 // packed copy of a large mailbox's messages rows as of a MODSEQ (see
 // metablob.go); meta's "epoch" counts removals of mailbox rows, so cached
-// metadata is never taken for a later row with the same id.
+// metadata is never taken for a later row with the same id. savedate holds
+// when each message was stored in its mailbox (RFC 8514), in its own table
+// so that adding it needed no change to the messages rows or their packed
+// copy; an index from before it simply has no rows (SAVEDATE NIL).
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
@@ -72,6 +75,12 @@ CREATE TABLE IF NOT EXISTS metablob (
 	modseq      INTEGER NOT NULL,
 	data        BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS savedate (
+	mailbox_id INTEGER NOT NULL,
+	uid        INTEGER NOT NULL,
+	date       INTEGER NOT NULL,
+	PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS keywords (
 	mailbox_id INTEGER NOT NULL,
 	idx        INTEGER NOT NULL,

@@ -264,6 +264,9 @@ func (w *wtx) recordExpunges(r *mboxRow, gone []expungedFile) error {
 		if err := w.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid = ?`, r.id, g.uid); err != nil {
 			return err
 		}
+		if err := w.exec(`DELETE FROM savedate WHERE mailbox_id = ? AND uid = ?`, r.id, g.uid); err != nil {
+			return err
+		}
 		if err := w.exec(`DELETE FROM cache WHERE mailbox_id = ? AND uid = ?`, r.id, g.uid); err != nil {
 			return err
 		}
@@ -321,6 +324,11 @@ func (w *wtx) addFound(r *mboxRow, km *keywordMap, found []foundFile, imported m
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.id, uid, r.modSeq, sys, strings.Join(kws, " "), f.size,
 			f.mtime.Unix(), off, f.base, f.info)
 		if err != nil {
+			return err
+		}
+		// A file picked up is saved now; one the index knew before a
+		// reindex keeps its date.
+		if err := w.setSaveDate(r.id, uid, false); err != nil {
 			return err
 		}
 		if imported[f.base] != uid {

@@ -181,6 +181,9 @@ func (mb *mailbox) Info(ctx context.Context, uids []uint32) ([]mailstore.Message
 	if err := mb.fillCache(ctx, out, have); err != nil {
 		return nil, err
 	}
+	if err := mb.fillSaveDate(ctx, out, have); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

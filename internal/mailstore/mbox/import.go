@@ -160,7 +160,7 @@ func (w *wtx) adoptImport(name, file string, mb mailstore.ImportMailbox, uidNext
 	}
 	if err == nil {
 		for _, q := range []string{`DELETE FROM messages WHERE mailbox_id = ?`, `DELETE FROM cache WHERE mailbox_id = ?`,
-			`DELETE FROM expunged WHERE mailbox_id = ?`, `DELETE FROM mailboxes WHERE id = ?`} {
+			`DELETE FROM expunged WHERE mailbox_id = ?`, `DELETE FROM savedate WHERE mailbox_id = ?`, `DELETE FROM mailboxes WHERE id = ?`} {
 			if err := w.exec(q, id); err != nil {
 				return err
 			}

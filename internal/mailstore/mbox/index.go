@@ -28,6 +28,10 @@ import (
 // "From " line), the fingerprint that recognizes a message without X-UID
 // after another program rewrote the file, and dirty: flags or UID not yet
 // in the file.
+//
+// savedate holds when each message was stored in its mailbox (RFC 8514), in
+// its own table so an index from before it needs no migration: its
+// messages have no row (SAVEDATE NIL).
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
@@ -77,6 +81,12 @@ CREATE TABLE IF NOT EXISTS cache (
 	data       BLOB NOT NULL,
 	PRIMARY KEY (mailbox_id, uid)
 );
+CREATE TABLE IF NOT EXISTS savedate (
+	mailbox_id INTEGER NOT NULL,
+	uid        INTEGER NOT NULL,
+	date       INTEGER NOT NULL,
+	PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS expunged (
 	mailbox_id INTEGER NOT NULL,
 	uid        INTEGER NOT NULL,
@@ -239,8 +249,20 @@ func (w *wtx) putMsg(id int64, m *msgRow) error {
 	if m.dirty {
 		d = 1
 	}
-	return w.exec(`INSERT OR REPLACE INTO messages(mailbox_id, `+msgCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, m.uid, m.modSeq, strings.Join(m.flags, " "), m.from, m.data, m.hdrEnd, m.end, m.next, m.visLen, m.size, m.date, m.tzoff, int64(m.fp), d)
+	// A UID the index did not hold is a message saved in this mailbox now
+	// (APPEND, COPY, MOVE, or delivery picked up, RFC 8514 §3); a row
+	// rewritten for its flags or offsets keeps its date, and a message
+	// indexed before save dates were kept stays without one.
+	if err := w.exec(`INSERT OR IGNORE INTO savedate(mailbox_id, uid, date)
+		SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM messages WHERE mailbox_id = ?1 AND uid = ?2)`,
+		id, m.uid, w.s.opts.Now().Unix()); err != nil {
+		return err
+	}
+	if err := w.exec(`INSERT OR REPLACE INTO messages(mailbox_id, `+msgCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, m.uid, m.modSeq, strings.Join(m.flags, " "), m.from, m.data, m.hdrEnd, m.end, m.next, m.visLen, m.size, m.date, m.tzoff, int64(m.fp), d); err != nil {
+		return err
+	}
+	return nil
 }
 
 // expunge removes message rows and records their UIDs at modSeq.
@@ -250,6 +272,9 @@ func (w *wtx) expungeUIDs(id int64, uids []uint32, modSeq uint64) error {
 			return err
 		}
 		if err := w.exec(`DELETE FROM cache WHERE mailbox_id = ? AND uid = ?`, id, u); err != nil {
+			return err
+		}
+		if err := w.exec(`DELETE FROM savedate WHERE mailbox_id = ? AND uid = ?`, id, u); err != nil {
 			return err
 		}
 		if err := w.exec(`INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES (?, ?, ?)`, id, u, modSeq); err != nil {

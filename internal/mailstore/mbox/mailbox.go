@@ -198,6 +198,12 @@ func (mb *mailbox) Info(ctx context.Context, uids []uint32) ([]mailstore.Message
 		if err := mb.s.db.QueryRowContext(ctx, `SELECT data FROM cache WHERE mailbox_id = ? AND uid = ?`, r.id, m.uid).Scan(&mi.Cache); err != nil && !isNoRows(err) {
 			return nil, fmt.Errorf("mbox: index: %w", err)
 		}
+		var saved int64
+		if err := mb.s.db.QueryRowContext(ctx, `SELECT date FROM savedate WHERE mailbox_id = ? AND uid = ?`, r.id, m.uid).Scan(&saved); err == nil {
+			mi.SaveDate = time.Unix(saved, 0)
+		} else if !isNoRows(err) {
+			return nil, fmt.Errorf("mbox: index: %w", err)
+		}
 		out = append(out, mi)
 	}
 	return out, nil

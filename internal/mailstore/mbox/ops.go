@@ -119,7 +119,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 			return err
 		} else if ok {
 			for _, q := range []string{`DELETE FROM messages WHERE mailbox_id = ?`, `DELETE FROM cache WHERE mailbox_id = ?`,
-				`DELETE FROM expunged WHERE mailbox_id = ?`, `DELETE FROM mailboxes WHERE id = ?`} {
+				`DELETE FROM expunged WHERE mailbox_id = ?`, `DELETE FROM savedate WHERE mailbox_id = ?`, `DELETE FROM mailboxes WHERE id = ?`} {
 				if err := w.exec(q, r.id); err != nil {
 					return err
 				}
@@ -246,6 +246,10 @@ func (s *Store) renameInbox(ctx context.Context, nd node, nn, to string) error {
 		}
 		// Copy the cached structures along: same UIDs.
 		if err := w.exec(`INSERT INTO cache(mailbox_id, uid, data) SELECT (SELECT id FROM mailboxes WHERE name = ?), uid, data FROM cache WHERE mailbox_id = ?`, nn, r.id); err != nil {
+			return err
+		}
+		// The messages move with the file: they keep their save dates.
+		if err := w.exec(`INSERT OR REPLACE INTO savedate(mailbox_id, uid, date) SELECT (SELECT id FROM mailboxes WHERE name = ?), uid, date FROM savedate WHERE mailbox_id = ?`, nn, r.id); err != nil {
 			return err
 		}
 		if of == nil {

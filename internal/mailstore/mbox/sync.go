@@ -226,7 +226,8 @@ func (w *wtx) merge(r *mboxRow, raws []rawMsg, idx []msgRow, full bool, fd *fold
 	if full && fd != nil && fd.uidValidity != r.uidValidity {
 		if !fresh {
 			w.s.log.Warn("mbox: UIDVALIDITY changed by another program", "mailbox", r.name, "old", r.uidValidity, "new", fd.uidValidity)
-			for _, q := range []string{`DELETE FROM messages WHERE mailbox_id = ?`, `DELETE FROM cache WHERE mailbox_id = ?`, `DELETE FROM expunged WHERE mailbox_id = ?`} {
+			for _, q := range []string{`DELETE FROM messages WHERE mailbox_id = ?`, `DELETE FROM cache WHERE mailbox_id = ?`, `DELETE FROM expunged WHERE mailbox_id = ?`,
+				`DELETE FROM savedate WHERE mailbox_id = ?`} {
 				if err := w.exec(q, r.id); err != nil {
 					return err
 				}

@@ -93,7 +93,7 @@ func (mb *mailbox) Info(ctx context.Context, uids []uint32) ([]mailstore.Message
 		if i, ok := mb.b.find(uid); ok {
 			m := mb.b.msgs[i]
 			out = append(out, mailstore.MessageInfo{
-				MessageMeta: meta(m), Size: int64(len(m.data)), InternalDate: m.date, Cache: slices.Clone(m.cache),
+				MessageMeta: meta(m), Size: int64(len(m.data)), InternalDate: m.date, SaveDate: m.saved, Cache: slices.Clone(m.cache),
 			})
 		}
 	}
@@ -223,6 +223,7 @@ func (mb *mailbox) copyTo(uids []uint32, dest string, move bool) (uint32, []uint
 	}
 	for _, m := range picked {
 		m.flags, m.cache = slices.Clone(m.flags), slices.Clone(m.cache)
+		m.saved = mb.s.now()
 		dst = append(dst, d.add(m))
 	}
 	if move {

@@ -47,6 +47,7 @@ type message struct {
 	modSeq uint64
 	flags  []string
 	date   time.Time
+	saved  time.Time // when stored in this mailbox (RFC 8514)
 	data   []byte
 	cache  []byte
 }
@@ -311,7 +312,7 @@ func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mails
 	if err != nil {
 		return 0, 0, err
 	}
-	uid := b.add(message{flags: flags, date: date, data: data})
+	uid := b.add(message{flags: flags, date: date, saved: s.now(), data: data})
 	b.notify()
 	return b.uidValidity, uid, nil
 }

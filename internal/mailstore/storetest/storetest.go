@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"Status", testStatus},
 		{"Watch", testWatch},
 		{"Concurrent", testConcurrent},
+		{"SaveDate", testSaveDate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
