@@ -168,7 +168,7 @@ func TestImapdPipePreauth(t *testing.T) {
 	}
 	got := string(out)
 	for _, want := range []string{
-		"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE MOVE] Logged in as " + name + "\r\n",
+		"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE MOVE LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE APPENDLIMIT=67108864] Logged in as " + name + "\r\n",
 		"* 5 EXISTS\r\n",
 		"b OK [READ-WRITE] SELECT completed\r\n",
 		"* 1 FETCH (UID 1 BODY[HEADER.FIELDS (Subject)] {31}\r\nSubject: Welcome to Postern\r\n\r\n)\r\n",

@@ -80,6 +80,8 @@ const (
 	CodeNonExistent          ResponseCode = "NONEXISTENT"
 	CodeTooBig               ResponseCode = "TOOBIG"
 	CodeBadCharset           ResponseCode = "BADCHARSET"
+	CodeUseAttr              ResponseCode = "USEATTR"   // RFC 6154 §5.3
+	CodeMailboxID            ResponseCode = "MAILBOXID" // RFC 8474 §4.1
 )
 
 // Error is a status response carried as a Go error: a backend returns one to

@@ -14,6 +14,7 @@ func (c *conn) capabilities() []string {
 	if _, ok := c.session.(SessionMove); ok {
 		caps = append(caps, "MOVE")
 	}
+	caps = append(caps, c.mailboxCapabilities()...)
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

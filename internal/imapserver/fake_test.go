@@ -29,6 +29,8 @@ type fakeStore struct {
 	lastStore  *imap.StoreFlags
 	lastAppend *imap.AppendOptions
 	lastList   []string // ref, pattern
+	// lastListOpts is the options of the last LIST, for parser tests.
+	lastListOpts *imap.ListOptions
 	lastStatus *imap.StatusOptions
 	// loginCalls counts Login calls.
 	loginCalls int
@@ -288,8 +290,11 @@ func patternRegexp(pattern string) *regexp.Regexp {
 func (s *fakeSession) List(ctx context.Context, w ListWriter, ref string, patterns []string, opts *imap.ListOptions) error {
 	s.st.mu.Lock()
 	s.st.lastList = append([]string{ref}, patterns...)
+	s.st.lastListOpts = opts
+	subs := map[string]bool{}
 	var names []string
 	for name, mb := range s.st.mailboxes {
+		subs[name] = mb.subscribed
 		if opts.SelectSubscribed && !mb.subscribed {
 			continue
 		}
@@ -309,7 +314,22 @@ func (s *fakeSession) List(ctx context.Context, w ListWriter, ref string, patter
 					attrs = []imap.MailboxAttr{imap.MailboxAttrHasChildren}
 				}
 			}
-			if err := w.WriteList(&imap.ListData{Attrs: attrs, Delim: '/', Mailbox: name}); err != nil {
+			if subs[name] && !opts.LSUB && (opts.SelectSubscribed || opts.ReturnSubscribed) {
+				attrs = append(attrs, imap.MailboxAttrSubscribed)
+			}
+			ld := &imap.ListData{Attrs: attrs, Delim: '/', Mailbox: name}
+			if opts.SelectRecursiveMatch && strings.Contains(name, "/") {
+				// Enough to exercise the CHILDINFO writer.
+				ld.ChildInfo = []string{"SUBSCRIBED"}
+			}
+			if opts.ReturnStatus != nil {
+				st, err := s.Status(ctx, name, opts.ReturnStatus)
+				if err != nil {
+					return err
+				}
+				ld.Status = st
+			}
+			if err := w.WriteList(ld); err != nil {
 				return err
 			}
 		}

@@ -172,7 +172,7 @@ func TestStartTLS(t *testing.T) {
 		o.IsLoopback = func(net.Addr) bool { return false }
 	})
 	tc := ts.dial(t)
-	if got, want := tc.greet(), "* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE MOVE STARTTLS LOGINDISABLED] Postern ready"; got != want {
+	if got, want := tc.greet(), "* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE MOVE LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE APPENDLIMIT=67108864 STARTTLS LOGINDISABLED] Postern ready"; got != want {
 		t.Fatalf("greeting = %q, want %q", got, want)
 	}
 	tc.send("a1 LOGIN alice secret\r\n")
@@ -181,12 +181,12 @@ func TestStartTLS(t *testing.T) {
 	tc.expect("a2 OK Begin TLS negotiation now")
 	tc.startTLS(clientCfg)
 	tc.send("a3 CAPABILITY\r\n")
-	tc.expect("* CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE MOVE AUTH=PLAIN AUTH=LOGIN",
+	tc.expect("* CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE MOVE LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE APPENDLIMIT=67108864 AUTH=PLAIN AUTH=LOGIN",
 		"a3 OK CAPABILITY completed")
 	tc.send("a4 STARTTLS\r\n")
 	tc.expect("a4 BAD TLS is already active")
 	tc.send("a5 LOGIN alice secret\r\n")
-	tc.expect("a5 OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE MOVE] Logged in")
+	tc.expect("a5 OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE MOVE LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE APPENDLIMIT=67108864] Logged in")
 }
 
 // TestStartTLSInjection: commands pipelined after STARTTLS in the same
@@ -238,7 +238,7 @@ func TestImplicitTLS(t *testing.T) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(safetyTimeout))
 	tc := &testClient{t: t, c: c, br: bufio.NewReader(c)}
-	tc.expect("* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE AUTH=PLAIN AUTH=LOGIN] Postern ready")
+	tc.expect("* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT IDLE NAMESPACE CHILDREN ENABLE LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE APPENDLIMIT=67108864 AUTH=PLAIN AUTH=LOGIN] Postern ready")
 	tc.send("a1 STARTTLS\r\n")
 	tc.expect("a1 BAD TLS is already active")
 }

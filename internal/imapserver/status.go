@@ -14,8 +14,28 @@ func handleStatus(c *conn, cmd *command) error {
 	if !c.dec.ExpectSP() || !c.dec.ExpectMailbox(&name) || !c.dec.ExpectSP() {
 		return c.decErr()
 	}
+	opts, items, err := c.readStatusItems()
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(cmd); err != nil {
+		return err
+	}
+	data, err := c.session.Status(c.ctx, name, opts)
+	if err != nil {
+		return errorf(cmd, err)
+	}
+	c.writeStatusData(name, items, data)
+	return nil
+}
+
+// readStatusItems reads "(" status-att *(SP status-att) ")" (RFC 3501
+// §6.3.10, RFC 9051 §6.3.11), shared by STATUS and LIST's STATUS return
+// option (RFC 5819 §4). It returns the options and the items in the
+// client's order, for the response.
+func (c *conn) readStatusItems() (*imap.StatusOptions, []string, error) {
 	var opts imap.StatusOptions
-	var items []string // in the client's order, for the response
+	var items []string
 	ok := c.dec.ExpectList(func() error {
 		var item string
 		if !c.dec.ExpectAtom(&item) {
@@ -37,6 +57,8 @@ func handleStatus(c *conn, cmd *command) error {
 			opts.NumDeleted = true
 		case "SIZE":
 			opts.Size = true
+		case "MAILBOXID":
+			opts.MailboxID = true
 		default:
 			return imap.BAD("", "Unknown STATUS item")
 		}
@@ -44,20 +66,12 @@ func handleStatus(c *conn, cmd *command) error {
 		return nil
 	})
 	if !ok {
-		return c.decErr()
+		return nil, nil, c.decErr()
 	}
 	if len(items) == 0 {
-		return imap.BAD("", "STATUS needs at least one item")
+		return nil, nil, imap.BAD("", "STATUS needs at least one item")
 	}
-	if err := c.endLine(cmd); err != nil {
-		return err
-	}
-	data, err := c.session.Status(c.ctx, name, &opts)
-	if err != nil {
-		return errorf(cmd, err)
-	}
-	c.writeStatusData(name, items, data)
-	return nil
+	return &opts, items, nil
 }
 
 // writeStatusData writes "* STATUS mailbox (...)" (RFC 3501 §7.2.4) with
@@ -103,6 +117,10 @@ func (c *conn) writeStatusData(name string, items []string, d *imap.StatusData) 
 		case "SIZE":
 			if d.Size != nil {
 				add(item, strconv.FormatInt(*d.Size, 10))
+			}
+		case "MAILBOXID":
+			if d.MailboxID != "" {
+				add(item, "("+d.MailboxID+")")
 			}
 		}
 	}

@@ -1,0 +1,20 @@
+package imapserver
+
+import (
+	"math"
+	"strconv"
+)
+
+// mailboxCapabilities lists the mailbox-level extensions: LIST-EXTENDED
+// (RFC 5258), LIST-STATUS (RFC 5819), SPECIAL-USE (RFC 6154 §2),
+// STATUS=SIZE (RFC 8438) and APPENDLIMIT (RFC 7889 §2).
+func (c *conn) mailboxCapabilities() []string {
+	caps := []string{"LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "STATUS=SIZE"}
+	return append(caps, "APPENDLIMIT="+strconv.FormatInt(appendLimit(c.srv.opts.MaxAppendSize), 10))
+}
+
+// appendLimit is the APPENDLIMIT value: RFC 7889 §4's append-limit is a
+// number, at most 2^32-1 (RFC 3501 §9).
+func appendLimit(n int64) int64 {
+	return min(n, math.MaxUint32)
+}
