@@ -31,7 +31,7 @@ type fakeStore struct {
 	lastList   []string // ref, pattern
 	// lastListOpts is the options of the last LIST, for parser tests.
 	lastListOpts *imap.ListOptions
-	lastStatus *imap.StatusOptions
+	lastStatus   *imap.StatusOptions
 	// loginCalls counts Login calls.
 	loginCalls int
 	// sessions counts open sessions.
