@@ -117,6 +117,9 @@ func (s *session) Status(ctx context.Context, mailbox string, opts *imap.StatusO
 	if opts.HighestModSeq {
 		d.HighestModSeq = st.HighestModSeq
 	}
+	if opts.MailboxID {
+		d.MailboxID = st.MailboxID
+	}
 	return d, nil
 }
 

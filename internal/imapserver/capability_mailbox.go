@@ -9,7 +9,11 @@ import (
 // (RFC 5258), LIST-STATUS (RFC 5819), SPECIAL-USE (RFC 6154 §2),
 // STATUS=SIZE (RFC 8438) and APPENDLIMIT (RFC 7889 §2).
 func (c *conn) mailboxCapabilities() []string {
-	caps := []string{"LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "STATUS=SIZE"}
+	caps := []string{"LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE"}
+	if _, ok := c.session.(SessionCreateOptions); ok {
+		caps = append(caps, "CREATE-SPECIAL-USE") // RFC 6154 §3
+	}
+	caps = append(caps, "STATUS=SIZE")
 	return append(caps, "APPENDLIMIT="+strconv.FormatInt(appendLimit(c.srv.opts.MaxAppendSize), 10))
 }
 

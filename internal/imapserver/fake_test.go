@@ -31,6 +31,7 @@ type fakeStore struct {
 	lastList   []string // ref, pattern
 	// lastListOpts is the options of the last LIST, for parser tests.
 	lastListOpts *imap.ListOptions
+	lastCreate   *imap.CreateOptions
 	lastStatus   *imap.StatusOptions
 	// loginCalls counts Login calls.
 	loginCalls int

@@ -118,6 +118,16 @@ type SessionMove interface {
 	Move(ctx context.Context, w UpdateWriter, kind imap.NumKind, numSet imap.NumSet, dest string) (*imap.CopyData, error)
 }
 
+// SessionCreateOptions is implemented by sessions that take CREATE's
+// parameters (RFC 4466 §2.2): USE, a special-use attribute for the new
+// mailbox (RFC 6154 §3, CREATE-SPECIAL-USE), and report the new mailbox's
+// MAILBOXID (RFC 8474 §4.1). The server then calls CreateWithOptions
+// instead of Create for every CREATE. An unsupported special use is
+// refused with imap.NO(imap.CodeUseAttr, ...) and nothing is created.
+type SessionCreateOptions interface {
+	CreateWithOptions(ctx context.Context, mailbox string, opts *imap.CreateOptions) (*imap.CreateData, error)
+}
+
 // UpdateWriter writes unsolicited responses about the selected mailbox.
 type UpdateWriter interface {
 	// WriteExists writes "* n EXISTS".
