@@ -133,6 +133,11 @@ func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size 
 	if err != nil {
 		return nil, err
 	}
+	// RFC 9208 §4.3.1: refused before the message is read (the server
+	// discards the rest of the literal).
+	if err := s.checkQuota(ctx, func() (int64, error) { return size, nil }, 1); err != nil {
+		return nil, err
+	}
 	var ao mailstore.AppendOptions
 	if opts != nil {
 		ao.InternalDate = opts.Time

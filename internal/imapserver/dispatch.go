@@ -78,6 +78,10 @@ var commands = map[string]commandSpec{
 	"STATUS":      {states: afterLogin, run: handleStatus},
 	"APPEND":      {states: afterLogin, run: handleAppend},
 	"IDLE":        {states: afterLogin, run: handleIdle},
+	// RFC 9208 (quota.go): only for a SessionQuota.
+	"GETQUOTA":     {states: afterLogin, run: handleGetQuota},
+	"GETQUOTAROOT": {states: afterLogin, run: handleGetQuotaRoot},
+	"SETQUOTA":     {states: afterLogin, run: handleSetQuota},
 
 	// Selected (RFC 3501 §6.4).
 	"CHECK":    {states: selected, run: handleCheck},
@@ -133,6 +137,9 @@ func (c *conn) dispatch(cmd *command) error {
 	spec, ok := table[name]
 	if ok && name == "MOVE" {
 		_, ok = c.session.(SessionMove)
+	}
+	if ok && (strings.HasSuffix(name, "QUOTA") || name == "GETQUOTAROOT") {
+		_, ok = c.session.(SessionQuota)
 	}
 	if !ok {
 		cmd.name = "" // not a command: keep client text out of the logs
