@@ -100,6 +100,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("listen = imap [::]:143\ntls_cert = /c\n")
 	f.Add("# x\nidle_timeout = 45m\n")
 	f.Add("max_depth = 99999999999999999999\n")
+	f.Add("default_mailboxes = Sent Items \\Sent, Lists/Go,, Spam \\junk\nquota_storage = 1024\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		c, err := Parse(strings.NewReader(in), "fuzz")
 		if err != nil {
