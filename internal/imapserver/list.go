@@ -66,7 +66,14 @@ func handleList(c *conn, cmd *command) error {
 		return err
 	}
 	lw := listWriter{w: c.w, c: c, name: cmd.name, statusItems: statusItems}
-	if !opts.Extended && patterns[0] == "" && !lsub {
+	delimRequest := !opts.Extended && patterns[0] == "" && !lsub
+	if c.enabled(ExtIMAP4rev2) && !lsub {
+		// RFC 9051 §6.3.9: LIST-EXTENDED's semantics are the base LIST
+		// of IMAP4rev2 (\NonExistent); LIST ref "" still asks for the
+		// delimiter.
+		opts.Extended = true
+	}
+	if delimRequest {
 		// LIST ref "" asks for the delimiter and the root name
 		// (RFC 3501 §6.3.8); with one flat namespace the root is "".
 		// An extended LIST never means this (RFC 5258 §3).

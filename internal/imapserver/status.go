@@ -59,6 +59,8 @@ func (c *conn) readStatusItems() (*imap.StatusOptions, []string, error) {
 			opts.Size = true
 		case "MAILBOXID":
 			opts.MailboxID = true
+		case "APPENDLIMIT":
+			// RFC 7889 §3: answered by the server from its own limit.
 		default:
 			return imap.BAD("", "Unknown STATUS item")
 		}
@@ -122,6 +124,8 @@ func (c *conn) writeStatusData(name string, items []string, d *imap.StatusData) 
 			if d.MailboxID != "" {
 				add(item, "("+d.MailboxID+")")
 			}
+		case "APPENDLIMIT":
+			add(item, strconv.FormatInt(appendLimit(c.srv.opts.MaxAppendSize), 10))
 		}
 	}
 	enc.Special(')')
