@@ -27,6 +27,9 @@ type StatusOptions struct {
 	Size          bool
 	HighestModSeq bool
 	MailboxID     bool // RFC 8474 §4.2
+	// DeletedStorage asks for the octets an EXPUNGE would free (RFC 9208
+	// §4.2.3 DELETED-STORAGE).
+	DeletedStorage bool
 }
 
 // StatusData answers STATUS; pointer fields are nil when not requested.
@@ -41,6 +44,9 @@ type StatusData struct {
 	Size          *int64
 	HighestModSeq uint64 // 0 when not requested
 	MailboxID     string // RFC 8474 §4.2; "" when not requested
+	// DeletedStorage is the sum of the sizes of the \Deleted messages
+	// (RFC 9208 §4.2.3); nil when not requested.
+	DeletedStorage *int64
 }
 
 // ListOptions distinguishes LIST from LSUB and carries the LIST-EXTENDED

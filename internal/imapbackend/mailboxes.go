@@ -120,6 +120,13 @@ func (s *session) Status(ctx context.Context, mailbox string, opts *imap.StatusO
 	if opts.MailboxID {
 		d.MailboxID = st.MailboxID
 	}
+	if opts.DeletedStorage {
+		n, err := s.deletedStorage(ctx, name, st.Deleted)
+		if err != nil {
+			return nil, err
+		}
+		d.DeletedStorage = &n
+	}
 	return d, nil
 }
 

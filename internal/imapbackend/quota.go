@@ -2,10 +2,12 @@ package imapbackend
 
 import (
 	"context"
+	"slices"
 
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/imapserver"
+	"github.com/postern/postern/internal/mailstore"
 )
 
 var _ imapserver.SessionQuota = (*session)(nil)
@@ -146,6 +148,40 @@ func (sel *selected) sizeOf(ctx context.Context, uids []uint32) (int64, error) {
 	infos, err := sel.mb.Info(ctx, uids)
 	if err != nil {
 		return 0, storeError("quota sizes", err)
+	}
+	var n int64
+	for _, in := range infos {
+		n += in.Size
+	}
+	return n, nil
+}
+
+// deletedStorage is STATUS DELETED-STORAGE (RFC 9208 §4.2.3): the sum of
+// the sizes of the messages marked \Deleted, which §4.2.3 accepts for
+// "the storage an EXPUNGE would free". It reads the mailbox's flags from
+// the index, so it costs O(messages), and nothing when none is \Deleted.
+func (s *session) deletedStorage(ctx context.Context, name string, deleted uint32) (int64, error) {
+	if deleted == 0 {
+		return 0, nil
+	}
+	mb, err := s.store.Open(ctx, name)
+	if err != nil {
+		return 0, storeError("status open", err)
+	}
+	defer mb.Close()
+	msgs, err := mb.Messages(ctx)
+	if err != nil {
+		return 0, storeError("status messages", err)
+	}
+	var uids []uint32
+	for _, m := range msgs {
+		if slices.Contains(m.Flags, mailstore.FlagDeleted) {
+			uids = append(uids, m.UID)
+		}
+	}
+	infos, err := mb.Info(ctx, uids)
+	if err != nil {
+		return 0, storeError("status sizes", err)
 	}
 	var n int64
 	for _, in := range infos {

@@ -114,3 +114,27 @@ func TestQuota(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusDeletedStorage checks STATUS DELETED and DELETED-STORAGE (RFC
+// 9208 §4.2.3): the messages marked \Deleted and the sum of their sizes.
+func TestStatusDeletedStorage(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st mailstore.Store) {
+		ctx := context.Background()
+		appendMsg(t, st, "INBOX", simpleMsg(1), `\Deleted`)
+		appendMsg(t, st, "INBOX", simpleMsg(2))
+		appendMsg(t, st, "INBOX", simpleMsg(33), `\Deleted`, `\Seen`)
+		s := login(t, st)
+		opts := &imap.StatusOptions{NumDeleted: true, DeletedStorage: true}
+		d, err := s.Status(ctx, "INBOX", opts)
+		want := int64(len(simpleMsg(1)) + len(simpleMsg(33)))
+		if err != nil || d.NumDeleted == nil || *d.NumDeleted != 2 || d.DeletedStorage == nil || *d.DeletedStorage != want {
+			t.Errorf("STATUS INBOX (DELETED DELETED-STORAGE) = %+v, %v, want 2 and %d", d, err, want)
+		}
+		if err := st.Create(ctx, "Empty", ""); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := s.Status(ctx, "Empty", opts); err != nil || d.DeletedStorage == nil || *d.DeletedStorage != 0 {
+			t.Errorf("STATUS Empty (DELETED-STORAGE) = %+v, %v, want 0", d, err)
+		}
+	})
+}

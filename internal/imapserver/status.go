@@ -61,6 +61,8 @@ func (c *conn) readStatusItems() (*imap.StatusOptions, []string, error) {
 			opts.MailboxID = true
 		case "APPENDLIMIT":
 			// RFC 7889 §3: answered by the server from its own limit.
+		case "DELETED-STORAGE":
+			opts.DeletedStorage = true
 		default:
 			return imap.BAD("", "Unknown STATUS item")
 		}
@@ -126,6 +128,10 @@ func (c *conn) writeStatusData(name string, items []string, d *imap.StatusData) 
 			}
 		case "APPENDLIMIT":
 			add(item, strconv.FormatInt(appendLimit(c.srv.opts.MaxAppendSize), 10))
+		case "DELETED-STORAGE":
+			if d.DeletedStorage != nil {
+				add(item, strconv.FormatInt(*d.DeletedStorage, 10))
+			}
 		}
 	}
 	enc.Special(')')
