@@ -435,11 +435,28 @@ func (tc *tsConn) run(st *tsStep) []byte {
 // uvMap names UIDVALIDITY values in order of appearance.
 type uvMap struct {
 	names map[string]string
+	ids   map[string]string // MAILBOXID values, named the same way
 }
+
+// idRE finds RFC 8474 MAILBOXIDs, which the store derives from UIDVALIDITY
+// and so are not stable either: they become $MAILBOXID1, $MAILBOXID2, ...
+var idRE = regexp.MustCompile(`(MAILBOXID \()([A-Za-z0-9_-]+)`)
 
 var uvRE = regexp.MustCompile(`(UIDVALIDITY |\[COPYUID |\[APPENDUID )([0-9]+)`)
 
 func (m *uvMap) rewrite(line string) string {
+	line = idRE.ReplaceAllStringFunc(line, func(s string) string {
+		sub := idRE.FindStringSubmatch(s)
+		if m.ids == nil {
+			m.ids = map[string]string{}
+		}
+		name, ok := m.ids[sub[2]]
+		if !ok {
+			name = "$MAILBOXID" + strconv.Itoa(len(m.ids)+1)
+			m.ids[sub[2]] = name
+		}
+		return sub[1] + name
+	})
 	return uvRE.ReplaceAllStringFunc(line, func(s string) string {
 		sub := uvRE.FindStringSubmatch(s)
 		name, ok := m.names[sub[2]]
@@ -580,6 +597,7 @@ func TestTranscriptFormat(t *testing.T) {
 		{"a OK [COPYUID 1764000001 1:2 3:4] done\r\n", "a OK [COPYUID $UIDVALIDITY2 1:2 3:4] done\r\n"},
 		{"* STATUS x (UIDVALIDITY 1764000000 UIDNEXT 3)\r\n", "* STATUS x (UIDVALIDITY $UIDVALIDITY1 UIDNEXT 3)\r\n"},
 		{"a OK [APPENDUID 1764000001 7] done\r\n", "a OK [APPENDUID $UIDVALIDITY2 7] done\r\n"},
+		{"* STATUS x (MAILBOXID (M1-t5x1c0))\r\n", "* STATUS x (MAILBOXID ($MAILBOXID1))\r\n"},
 		{"* 1 FETCH (UID 1764000000)\r\n", "* 1 FETCH (UID 1764000000)\r\n"},
 	} {
 		if got := uv.rewrite(tt.in); got != tt.want {

@@ -53,6 +53,7 @@ var transcriptSetups = map[string]func(*tsEnv){
 	"sort-thread":          deliverThreads,
 	"condstore":            deliverBasic,
 	"qresync":              deliverBasic,
+	"mailbox-ext":          deliverMailboxExt,
 }
 
 // TestTranscript runs the byte-exact session transcripts of
@@ -91,6 +92,9 @@ func TestTranscript(t *testing.T) {
 type tsEnv struct {
 	t     *testing.T
 	store *maildir.Store
+	// passwd is the virtual-users file, read after setup: a setup may
+	// add extra fields to the user's line.
+	passwd string
 }
 
 // deliver appends msg to mailbox with a fixed internal date and flags.
@@ -132,7 +136,7 @@ func startTranscriptServer(t *testing.T, setup func(*tsEnv)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup(&tsEnv{t: t, store: st})
+	setup(&tsEnv{t: t, store: st, passwd: passwd})
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -142,6 +142,17 @@ type Config struct {
 	// MboxHomeInbox applies UW's rule: ~/mbox, when it exists, is INBOX.
 	MboxHomeInbox bool
 
+	// DefaultMailboxes are created, with their special use and
+	// subscribed, the first time a new account's Maildir is opened;
+	// MboxDefaultMailboxes does the same for a new mbox store (off: UW
+	// never created folders in a home directory).
+	DefaultMailboxes     []DefaultMailbox
+	MboxDefaultMailboxes bool
+	// QuotaStorage and QuotaMessages are every user's quota (RFC 9208) in
+	// octets and messages, unless the passwd file's quota rules say
+	// otherwise; 0 means no limit.
+	QuotaStorage, QuotaMessages int64
+
 	// PasswdFile is the virtual-user file (Dovecot passwd-file shape).
 	PasswdFile string
 	// MailRoot is the template for a user's Maildir when the passwd file
@@ -209,6 +220,7 @@ func Default() *Config {
 		MboxInbox:        "/var/mail/%u",
 		MboxDir:          "%h",
 		MboxHomeInbox:    true,
+		DefaultMailboxes: mustDefaultMailboxes(defaultMailboxesText),
 		PasswdFile:       "/etc/postern/passwd",
 		MailRoot:         "/var/vmail/%u/Maildir",
 		SystemMailRoot:   "%h/Maildir",
@@ -293,6 +305,14 @@ var Keys = []Key{
 	{"mbox_inbox", "/var/mail/%u", "INBOX file of an mbox user (%u user name, %h home)", func(c *Config, v string) error { c.MboxInbox = v; return nil }},
 	{"mbox_dir", "%h", "directory of an mbox user's other mailboxes (UW: the home directory; %h/mail is common)", func(c *Config, v string) error { c.MboxDir = v; return nil }},
 	{"mbox_home_inbox", "yes", "UW's rule: ~/mbox, when it exists, is INBOX instead of mbox_inbox", func(c *Config, v string) error { return setBool(&c.MboxHomeInbox, v) }},
+	{"default_mailboxes", defaultMailboxesText, "mailboxes made, subscribed, for a new account: NAME [\\USE], comma-separated; empty: none", func(c *Config, v string) error {
+		ds, err := ParseDefaultMailboxes(v)
+		c.DefaultMailboxes = ds
+		return err
+	}},
+	{"mbox_default_mailboxes", "no", "also make default_mailboxes for a new mbox store (UW never made folders in a home directory)", func(c *Config, v string) error { return setBool(&c.MboxDefaultMailboxes, v) }},
+	{"quota_storage", "0", "octets of mail per user (RFC 9208 STORAGE) unless the passwd file's quota rules say otherwise; 0: no limit", func(c *Config, v string) error { return setInt64(&c.QuotaStorage, v) }},
+	{"quota_messages", "0", "messages per user (RFC 9208 MESSAGE) unless the passwd file's quota rules say otherwise; 0: no limit", func(c *Config, v string) error { return setInt64(&c.QuotaMessages, v) }},
 	{"passwd_file", "/etc/postern/passwd", "virtual users, Dovecot passwd-file format", func(c *Config, v string) error { c.PasswdFile = v; return nil }},
 	{"mail_root", "/var/vmail/%u/Maildir", "Maildir of a user without a home in passwd_file; %u is the user name", func(c *Config, v string) error { c.MailRoot = v; return nil }},
 	{"system_mail_root", "%h/Maildir", "Maildir of a system-account user when mail_store = maildir; %u user name, %h home directory", func(c *Config, v string) error { c.SystemMailRoot = v; return nil }},
@@ -547,6 +567,10 @@ func (c *Config) Format() string {
 	kv("mbox_inbox", c.MboxInbox)
 	kv("mbox_dir", c.MboxDir)
 	kv("mbox_home_inbox", yesNo(c.MboxHomeInbox))
+	kv("default_mailboxes", formatDefaultMailboxes(c.DefaultMailboxes))
+	kv("mbox_default_mailboxes", yesNo(c.MboxDefaultMailboxes))
+	kv("quota_storage", c.QuotaStorage)
+	kv("quota_messages", c.QuotaMessages)
 	kv("passwd_file", c.PasswdFile)
 	kv("mail_root", c.MailRoot)
 	kv("system_mail_root", c.SystemMailRoot)

@@ -100,6 +100,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("listen = imap [::]:143\ntls_cert = /c\n")
 	f.Add("# x\nidle_timeout = 45m\n")
 	f.Add("max_depth = 99999999999999999999\n")
+	f.Add("default_mailboxes = Sent Items \\Sent, Lists/Go,, Spam \\junk\nquota_storage = 1024\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		c, err := Parse(strings.NewReader(in), "fuzz")
 		if err != nil {
@@ -161,6 +162,10 @@ mail_store = maildir
 mbox_inbox = /var/spool/mail/%u
 mbox_dir = %h/mail
 mbox_home_inbox = no
+default_mailboxes = Sent Items \Sent, Lists/Go, Papierkorb \trash
+mbox_default_mailboxes = yes
+quota_storage = 1073741824
+quota_messages = 10000
 passwd_file = /srv/passwd
 mail_root = /srv/%u
 system_mail_root = /home/%u/Md
@@ -206,5 +211,36 @@ write_timeout = 20s
 		if !strings.Contains(in, "\n"+k.Name+" = ") && !strings.HasPrefix(in, k.Name+" = ") {
 			t.Errorf("key %q is not in the round-trip input", k.Name)
 		}
+	}
+}
+
+func TestParseDefaultMailboxes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // formatted; "error" for an error
+	}{
+		{defaultMailboxesText, defaultMailboxesText},
+		{"", ""},
+		{" , ", ""},
+		{`Sent Items \sent,Lists/Go , Spam \JUNK`, `Sent Items \Sent, Lists/Go, Spam \Junk`},
+		{`Everything \All`, "error"},
+		{`\Sent`, "error"},
+		{`INBOX`, "error"},
+		{`a/`, "error"},
+		{`Sent \Sent, Sent`, "error"},
+	}
+	for _, tt := range tests {
+		ds, err := ParseDefaultMailboxes(tt.in)
+		got := formatDefaultMailboxes(ds)
+		if err != nil {
+			got = "error"
+		}
+		if got != tt.want {
+			t.Errorf("ParseDefaultMailboxes(%q) = %q (%v), want %q", tt.in, got, err, tt.want)
+		}
+	}
+	c, err := Parse(strings.NewReader("default_mailboxes =\n"), "empty")
+	if err != nil || c.DefaultMailboxes != nil {
+		t.Errorf("default_mailboxes = (empty) gives %v, %v; want none", c, err)
 	}
 }

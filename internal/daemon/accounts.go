@@ -48,13 +48,18 @@ func openStore(cfg *config.Config, log *slog.Logger) func(context.Context, *auth
 	return func(ctx context.Context, u *auth.User) (mailstore.Store, error) {
 		ulog := log.With("user", u.Name)
 		if cfg.Store() == config.StoreMbox {
-			return mbox.Open(mbox.Options{
-				Root:          expandMailRoot(cfg.MboxDir, u),
+			root := expandMailRoot(cfg.MboxDir, u)
+			// A store with no index yet is new to Postern (though maybe
+			// not to UW: hence mbox_default_mailboxes is off by default).
+			fresh := cfg.MboxDefaultMailboxes && !exists(filepath.Join(root, mbox.IndexName))
+			st, err := mbox.Open(mbox.Options{
+				Root:          root,
 				Inbox:         expandMailRoot(cfg.MboxInbox, u),
 				HomeMboxInbox: cfg.MboxHomeInbox,
 				Logger:        ulog,
 				Sender:        u.Name + "@" + hostname(),
 			})
+			return withDefaults(ctx, st, err, fresh, cfg, ulog)
 		}
 		root := u.MailRoot
 		if root == "" {
@@ -64,8 +69,33 @@ func openStore(cfg *config.Config, log *slog.Logger) func(context.Context, *auth
 			}
 			root = expandMailRoot(tmpl, u)
 		}
-		return maildir.Open(root, maildir.Options{Logger: ulog})
+		fresh := !exists(root)
+		st, err := maildir.Open(root, maildir.Options{Logger: ulog})
+		return withDefaults(ctx, st, err, fresh, cfg, ulog)
 	}
+}
+
+// withDefaults makes the default_mailboxes in a store opened for the first
+// time. A failure is logged, not fatal: the user can still read mail.
+func withDefaults(ctx context.Context, st mailstore.Store, err error, fresh bool, cfg *config.Config, log *slog.Logger) (mailstore.Store, error) {
+	if err != nil || !fresh || len(cfg.DefaultMailboxes) == 0 {
+		return st, err
+	}
+	boxes := make([]mailstore.DefaultMailbox, len(cfg.DefaultMailboxes))
+	for i, d := range cfg.DefaultMailboxes {
+		boxes[i] = mailstore.DefaultMailbox{Name: d.Name, SpecialUse: d.SpecialUse}
+	}
+	if err := mailstore.CreateDefaults(ctx, st, boxes); err != nil {
+		log.Warn("daemon: default mailboxes", "err", err)
+	} else {
+		log.Info("daemon: created the default mailboxes of a new account")
+	}
+	return st, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // expandMailRoot fills a mail-root template: %u the user name, %h the home

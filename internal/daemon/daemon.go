@@ -105,6 +105,8 @@ func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator, t
 		NoLoginFile:     cfg.NoLoginFile,
 		SystemAlertFile: cfg.AlertFile,
 		UserAlertFile:   cfg.UserAlertFile,
+		QuotaStorage:    cfg.QuotaStorage,
+		QuotaMessages:   cfg.QuotaMessages,
 	})
 	d.server = imapserver.New(d.serverOptions(tlsConfig, d.backend.NewSession))
 	d.pop3backend = pop3backend.New(pop3backend.Options{

@@ -42,16 +42,6 @@ const (
 //go:embed messages/*.eml
 var messages embed.FS
 
-// folders are created with their special-use attributes (RFC 6154), so a
-// client finds where to put sent mail and drafts.
-var folders = []struct{ name, use string }{
-	{"Drafts", mailstore.SpecialDrafts},
-	{"Sent", mailstore.SpecialSent},
-	{"Trash", mailstore.SpecialTrash},
-	{"Junk", mailstore.SpecialJunk},
-	{"Archive", mailstore.SpecialArchive},
-}
-
 // Setup creates the demo data under dir (which must not hold a previous
 // demo; an empty or missing directory is fine) and returns a configuration
 // using it. The INBOX gets the sample messages, the first one marked \Seen.
@@ -111,13 +101,15 @@ func fillMaildir(ctx context.Context, root string) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer st.Close()
-	for _, f := range folders {
-		if err := st.Create(ctx, f.name, f.use); err != nil {
-			return fmt.Errorf("demo: creating %s: %w", f.name, err)
-		}
-		if err := st.SetSubscribed(ctx, f.name, true); err != nil {
-			return fmt.Errorf("demo: subscribing %s: %w", f.name, err)
-		}
+	// The demo user's Maildir is new: it gets the default mailboxes with
+	// their special uses (RFC 6154), as a new account does (daemon's
+	// openStore), so a client files drafts and sent mail in the right place.
+	var boxes []mailstore.DefaultMailbox
+	for _, d := range config.Default().DefaultMailboxes {
+		boxes = append(boxes, mailstore.DefaultMailbox{Name: d.Name, SpecialUse: d.SpecialUse})
+	}
+	if err := mailstore.CreateDefaults(ctx, st, boxes); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	if err := st.SetSubscribed(ctx, "INBOX", true); err != nil {
 		return fmt.Errorf("demo: subscribing INBOX: %w", err)

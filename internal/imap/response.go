@@ -82,6 +82,8 @@ const (
 	CodeBadCharset           ResponseCode = "BADCHARSET"
 	CodeUnknownCTE           ResponseCode = "UNKNOWN-CTE" // RFC 3516 §4.3
 	CodeBadURL               ResponseCode = "BADURL"      // RFC 4469 §6
+	CodeUseAttr              ResponseCode = "USEATTR"     // RFC 6154 §5.3
+	CodeMailboxID            ResponseCode = "MAILBOXID"   // RFC 8474 §4.1
 )
 
 // Error is a status response carried as a Go error: a backend returns one to

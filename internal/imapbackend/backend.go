@@ -71,6 +71,11 @@ type Options struct {
 	// AlertInterval is how often the alert files are checked. Zero means
 	// DefaultAlertInterval.
 	AlertInterval time.Duration
+	// QuotaStorage and QuotaMessages are every user's quota limits in
+	// octets and messages (RFC 9208 §5.1, §5.2), unless the account's
+	// quota rules say otherwise (auth.QuotaRules). Zero means no limit.
+	QuotaStorage  int64
+	QuotaMessages int64
 }
 
 // DefaultAlertInterval is how often alert files are looked at, as UW's

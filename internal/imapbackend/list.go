@@ -35,6 +35,9 @@ func (s *session) List(ctx context.Context, w imapserver.ListWriter, ref string,
 	if len(full) == 0 {
 		return nil
 	}
+	if opts != nil && opts.Extended && !opts.LSUB {
+		return s.listExtended(ctx, w, full, opts)
+	}
 	subscribed := opts != nil && (opts.SelectSubscribed || opts.LSUB)
 	infos, err := s.store.List(ctx)
 	if err != nil {

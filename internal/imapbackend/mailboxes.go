@@ -117,6 +117,16 @@ func (s *session) Status(ctx context.Context, mailbox string, opts *imap.StatusO
 	if opts.HighestModSeq {
 		d.HighestModSeq = st.HighestModSeq
 	}
+	if opts.MailboxID {
+		d.MailboxID = st.MailboxID
+	}
+	if opts.DeletedStorage {
+		n, err := s.deletedStorage(ctx, name, st.Deleted)
+		if err != nil {
+			return nil, err
+		}
+		d.DeletedStorage = &n
+	}
 	return d, nil
 }
 
@@ -128,6 +138,11 @@ func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size 
 	}
 	name, err := canonicalName(mailbox)
 	if err != nil {
+		return nil, err
+	}
+	// RFC 9208 §4.3.1: refused before the message is read (the server
+	// discards the rest of the literal).
+	if err := s.checkQuota(ctx, func() (int64, error) { return size, nil }, 1); err != nil {
 		return nil, err
 	}
 	var ao mailstore.AppendOptions

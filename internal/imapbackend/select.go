@@ -108,6 +108,7 @@ func (s *session) load(ctx context.Context, mb mailstore.Mailbox, name string, r
 		UIDValidity:    st.UIDValidity,
 		HighestModSeq:  st.HighestModSeq,
 		ReadOnly:       readOnly,
+		MailboxID:      st.MailboxID,
 	}, nil
 }
 

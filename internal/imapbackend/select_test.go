@@ -31,6 +31,7 @@ func TestSelectData(t *testing.T) {
 			UIDNext:        5,
 			UIDValidity:    state.UIDValidity,
 			HighestModSeq:  state.HighestModSeq,
+			MailboxID:      state.MailboxID,
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Select = %+v, want %+v", got, want)

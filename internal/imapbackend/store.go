@@ -108,6 +108,11 @@ func (s *session) copyOrMove(ctx context.Context, kind imap.NumKind, numSet imap
 		uv       uint32
 		src, dst []uint32
 	)
+	if !move {
+		if err := s.checkQuota(ctx, func() (int64, error) { return sel.sizeOf(ctx, uids) }, int64(len(uids))); err != nil {
+			return nil, nil, err
+		}
+	}
 	if move {
 		uv, src, dst, err = sel.mb.MoveTo(ctx, uids, name)
 	} else {

@@ -38,6 +38,7 @@ func (c *conn) capabilities() []string {
 		// RFC 7162 §3.1.1, §3.2.2 (QRESYNC needs ENABLE, listed above).
 		caps = append(caps, "CONDSTORE", "QRESYNC")
 	}
+	caps = append(caps, c.mailboxCapabilities()...)
 	caps = append(caps, "BINARY")
 	if _, ok := c.session.(SessionMultiAppend); ok {
 		caps = append(caps, "MULTIAPPEND")
@@ -46,6 +47,9 @@ func (c *conn) capabilities() []string {
 	if _, ok := c.session.(SessionCatenate); ok {
 		caps = append(caps, "CATENATE")
 	}
+	// RFC 8474: MAILBOXID (mailbox commands), EMAILID and THREADID
+	// (FETCH, SEARCH).
+	caps = append(caps, "OBJECTID")
 	if c.state != imap.StateNotAuthenticated {
 		return caps
 	}

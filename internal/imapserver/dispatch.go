@@ -83,6 +83,11 @@ var commands = map[string]commandSpec{
 	// RFC 4978 §5: command-auth.
 	"COMPRESS": {states: afterLogin, run: handleCompress},
 
+	// RFC 9208 (quota.go): only for a SessionQuota.
+	"GETQUOTA":     {states: afterLogin, run: handleGetQuota},
+	"GETQUOTAROOT": {states: afterLogin, run: handleGetQuotaRoot},
+	"SETQUOTA":     {states: afterLogin, run: handleSetQuota},
+
 	// Selected (RFC 3501 §6.4).
 	"CHECK":    {states: selected, run: handleCheck},
 	"CLOSE":    {states: selected, run: handleClose},
@@ -144,6 +149,9 @@ func (c *conn) dispatch(cmd *command) error {
 	}
 	if ok && (name == "SORT" || name == "THREAD") {
 		_, ok = c.session.(SessionSort)
+	}
+	if ok && (strings.HasSuffix(name, "QUOTA") || name == "GETQUOTAROOT") {
+		_, ok = c.session.(SessionQuota)
 	}
 	if !ok {
 		cmd.name = "" // not a command: keep client text out of the logs

@@ -30,7 +30,10 @@ type fakeStore struct {
 	lastStore  *imap.StoreFlags
 	lastAppend *imap.AppendOptions
 	lastList   []string // ref, pattern
-	lastStatus *imap.StatusOptions
+	// lastListOpts is the options of the last LIST, for parser tests.
+	lastListOpts *imap.ListOptions
+	lastCreate   *imap.CreateOptions
+	lastStatus   *imap.StatusOptions
 	// loginCalls counts Login calls.
 	loginCalls int
 	// sessions counts open sessions.
@@ -290,8 +293,11 @@ func patternRegexp(pattern string) *regexp.Regexp {
 func (s *fakeSession) List(ctx context.Context, w ListWriter, ref string, patterns []string, opts *imap.ListOptions) error {
 	s.st.mu.Lock()
 	s.st.lastList = append([]string{ref}, patterns...)
+	s.st.lastListOpts = opts
+	subs := map[string]bool{}
 	var names []string
 	for name, mb := range s.st.mailboxes {
+		subs[name] = mb.subscribed
 		if opts.SelectSubscribed && !mb.subscribed {
 			continue
 		}
@@ -311,7 +317,22 @@ func (s *fakeSession) List(ctx context.Context, w ListWriter, ref string, patter
 					attrs = []imap.MailboxAttr{imap.MailboxAttrHasChildren}
 				}
 			}
-			if err := w.WriteList(&imap.ListData{Attrs: attrs, Delim: '/', Mailbox: name}); err != nil {
+			if subs[name] && !opts.LSUB && (opts.SelectSubscribed || opts.ReturnSubscribed) {
+				attrs = append(attrs, imap.MailboxAttrSubscribed)
+			}
+			ld := &imap.ListData{Attrs: attrs, Delim: '/', Mailbox: name}
+			if opts.SelectRecursiveMatch && strings.Contains(name, "/") {
+				// Enough to exercise the CHILDINFO writer.
+				ld.ChildInfo = []string{"SUBSCRIBED"}
+			}
+			if opts.ReturnStatus != nil {
+				st, err := s.Status(ctx, name, opts.ReturnStatus)
+				if err != nil {
+					return err
+				}
+				ld.Status = st
+			}
+			if err := w.WriteList(ld); err != nil {
 				return err
 			}
 		}

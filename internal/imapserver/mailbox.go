@@ -7,8 +7,12 @@ import (
 // Mailbox management commands of the authenticated state (RFC 3501
 // §6.3.3-§6.3.7): one mailbox name in, OK or NO out.
 
-// handleCreate is CREATE (RFC 3501 §6.3.3).
+// handleCreate is CREATE (RFC 3501 §6.3.3), with parameters when the
+// session takes them (create.go).
 func handleCreate(c *conn, cmd *command) error {
+	if _, ok := c.session.(SessionCreateOptions); ok {
+		return handleCreateOptions(c, cmd)
+	}
 	return oneMailbox(c, cmd, c.session.Create)
 }
 

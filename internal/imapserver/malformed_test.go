@@ -61,7 +61,7 @@ func TestMalformed(t *testing.T) {
 		{"SELECT missing mailbox", auth, "a1 SELECT\r\n", []string{"a1 BAD expected SP, found end of line"}},
 		{"SELECT invalid mUTF-7", auth, "a1 SELECT &Jjo\r\n", []string{`a1 BAD invalid mailbox name "&Jjo": unterminated "&" run`}},
 		{"SELECT encoded ASCII", auth, "a1 SELECT &AGE-\r\n", []string{`a1 BAD invalid mailbox name "&AGE-": printable ASCII 'a' must not be encoded`}},
-		{"CREATE extra argument", auth, "a1 CREATE a b\r\n", []string{"a1 BAD expected end of line, found SP"}},
+		{"CREATE extra argument", auth, "a1 CREATE a b\r\n", []string{`a1 BAD expected "(", found "b"`}}, // RFC 4466 §2.2 create-params
 		{"RENAME missing new name", auth, "a1 RENAME a\r\n", []string{"a1 BAD expected SP, found end of line"}},
 		{"STATUS unknown item", auth, "a1 STATUS INBOX (MESSAGES FOO)\r\n", []string{"a1 BAD Unknown STATUS item"}},
 		{"STATUS empty list", auth, "a1 STATUS INBOX ()\r\n", []string{"a1 BAD STATUS needs at least one item"}},

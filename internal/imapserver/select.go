@@ -95,6 +95,10 @@ func (c *conn) writeSelectData(d *imap.SelectData) {
 			w.status("*", imap.StatusOK, imap.CodeNoModSeq, "", "No mod-sequences in this mailbox")
 		}
 	}
+	if d.MailboxID != "" {
+		// RFC 8474 §4.2: the mailbox's OBJECTID.
+		w.status("*", imap.StatusOK, imap.CodeMailboxID, "("+d.MailboxID+")", "Ok")
+	}
 }
 
 // handleClose is CLOSE (RFC 3501 §6.4.2: expunge silently, then leave the

@@ -144,6 +144,29 @@ type SessionCatenate interface {
 	CatenateURL(ctx context.Context, u *imap.MessageURL, user string, w io.Writer) error
 }
 
+// SessionCreateOptions is implemented by sessions that take CREATE's
+// parameters (RFC 4466 §2.2): USE, a special-use attribute for the new
+// mailbox (RFC 6154 §3, CREATE-SPECIAL-USE), and report the new mailbox's
+// MAILBOXID (RFC 8474 §4.1). The server then calls CreateWithOptions
+// instead of Create for every CREATE. An unsupported special use is
+// refused with imap.NO(imap.CodeUseAttr, ...) and nothing is created.
+type SessionCreateOptions interface {
+	CreateWithOptions(ctx context.Context, mailbox string, opts *imap.CreateOptions) (*imap.CreateData, error)
+}
+
+// SessionQuota is implemented by sessions that report quotas (RFC 9208):
+// the server then offers QUOTA, QUOTA=RES-STORAGE and QUOTA=RES-MESSAGE,
+// and answers SETQUOTA with NO itself (limits come from the
+// administrator; no QUOTASET).
+type SessionQuota interface {
+	// GetQuota returns a quota root's usage and limits (GETQUOTA, RFC
+	// 9208 §4.1.1); an unknown root is a NO.
+	GetQuota(ctx context.Context, root string) (*imap.QuotaData, error)
+	// GetQuotaRoot returns the quota roots of a mailbox and their
+	// usage and limits (GETQUOTAROOT, RFC 9208 §4.1.2).
+	GetQuotaRoot(ctx context.Context, mailbox string) ([]*imap.QuotaData, error)
+}
+
 // UpdateWriter writes unsolicited responses about the selected mailbox.
 type UpdateWriter interface {
 	// WriteExists writes "* n EXISTS".

@@ -14,8 +14,31 @@ func handleStatus(c *conn, cmd *command) error {
 	if !c.dec.ExpectSP() || !c.dec.ExpectMailbox(&name) || !c.dec.ExpectSP() {
 		return c.decErr()
 	}
+	opts, items, err := c.readStatusItems()
+	if err != nil {
+		return err
+	}
+	if err := c.endLine(cmd); err != nil {
+		return err
+	}
+	if opts.HighestModSeq {
+		c.condStoreEnabling() // RFC 7162 §3.1
+	}
+	data, err := c.session.Status(c.ctx, name, opts)
+	if err != nil {
+		return errorf(cmd, err)
+	}
+	c.writeStatusData(name, items, data)
+	return nil
+}
+
+// readStatusItems reads "(" status-att *(SP status-att) ")" (RFC 3501
+// §6.3.10, RFC 9051 §6.3.11), shared by STATUS and LIST's STATUS return
+// option (RFC 5819 §4). It returns the options and the items in the
+// client's order, for the response.
+func (c *conn) readStatusItems() (*imap.StatusOptions, []string, error) {
 	var opts imap.StatusOptions
-	var items []string // in the client's order, for the response
+	var items []string
 	ok := c.dec.ExpectList(func() error {
 		var item string
 		if !c.dec.ExpectAtom(&item) {
@@ -42,6 +65,12 @@ func handleStatus(c *conn, cmd *command) error {
 				return imap.BAD("", "Unknown STATUS item")
 			}
 			opts.HighestModSeq = true
+		case "MAILBOXID":
+			opts.MailboxID = true
+		case "APPENDLIMIT":
+			// RFC 7889 §3: answered by the server from its own limit.
+		case "DELETED-STORAGE":
+			opts.DeletedStorage = true
 		default:
 			return imap.BAD("", "Unknown STATUS item")
 		}
@@ -49,23 +78,12 @@ func handleStatus(c *conn, cmd *command) error {
 		return nil
 	})
 	if !ok {
-		return c.decErr()
+		return nil, nil, c.decErr()
 	}
 	if len(items) == 0 {
-		return imap.BAD("", "STATUS needs at least one item")
+		return nil, nil, imap.BAD("", "STATUS needs at least one item")
 	}
-	if err := c.endLine(cmd); err != nil {
-		return err
-	}
-	if opts.HighestModSeq {
-		c.condStoreEnabling() // RFC 7162 §3.1
-	}
-	data, err := c.session.Status(c.ctx, name, &opts)
-	if err != nil {
-		return errorf(cmd, err)
-	}
-	c.writeStatusData(name, items, data)
-	return nil
+	return &opts, items, nil
 }
 
 // writeStatusData writes "* STATUS mailbox (...)" (RFC 3501 §7.2.4) with
@@ -115,6 +133,16 @@ func (c *conn) writeStatusData(name string, items []string, d *imap.StatusData) 
 		case "HIGHESTMODSEQ":
 			// RFC 7162 §3.1.7.
 			add(item, strconv.FormatUint(d.HighestModSeq, 10))
+		case "MAILBOXID":
+			if d.MailboxID != "" {
+				add(item, "("+d.MailboxID+")")
+			}
+		case "APPENDLIMIT":
+			add(item, strconv.FormatInt(appendLimit(c.srv.opts.MaxAppendSize), 10))
+		case "DELETED-STORAGE":
+			if d.DeletedStorage != nil {
+				add(item, strconv.FormatInt(*d.DeletedStorage, 10))
+			}
 		}
 	}
 	enc.Special(')')

@@ -143,7 +143,11 @@ func (w *writer) WriteMessageFlags(seq, uid uint32, flags []imap.Flag) error {
 // listWriter writes LIST or LSUB responses (RFC 3501 §7.2.2, §7.2.3).
 type listWriter struct {
 	w    *writer
+	c    *conn
 	name string // "LIST" or "LSUB"
+	// statusItems are the items of RFC 5819's STATUS return option, in
+	// the client's order, for the STATUS written after a LIST line.
+	statusItems []string
 }
 
 var _ ListWriter = listWriter{}
@@ -159,7 +163,19 @@ func (lw listWriter) WriteList(d *imap.ListData) error {
 		enc.Quoted(string(d.Delim))
 	}
 	enc.SP().Mailbox(d.Mailbox)
-	return lw.w.end()
+	if len(d.ChildInfo) > 0 {
+		// RFC 5258 §6: mbox-list-extended, the options always quoted.
+		enc.SP().Special('(').Quoted("CHILDINFO").SP()
+		enc.List(len(d.ChildInfo), func(i int) { enc.Quoted(d.ChildInfo[i]) })
+		enc.Special(')')
+	}
+	if err := lw.w.end(); err != nil {
+		return err
+	}
+	if d.Status != nil && lw.c != nil && len(lw.statusItems) > 0 {
+		lw.c.writeStatusData(d.Mailbox, lw.statusItems, d.Status)
+	}
+	return lw.w.enc.Err()
 }
 
 // deferredUpdates records updates to replay later: MOVE's EXPUNGE responses

@@ -61,6 +61,10 @@ type MailboxState struct {
 	// ClaimRecent: what EXAMINE shows as \Recent without claiming it
 	// (RFC 3501 §6.3.2).
 	FirstRecentUID uint32
+	// MailboxID is the mailbox's OBJECTID (RFC 8474 §4): the same while
+	// the name and UIDVALIDITY are, kept by Rename, new for a mailbox
+	// created again. Drivers build it with the MailboxID function.
+	MailboxID string
 }
 
 // Status is the summary STATUS needs, computed from the index without opening

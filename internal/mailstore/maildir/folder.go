@@ -660,7 +660,8 @@ func (s *Store) Status(ctx context.Context, name string) (mailstore.Status, erro
 }
 
 func (r mboxRow) state() mailstore.MailboxState {
-	return mailstore.MailboxState{UIDValidity: r.uidValidity, UIDNext: r.uidNext, HighestModSeq: r.modSeq, FirstRecentUID: r.recentUID + 1}
+	return mailstore.MailboxState{UIDValidity: r.uidValidity, UIDNext: r.uidNext, HighestModSeq: r.modSeq, FirstRecentUID: r.recentUID + 1,
+		MailboxID: mailstore.MailboxID(r.id, r.uidValidity)}
 }
 
 // Open implements mailstore.Store.

@@ -115,7 +115,8 @@ type mboxRow struct {
 }
 
 func (r *mboxRow) state() mailstore.MailboxState {
-	return mailstore.MailboxState{UIDValidity: r.uidValidity, UIDNext: r.uidNext, HighestModSeq: r.modSeq, FirstRecentUID: r.recentUID + 1}
+	return mailstore.MailboxState{UIDValidity: r.uidValidity, UIDNext: r.uidNext, HighestModSeq: r.modSeq, FirstRecentUID: r.recentUID + 1,
+		MailboxID: mailstore.MailboxID(r.id, r.uidValidity)}
 }
 
 func (r *mboxRow) folder() folderData {

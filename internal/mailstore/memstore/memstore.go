@@ -289,7 +289,9 @@ func (s *Store) Status(ctx context.Context, name string) (mailstore.Status, erro
 }
 
 func (b *box) state() mailstore.MailboxState {
-	return mailstore.MailboxState{UIDValidity: b.uidValidity, UIDNext: b.uidNext, HighestModSeq: b.modSeq, FirstRecentUID: b.recentUID + 1}
+	return mailstore.MailboxState{UIDValidity: b.uidValidity, UIDNext: b.uidNext, HighestModSeq: b.modSeq, FirstRecentUID: b.recentUID + 1,
+		// UIDVALIDITY is unique in this store: it is the key too.
+		MailboxID: mailstore.MailboxID(int64(b.uidValidity), b.uidValidity)}
 }
 
 // Append implements mailstore.Store.

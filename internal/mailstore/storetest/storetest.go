@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"Watch", testWatch},
 		{"Concurrent", testConcurrent},
 		{"SaveDate", testSaveDate},
+		{"MailboxID", testMailboxID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +114,7 @@ func RunPersistent(t *testing.T, open func(t *testing.T, loc string) mailstore.S
 	if err != nil {
 		t.Fatalf("State after reopen: %v", err)
 	}
-	if st2.UIDValidity != st1.UIDValidity || st2.UIDNext != st1.UIDNext || st2.HighestModSeq < st1.HighestModSeq {
+	if st2.UIDValidity != st1.UIDValidity || st2.UIDNext != st1.UIDNext || st2.HighestModSeq < st1.HighestModSeq || st2.MailboxID != st1.MailboxID {
 		t.Errorf("State after reopen = %+v, want %+v", st2, st1)
 	}
 	checkHistoryPersists(t, mb, []uint32{2, 3})

@@ -1,0 +1,92 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/mailstore"
+)
+
+// TestOpenStoreDefaultMailboxes: a new Maildir gets default_mailboxes with
+// their special uses, subscribed; an existing one is left alone (a
+// mailbox the user deleted is not made again); a new mbox store gets them
+// only with mbox_default_mailboxes.
+func TestOpenStoreDefaultMailboxes(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Auth = config.AuthVirtual
+	cfg.MailStore = config.StoreMaildir
+	u := &auth.User{Name: "alice", UID: -1, GID: -1, MailRoot: filepath.Join(dir, "alice", "Maildir")}
+
+	list := func(st mailstore.Store) (uses map[string]string, subs []string) {
+		t.Helper()
+		infos, err := st.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uses = map[string]string{}
+		for _, in := range infos {
+			uses[in.Name] = in.SpecialUse
+		}
+		if subs, err = st.Subscriptions(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return uses, subs
+	}
+
+	st, err := openStore(cfg, log)(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses, subs := list(st)
+	want := map[string]string{"INBOX": "", "Drafts": `\Drafts`, "Sent": `\Sent`, "Trash": `\Trash`, "Junk": `\Junk`, "Archive": `\Archive`}
+	if len(uses) != len(want) {
+		t.Errorf("new Maildir has %v, want %v", uses, want)
+	}
+	for n, use := range want {
+		if got, ok := uses[n]; !ok || got != use {
+			t.Errorf("new Maildir: %s has special use %q (exists %v), want %q", n, got, ok, use)
+		}
+	}
+	if w := []string{"Archive", "Drafts", "Junk", "Sent", "Trash"}; !slices.Equal(subs, w) {
+		t.Errorf("new Maildir subscriptions = %q, want %q", subs, w)
+	}
+	if err := st.Delete(ctx, "Junk"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, err = openStore(cfg, log)(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uses, _ := list(st); len(uses) != len(want)-1 {
+		t.Errorf("reopened Maildir has %v: Junk was made again", uses)
+	}
+	st.Close()
+
+	// mbox: off by default, then on.
+	cfg.MailStore = config.StoreMbox
+	for _, on := range []bool{false, true} {
+		home := filepath.Join(dir, "mbox", map[bool]string{false: "off", true: "on"}[on])
+		cfg.MboxDir, cfg.MboxInbox = home, filepath.Join(home, "inbox")
+		cfg.MboxDefaultMailboxes = on
+		st, err := openStore(cfg, log)(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uses, _ := list(st)
+		if _, made := uses["Sent"]; made != on {
+			t.Errorf("mbox_default_mailboxes = %v: mailboxes %v", on, uses)
+		}
+		st.Close()
+	}
+}
