@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -107,6 +108,10 @@ func TestCondStoreResync(t *testing.T) {
 	i := slices.IndexFunc(got, func(l string) bool { return highestModSeqRE.MatchString(l) })
 	if i < 0 {
 		t.Fatalf("SELECT (QRESYNC) gave no HIGHESTMODSEQ: %q", got)
+	}
+	// The SELECT responses end with the MAILBOXID (RFC 8474 §4.2).
+	if j := slices.IndexFunc(got, func(l string) bool { return strings.HasPrefix(l, "* OK [MAILBOXID ") }); j > i {
+		i = j
 	}
 	want := []string{
 		"* VANISHED (EARLIER) 2,4",
