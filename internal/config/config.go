@@ -177,6 +177,11 @@ type Config struct {
 	// connections. Off by default (RFC 8314 §3; DESIGN.md §5).
 	InsecureAuth bool
 
+	// ServerID makes the IMAP ID answer name the server and its version
+	// (RFC 2971); off, ID is answered NIL, for sites that would rather not
+	// tell (RFC 2971 §7). On by default, as Dovecot does.
+	ServerID bool
+
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 
@@ -215,6 +220,7 @@ func Default() *Config {
 			{ServiceIMAPS, "[::]:993"},
 		},
 		Auth:             AuthSystem,
+		ServerID:         true,
 		PAMService:       "imap",
 		MailStore:        StoreAuto,
 		MboxInbox:        "/var/mail/%u",
@@ -327,6 +333,7 @@ var Keys = []Key{
 	}},
 	{"nologin_file", "/etc/nologin", "while this file exists every login is refused, with its first line as the reason (UW, login(1)); empty: not checked", func(c *Config, v string) error { c.NoLoginFile = v; return nil }},
 	{"insecure_auth", "no", "allow plaintext passwords without TLS from non-loopback clients", func(c *Config, v string) error { return setBool(&c.InsecureAuth, v) }},
+	{"server_id", "yes", "answer IMAP ID (RFC 2971) with the server's name and version; `no` answers NIL", func(c *Config, v string) error { return setBool(&c.ServerID, v) }},
 	{"log_level", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"max_line_length", "65536", "octets in a command line outside literals", func(c *Config, v string) error { return setInt(&c.MaxLineLength, v) }},
 	{"max_literal_size", "65536", "octets in a literal other than an APPEND message", func(c *Config, v string) error { return setInt64(&c.MaxLiteralSize, v) }},
@@ -581,6 +588,7 @@ func (c *Config) Format() string {
 	kv("user_alert_file", c.UserAlertFile)
 	kv("nologin_file", c.NoLoginFile)
 	kv("insecure_auth", yesNo(c.InsecureAuth))
+	kv("server_id", yesNo(c.ServerID))
 	kv("log_level", c.LogLevel)
 	kv("max_line_length", c.MaxLineLength)
 	kv("max_literal_size", c.MaxLiteralSize)

@@ -175,6 +175,7 @@ user_alert_file = .alert
 nologin_file = /etc/nl
 allow_from = 192.0.2.0/24 ::1
 insecure_auth = yes
+server_id = no
 log_level = debug
 max_line_length = 9000
 max_literal_size = 9001

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -159,7 +160,19 @@ func (d *Daemon) serverOptions(tlsConfig *tls.Config, newSession func(context.Co
 		MaxFetchItems:      cfg.MaxFetchItems,
 		MaxSearchKeys:      cfg.MaxSearchKeys,
 		MaxFlags:           cfg.MaxFlags,
+		Version:            buildVersion(),
+		HideID:             !cfg.ServerID,
 	}
+}
+
+// buildVersion is the module version Postern was built as ("v0.3.0"),
+// or "" for a development build, for the ID answer (RFC 2971).
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return ""
+	}
+	return bi.Main.Version
 }
 
 // protocolServer is what the daemon needs of a protocol engine
