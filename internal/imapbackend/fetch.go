@@ -248,7 +248,7 @@ func (m *msgSource) part(ctx context.Context) (*message.Part, error) {
 	if data, err := p.MarshalBinary(); err == nil {
 		// Stored with the others of this FETCH or SEARCH in one write
 		// (flushCache), not one commit per message.
-		m.sel.pendingCache = append(m.sel.pendingCache, mailstore.CacheEntry{UID: m.uid, Data: data})
+		m.sel.queueCache(m.uid, data)
 		if m.info != nil {
 			m.info.Cache = data
 		}
@@ -288,6 +288,17 @@ func (m *msgSource) writeSection(ctx context.Context, mw imapserver.FetchMessage
 		err = cerr
 	}
 	return err
+}
+
+// queueCache adds the encoding of a message's structure to those
+// flushCache stores, replacing the one this FETCH queued for the same
+// message before (parsed, then given its PREVIEW).
+func (sel *selected) queueCache(uid uint32, data []byte) {
+	if n := len(sel.pendingCache); n > 0 && sel.pendingCache[n-1].UID == uid {
+		sel.pendingCache[n-1].Data = data
+		return
+	}
+	sel.pendingCache = append(sel.pendingCache, mailstore.CacheEntry{UID: uid, Data: data})
 }
 
 // flushCache stores the structures parsed since the last flush, in one

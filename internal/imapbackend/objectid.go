@@ -19,30 +19,32 @@ import (
 const objectIDLen = 24
 
 // emailID derives the EMAILID of a message (RFC 8474 §5.1) from what is
-// immutable about it: its header block as stored, its body size and its
-// internal date. COPY and MOVE keep all three (the mbox driver serves the
-// header without UW's status lines), so the copy has the same EMAILID, as
-// §5.1 requires; two deliveries of identical content may share one, which
-// §5.1 allows. "M" keeps EMAILIDs apart from THREADIDs (§5.2).
-func emailID(header []byte, root *message.Part, internalDate int64) string {
+// immutable about it: its header block as stored (through root.HeaderSum,
+// which the cached structure keeps, so no file is read), its body size and
+// its internal date. COPY and MOVE keep all three (the mbox driver serves
+// the header without UW's status lines), so the copy has the same EMAILID,
+// as §5.1 requires; two deliveries of identical content may share one,
+// which §5.1 allows. "M" keeps EMAILIDs apart from THREADIDs (§5.2).
+func emailID(root *message.Part, internalDate int64) string {
 	h := sha256.New()
-	h.Write(header)
+	h.Write(root.HeaderSum[:])
 	h.Write([]byte("\x00" + strconv.FormatInt(root.End-root.BodyStart, 10) + "\x00" + strconv.FormatInt(internalDate, 10)))
 	return "M" + hex.EncodeToString(h.Sum(nil))[:objectIDLen]
 }
 
 // threadID derives the THREADID (RFC 8474 §5.2) from the thread's root
 // message as this message names it: the first message ID of References,
-// else In-Reply-To, else its own Message-ID. Messages of one conversation
-// thus share it across mailboxes, and a copy keeps it. A message with
-// none of the three is a thread of its own, named after its EMAILID.
-func threadID(header message.Header, emailID string) string {
-	root := firstMsgID(header.Get("References"))
+// else In-Reply-To, else its own Message-ID (the raw header values, as
+// the envelope keeps them). Messages of one conversation thus share it
+// across mailboxes, and a copy keeps it. A message with none of the three
+// is a thread of its own, named after its EMAILID.
+func threadID(references, inReplyTo, messageID, emailID string) string {
+	root := firstMsgID(references)
 	if root == "" {
-		root = firstMsgID(header.Get("In-Reply-To"))
+		root = firstMsgID(inReplyTo)
 	}
 	if root == "" {
-		root = firstMsgID(header.Get("Message-ID"))
+		root = firstMsgID(messageID)
 	}
 	if root == "" {
 		return "T" + emailID[1:]
@@ -82,35 +84,58 @@ func (m *msgSource) loadExt(ctx context.Context, root *message.Part, opts *imap.
 	}
 	x := &extItems{}
 	if opts.Preview {
-		r, err := m.reader(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if x.preview, err = preview(r, root); err != nil {
+		var err error
+		if x.preview, err = m.preview(ctx, root); err != nil {
 			return nil, err
 		}
 	}
 	if opts.EmailID || opts.ThreadID {
-		var err error
-		if x.emailID, x.threadID, err = m.objectIDs(ctx, root); err != nil {
-			return nil, err
-		}
+		x.emailID, x.threadID = objectIDs(root, m.info)
 	}
 	return x, nil
 }
 
-// objectIDs returns the EMAILID and THREADID of the message.
-func (m *msgSource) objectIDs(ctx context.Context, root *message.Part) (emailid, threadid string, err error) {
-	raw, err := m.header(ctx, root)
+// preview returns the PREVIEW of the message: from the cached structure
+// when a FETCH computed it before, else computed from the body once and
+// stored with the structure (RFC 8970 §3 lets a server cache it: it
+// cannot change). It is not computed at parse time, because decoding a
+// body part is a cost most messages never need.
+func (m *msgSource) preview(ctx context.Context, root *message.Part) (string, error) {
+	if root.HasPreview {
+		return root.Preview, nil
+	}
+	r, err := m.reader(ctx)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
+	text, err := preview(r, root)
+	if err != nil {
+		return "", err
+	}
+	root.Preview, root.HasPreview = text, true
+	if data, err := root.MarshalBinary(); err == nil {
+		m.sel.queueCache(m.uid, data)
+		if m.info != nil {
+			m.info.Cache = data
+		}
+	}
+	return text, nil
+}
+
+// objectIDs returns the EMAILID and THREADID of the message (RFC 8474 §5)
+// from its structure alone, cached or parsed: no file is read. A message
+// whose index entry is gone has internal date zero.
+func objectIDs(root *message.Part, info *mailstore.MessageInfo) (emailid, threadid string) {
 	var date int64
-	if m.info != nil {
-		date = m.info.InternalDate.Unix()
+	if info != nil {
+		date = info.InternalDate.Unix()
 	}
-	e := emailID(raw, root, date)
-	return e, threadID(message.ParseHeader(raw), e), nil
+	e := emailID(root, date)
+	var refs, irt, mid string
+	if env := root.Envelope; env != nil {
+		refs, irt, mid = env.References, env.InReplyTo, env.MessageID
+	}
+	return e, threadID(refs, irt, mid, e)
 }
 
 // saveDate is the SAVEDATE of a message (RFC 8514 §4.2) in the server's

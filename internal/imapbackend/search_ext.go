@@ -27,10 +27,7 @@ func (ev *evaluator) matchExt(ctx context.Context, c *imap.SearchCriteria, m *se
 	if err != nil {
 		return false, err
 	}
-	emailID, threadID, err := m.src.objectIDs(ctx, root)
-	if err != nil {
-		return false, err
-	}
+	emailID, threadID := objectIDs(root, m.info)
 	for _, id := range c.EmailID {
 		if id != emailID {
 			return false, nil

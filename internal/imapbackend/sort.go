@@ -21,7 +21,7 @@ func (s *session) Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortK
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := s.sortMessages(ctx, sel, criteria, false)
+	msgs, err := s.sortMessages(ctx, sel, criteria)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func (s *session) Thread(ctx context.Context, kind imap.NumKind, algorithm imap.
 		return nil, err
 	}
 	refs := algorithm == imap.ThreadReferences
-	msgs, err := s.sortMessages(ctx, sel, criteria, refs)
+	msgs, err := s.sortMessages(ctx, sel, criteria)
 	if err != nil {
 		return nil, err
 	}
@@ -71,9 +71,9 @@ func sortNum(kind imap.NumKind, m *sortthread.Message) uint32 {
 }
 
 // sortMessages runs the search and summarizes each match for sortthread:
-// dates and size from the index, the envelope from the cached structure,
-// and, for THREAD=REFERENCES, the References field from the header.
-func (s *session) sortMessages(ctx context.Context, sel *selected, criteria *imap.SearchCriteria, references bool) ([]sortthread.Message, error) {
+// dates and size from the index, the envelope and References from the
+// cached structure; no message file is opened once it is cached.
+func (s *session) sortMessages(ctx context.Context, sel *selected, criteria *imap.SearchCriteria) ([]sortthread.Message, error) {
 	var msgs []sortthread.Message
 	_, err := s.searchIndices(ctx, sel, criteria, func(m *searchMsg) error {
 		if m.info == nil {
@@ -97,13 +97,8 @@ func (s *session) sortMessages(ctx context.Context, sel *selected, criteria *ima
 			sm.Subject = env.Subject
 			sm.From, sm.To, sm.Cc = env.From, env.To, env.Cc
 			sm.MessageID, sm.InReplyTo = env.MessageID, env.InReplyTo
-		}
-		if references {
-			h, err := m.header(ctx)
-			if err != nil {
-				return err
-			}
-			sm.References = h.Get("References")
+			// Cached with the structure: no header read.
+			sm.References = env.References
 		}
 		msgs = append(msgs, sm)
 		return nil

@@ -7,8 +7,9 @@ import (
 )
 
 // binaryVersion is the first byte of the MarshalBinary encoding; bump it
-// when the layout changes (the index then re-parses the message).
-const binaryVersion = 2
+// when the layout changes (the index then re-parses the message). Version 3
+// added HeaderSum, Preview and Envelope.References.
+const binaryVersion = 3
 
 // maxDecodeDepth bounds recursion in UnmarshalPart against hostile input.
 const maxDecodeDepth = 1 << 12
@@ -17,8 +18,10 @@ const maxDecodeDepth = 1 << 12
 var ErrCorrupt = errors.New("message: corrupt part encoding")
 
 const (
-	flagEnvelope = 1 << iota
-	flagMIME     // ID, Description, Encoding, disposition, language, location, MD5 follow
+	flagEnvelope  = 1 << iota
+	flagMIME      // ID, Description, Encoding, disposition, language, location, MD5 follow
+	flagHeaderSum // HeaderSum follows (16 bytes)
+	flagPreview   // Preview follows (HasPreview is true)
 )
 
 const (
@@ -31,6 +34,8 @@ const (
 // UnmarshalPart exactly: offsets, line and bare-LF counts, MIME fields,
 // parameters, Envelope (addresses and groups included) and Children. Header
 // is not stored: the header bytes are HeaderStart..BodyStart of the message.
+// HeaderSum and Preview are stored only when set, so a part without them
+// costs nothing more.
 func (p *Part) MarshalBinary() ([]byte, error) {
 	var c counts
 	c.add(p)
@@ -125,6 +130,12 @@ func appendPart(b []byte, p *Part) []byte {
 	if mime {
 		f |= flagMIME
 	}
+	if p.HeaderSum != ([16]byte{}) {
+		f |= flagHeaderSum
+	}
+	if p.HasPreview {
+		f |= flagPreview
+	}
 	b = append(b, f)
 	b = appendString(b, p.Type)
 	b = appendString(b, p.Subtype)
@@ -158,6 +169,13 @@ func appendPart(b []byte, p *Part) []byte {
 		b = appendAddrs(b, e.Bcc)
 		b = appendString(b, e.InReplyTo)
 		b = appendString(b, e.MessageID)
+		b = appendString(b, e.References)
+	}
+	if f&flagHeaderSum != 0 {
+		b = append(b, p.HeaderSum[:]...)
+	}
+	if f&flagPreview != 0 {
+		b = appendString(b, p.Preview)
 	}
 	b = binary.AppendUvarint(b, uint64(len(p.Children)))
 	for _, c := range p.Children {
@@ -418,7 +436,24 @@ func (d *decoder) part(depth int) *Part {
 		e.Bcc, _ = d.addrList()
 		e.InReplyTo = d.string()
 		e.MessageID = d.string()
+		e.References = d.string()
 		p.Envelope = e
+	}
+	if f&flagHeaderSum != 0 {
+		if len(d.s)-d.i < len(p.HeaderSum) {
+			d.fail("short header sum")
+			return nil
+		}
+		copy(p.HeaderSum[:], d.s[d.i:])
+		d.i += len(p.HeaderSum)
+	}
+	if f&flagPreview != 0 {
+		p.Preview = d.string()
+		p.HasPreview = true
+	}
+	if f&^(flagEnvelope|flagMIME|flagHeaderSum|flagPreview) != 0 {
+		d.fail("unknown flags")
+		return nil
 	}
 	n := d.count()
 	if d.err != nil {

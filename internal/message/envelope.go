@@ -7,6 +7,13 @@ type Envelope struct {
 	Date, Subject                      string
 	From, Sender, ReplyTo, To, Cc, Bcc []Address
 	InReplyTo, MessageID               string
+
+	// References is the raw, unfolded References value (RFC 5322
+	// §3.6.4). It is not an ENVELOPE field, but threading needs it with
+	// Message-ID and In-Reply-To (RFC 5256 §3 REFERENCES, RFC 8474 §5.2
+	// THREADID), and keeping it here spares reading the header again.
+	// Dovecot caches the same raw value for the same reason.
+	References string
 }
 
 // ParseEnvelope builds the envelope of a message from its header. Sender and
@@ -24,6 +31,8 @@ func ParseEnvelope(h Header) *Envelope {
 		Bcc:       addressField(h, "Bcc"),
 		InReplyTo: h.Get("In-Reply-To"),
 		MessageID: h.Get("Message-ID"),
+
+		References: h.Get("References"),
 	}
 	if len(e.Sender) == 0 {
 		e.Sender = e.From

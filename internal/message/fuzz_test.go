@@ -64,6 +64,13 @@ func FuzzUnmarshalPart(f *testing.F) {
 		f.Add(enc)
 	}
 	f.Add([]byte{binaryVersion, 1, 0, 0, 0, 0})
+	{
+		msg := []byte("References: <a@b> <c@d>\r\n\r\nhello\r\n")
+		p, _ := Parse(bytes.NewReader(msg), int64(len(msg)))
+		p.Preview, p.HasPreview = "hello", true
+		enc, _ := p.MarshalBinary()
+		f.Add(enc)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := UnmarshalPart(data)
 		if err != nil {

@@ -2,6 +2,7 @@ package message
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"fmt"
 	"io"
 )
@@ -122,6 +123,9 @@ func (p *parser) part(depth int, inDigest bool) (*Part, hit) {
 	}
 	pt.BodyStart = bstart.off
 	pt.Header = parseHeader(p.headerBytes(hstart.off, bstart.off, whole))
+	if depth == 0 {
+		pt.HeaderSum = p.headerSum(hstart.off, bstart.off, whole)
+	}
 	fillMIME(pt, inDigest)
 
 	if !ended {
@@ -180,6 +184,25 @@ func (p *parser) headerBytes(from, to int64, whole bool) []byte {
 		}
 	}
 	return raw
+}
+
+// headerSum returns Part.HeaderSum of the header block from..to: from the
+// lines collected while scanning when they are all there, else read again
+// (a header past maxHeader), so that the sum covers every byte.
+func (p *parser) headerSum(from, to int64, whole bool) [16]byte {
+	var sum [16]byte
+	h := sha256.New()
+	switch n := to - from; {
+	case n <= 0:
+	case whole && int64(len(p.hbuf)) >= n:
+		h.Write(p.hbuf[:n])
+	default:
+		if _, err := io.Copy(h, io.NewSectionReader(p.r, from, n)); err != nil && p.err == nil {
+			p.err = err
+		}
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum
 }
 
 // multipart parses the body of pt, a multipart with a boundary

@@ -65,6 +65,21 @@ type Part struct {
 	// Envelope is set for the top-level part and for the encapsulated
 	// message child of every message/rfc822 part (RFC 3501 §7.4.2).
 	Envelope *Envelope
+
+	// HeaderSum is set by Parse for the top-level part only: the first 16
+	// bytes of the SHA-256 of its header block as stored
+	// (HeaderStart..BodyStart). It identifies the message's immutable
+	// header without reading it again (IMAP EMAILID, RFC 8474 §5.1); 128
+	// bits keep collisions out of reach for any one user's mail.
+	HeaderSum [16]byte
+
+	// Preview is a text summary of the message that an adapter computed
+	// from its body (IMAP PREVIEW, RFC 8970 §3) and keeps in the encoding
+	// so that the body is decoded once; HasPreview tells an empty preview
+	// from one not computed yet. Parse never sets them: a preview costs a
+	// decode that most messages never need.
+	Preview    string
+	HasPreview bool
 }
 
 // Param is one MIME parameter (RFC 2045 §5.1, RFC 2231).
