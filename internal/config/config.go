@@ -148,6 +148,12 @@ type Config struct {
 	// never created folders in a home directory).
 	DefaultMailboxes     []DefaultMailbox
 	MboxDefaultMailboxes bool
+
+	// MailWatch is how the stores notice changes made by other processes
+	// and programs for IDLE: MailWatchInotify (poll only where inotify
+	// fails) or MailWatchPoll (a stat per mailbox each second, for mail on
+	// NFS, whose writes on other hosts inotify cannot see).
+	MailWatch string
 	// QuotaStorage and QuotaMessages are every user's quota (RFC 9208) in
 	// octets and messages, unless the passwd file's quota rules say
 	// otherwise; 0 means no limit.
@@ -212,6 +218,12 @@ type Config struct {
 	WriteTimeout              time.Duration
 }
 
+// mail_watch values.
+const (
+	MailWatchInotify = "inotify"
+	MailWatchPoll    = "poll"
+)
+
 // Default returns the built-in defaults (DESIGN.md §6).
 func Default() *Config {
 	return &Config{
@@ -221,6 +233,7 @@ func Default() *Config {
 		},
 		Auth:             AuthSystem,
 		ServerID:         true,
+		MailWatch:        MailWatchInotify,
 		PAMService:       "imap",
 		MailStore:        StoreAuto,
 		MboxInbox:        "/var/mail/%u",
@@ -315,6 +328,14 @@ var Keys = []Key{
 		ds, err := ParseDefaultMailboxes(v)
 		c.DefaultMailboxes = ds
 		return err
+	}},
+	{"mail_watch", "inotify", "how IDLE notices other programs' changes: inotify (polling where it fails) or poll (once a second; for mail on NFS)", func(c *Config, v string) error {
+		switch v {
+		case MailWatchInotify, MailWatchPoll:
+			c.MailWatch = v
+			return nil
+		}
+		return fmt.Errorf("want inotify or poll, got %q", v)
 	}},
 	{"mbox_default_mailboxes", "no", "also make default_mailboxes for a new mbox store (UW never made folders in a home directory)", func(c *Config, v string) error { return setBool(&c.MboxDefaultMailboxes, v) }},
 	{"quota_storage", "0", "octets of mail per user (RFC 9208 STORAGE) unless the passwd file's quota rules say otherwise; 0: no limit", func(c *Config, v string) error { return setInt64(&c.QuotaStorage, v) }},
@@ -571,6 +592,7 @@ func (c *Config) Format() string {
 	kv("require_valid_shell", yesNo(c.RequireValidShell))
 	kv("pam_service", c.PAMService)
 	kv("mail_store", c.MailStore)
+	kv("mail_watch", c.MailWatch)
 	kv("mbox_inbox", c.MboxInbox)
 	kv("mbox_dir", c.MboxDir)
 	kv("mbox_home_inbox", yesNo(c.MboxHomeInbox))

@@ -164,6 +164,7 @@ mbox_dir = %h/mail
 mbox_home_inbox = no
 default_mailboxes = Sent Items \Sent, Lists/Go, Papierkorb \trash
 mbox_default_mailboxes = yes
+mail_watch = poll
 quota_storage = 1073741824
 quota_messages = 10000
 passwd_file = /srv/passwd

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/postern/postern/internal/auth"
@@ -16,6 +17,7 @@ import (
 	"github.com/postern/postern/internal/auth/virtual"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/mailstore/fswatch"
 	"github.com/postern/postern/internal/mailstore/maildir"
 	"github.com/postern/postern/internal/mailstore/mbox"
 	"github.com/postern/postern/internal/privdrop"
@@ -58,6 +60,7 @@ func openStore(cfg *config.Config, log *slog.Logger) func(context.Context, *auth
 				HomeMboxInbox: cfg.MboxHomeInbox,
 				Logger:        ulog,
 				Sender:        u.Name + "@" + hostname(),
+				Watcher:       mailWatcher(cfg),
 			})
 			return withDefaults(ctx, st, err, fresh, cfg, ulog)
 		}
@@ -70,9 +73,24 @@ func openStore(cfg *config.Config, log *slog.Logger) func(context.Context, *auth
 			root = expandMailRoot(tmpl, u)
 		}
 		fresh := !exists(root)
-		st, err := maildir.Open(root, maildir.Options{Logger: ulog})
+		st, err := maildir.Open(root, maildir.Options{Logger: ulog, Watcher: mailWatcher(cfg)})
 		return withDefaults(ctx, st, err, fresh, cfg, ulog)
 	}
+}
+
+// pollWatcher is the process's polling file watcher for mail_watch =
+// poll, made on first use and shared by every store, as the inotify one is.
+var pollWatcher = sync.OnceValue(func() *fswatch.Watcher {
+	return fswatch.New(fswatch.Options{ForcePoll: true})
+})
+
+// mailWatcher returns the file watcher mail_watch asks for; nil is the
+// stores' default, the process's inotify watcher.
+func mailWatcher(cfg *config.Config) *fswatch.Watcher {
+	if cfg.MailWatch == config.MailWatchPoll {
+		return pollWatcher()
+	}
+	return nil
 }
 
 // withDefaults makes the default_mailboxes in a store opened for the first
