@@ -56,7 +56,7 @@ func checkRun(t *testing.T, res *loadgen.Result, p loadgen.Profile) {
 		}
 	}
 	for _, op := range p.Ops() {
-		c, ok := res.Command(op.String())
+		c, ok := res.Command(p.OpName(op))
 		if !ok || c.Count == 0 || c.Skipped != 0 {
 			t.Errorf("%s not exercised: %+v", op, c)
 		}
@@ -69,25 +69,33 @@ func checkRun(t *testing.T, res *loadgen.Result, p loadgen.Profile) {
 }
 
 // TestBench runs the load generator against a real Postern daemon with
-// each profile, in plain IMAP and over TLS (implicit and STARTTLS): no
-// errors, and every command of the profile exercised.
+// each profile, in plain IMAP and over TLS (implicit and STARTTLS), and
+// with custom command lines: no errors, and every command of the profile
+// exercised.
 func TestBench(t *testing.T) {
 	s := startBenchServer(t)
 	corpus := loadgen.GenerateCorpus(20, 1)
 	populated := false
 	for _, tc := range []struct {
-		profile string
-		tls     loadgen.TLSMode
+		profile  string
+		tls      loadgen.TLSMode
+		commands []string
 	}{
-		{"mixed", loadgen.TLSNone},
-		{"mixed", loadgen.TLSStartTLS},
-		{"logins", loadgen.TLSNone},
-		{"logins", loadgen.TLSImplicit},
-		{"read-heavy", loadgen.TLSNone},
-		{"read-heavy", loadgen.TLSImplicit},
+		{"mixed", loadgen.TLSNone, nil},
+		{"mixed", loadgen.TLSStartTLS, nil},
+		{"logins", loadgen.TLSNone, nil},
+		{"logins", loadgen.TLSImplicit, nil},
+		{"read-heavy", loadgen.TLSNone, nil},
+		{"read-heavy", loadgen.TLSImplicit, nil},
+		{"append", loadgen.TLSNone, nil},
+		{"idle", loadgen.TLSNone, nil},
+		{"custom", loadgen.TLSNone, []string{"UID FETCH 1:* (FLAGS)", `SEARCH BODY "report"`, "FETCH 1:5 (BODY.PEEK[])"}},
 	} {
 		t.Run(tc.profile+"/"+strings.ReplaceAll(tc.tls.String(), " ", "-"), func(t *testing.T) {
 			p, ok := loadgen.LookupProfile(tc.profile)
+			if tc.commands != nil {
+				p, ok = loadgen.Profile{Name: "custom", Commands: tc.commands}, true
+			}
 			if !ok {
 				t.Fatalf("no profile %q", tc.profile)
 			}
@@ -98,7 +106,7 @@ func TestBench(t *testing.T) {
 			res, err := loadgen.Run(t.Context(), loadgen.Options{
 				Addr: addr, TLS: tc.tls, Insecure: true,
 				Users: benchUsers, NUsers: benchNUsers, Clients: 4,
-				Duration: benchDuration, Profile: p, MinCommands: p.CycleLen(),
+				Duration: benchDuration, Profile: p, Commands: tc.commands, MinCommands: p.CycleLen(),
 				Populate: !populated, Corpus: corpus, IdleHold: 10 * time.Millisecond,
 			})
 			if err != nil {

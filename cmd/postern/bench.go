@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/postern/postern/internal/loadgen"
@@ -20,7 +21,11 @@ per-command rates and latencies (issue 7). Every answer is checked: a NO,
 a BAD or incomplete data counts as an error. Works against any IMAP
 server, Postern or not. Ctrl-C stops early (clients log out); twice, at once.
 
-Profiles (command=weight):
+Each client logs in as one of the users and selects --mailbox, shared by
+the clients of that user; the messages there at the start are never
+expunged (what the run appends or copies is). --populate fills it first.
+
+Profiles (command and weight per round):
 `
 
 // bench runs the load generator: `postern bench --addr 127.0.0.1:1143
@@ -39,7 +44,9 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	nusers := fs.Int("nusers", 1, "number of users; client i logs in as user i mod nusers + 1")
 	clients := fs.Int("clients", 10, "concurrent clients")
 	duration := fs.Duration("duration", 10e9, "how long to run")
-	profile := fs.String("profile", "mixed", "command mix: mixed, logins or read-heavy")
+	profile := fs.String("profile", "mixed", "command mix: mixed, logins, read-heavy, append or idle")
+	var commands commandFlags
+	fs.Var(&commands, "command", "a raw command line to run in turn instead of a profile, checked for OK (repeatable), e.g. 'UID FETCH 1:* (FLAGS)'")
 	mailbox := fs.String("mailbox", "INBOX", "the mailbox the clients share, per user")
 	populate := fs.Bool("populate", false, "APPEND the corpus to every user's mailbox first")
 	corpus := fs.String("corpus", "", "directory of .eml files for --populate and APPEND (default: a generated corpus)")
@@ -64,12 +71,12 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	}
 	prof, ok := loadgen.LookupProfile(*profile)
 	if !ok {
-		return fmt.Errorf("bench: unknown profile %q (mixed, logins, read-heavy)", *profile)
+		return fmt.Errorf("bench: unknown profile %q (mixed, logins, read-heavy, append, idle)", *profile)
 	}
 	opts := loadgen.Options{
 		Addr: *addr, TLS: mode, Insecure: *insecure,
 		Users: *users, NUsers: *nusers, Clients: *clients, Duration: *duration,
-		Profile: prof, Mailbox: *mailbox, Populate: *populate, Seed: *seed,
+		Profile: prof, Commands: commands, Mailbox: *mailbox, Populate: *populate, Seed: *seed,
 		IdleHold: *idle, Timeout: *timeout,
 	}
 	if *corpus != "" {
@@ -110,5 +117,17 @@ func bench(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// commandFlags collects repeated --command lines.
+type commandFlags []string
+
+func (c *commandFlags) String() string { return fmt.Sprint(*c) }
+func (c *commandFlags) Set(v string) error {
+	if v == "" || strings.ContainsAny(v, "\r\n") {
+		return fmt.Errorf("want one non-empty command line, got %q", v)
+	}
+	*c = append(*c, v)
 	return nil
 }

@@ -56,14 +56,14 @@ func (cl *client) loop(ctx context.Context) {
 	for !cl.stopped() || (cl.ran < cl.r.opts.MinCommands && ctx.Err() == nil) {
 		if cl.c == nil {
 			if !cl.connect(ctx) {
+				if cl.stopped() {
+					return // past the deadline a dead server ends the run, MinCommands or not
+				}
 				t := time.NewTimer(reconnectPause)
 				select {
 				case <-t.C:
 				case <-cl.r.stop:
 					t.Stop()
-					if cl.ran >= cl.r.opts.MinCommands {
-						return
-					}
 				}
 			}
 			continue
@@ -71,22 +71,23 @@ func (cl *client) loop(ctx context.Context) {
 		op := cl.cycle[cl.pos%len(cl.cycle)]
 		cl.pos++
 		cl.ran++
+		c, in := cl.c, cl.c.in
 		start := time.Now()
 		d, err := cl.do(op)
 		if d == 0 {
 			d = time.Since(start)
 		}
-		cl.record(op, d, err)
+		cl.record(op, d, c.in-in, err)
 	}
 }
 
 // record counts one outcome and drops a connection that broke.
-func (cl *client) record(op Op, d time.Duration, err error) {
+func (cl *client) record(op Op, d time.Duration, in uint64, err error) {
 	if errors.Is(err, errSkipped) {
 		cl.r.stats.ops[op].skipped.Add(1)
 		return
 	}
-	cl.r.stats.record(op, d, err)
+	cl.r.stats.record(op, d, in, err)
 	if err != nil && isFatal(err) {
 		cl.drop()
 	}
@@ -104,23 +105,24 @@ func (cl *client) drop() {
 func (cl *client) connect(ctx context.Context) bool {
 	start := time.Now()
 	c, err := dial(ctx, cl.r.opts.Addr, cl.r.opts.TLS, cl.r.tls, cl.r.opts.Timeout)
-	cl.r.stats.record(OpConnect, time.Since(start), err)
 	if err != nil {
+		cl.r.stats.record(OpConnect, time.Since(start), 0, err)
 		return false
 	}
+	cl.r.stats.record(OpConnect, time.Since(start), c.in, nil)
 	cl.c = c
 	cl.r.live.Add(1)
-	start = time.Now()
+	start, in := time.Now(), c.in
 	err = cl.ok(cl.c.run("LOGIN "+quote(cl.u.name)+" "+quote(cl.u.password), nil))
-	cl.record(OpLogin, time.Since(start), err)
+	cl.record(OpLogin, time.Since(start), c.in-in, err)
 	if err != nil {
 		cl.drop()
 		return false
 	}
 	cl.c.caps = cl.r.caps // as probed: the same server, the same answers
-	start = time.Now()
+	start, in = time.Now(), c.in
 	err = cl.selectBox()
-	cl.record(OpSelect, time.Since(start), err)
+	cl.record(OpSelect, time.Since(start), c.in-in, err)
 	if err != nil {
 		cl.drop()
 		return false
@@ -134,8 +136,7 @@ func (cl *client) finish() {
 	if cl.c == nil {
 		return
 	}
-	if len(cl.added) > 0 {
-		_, _ = cl.c.run("UID STORE "+uidSet(cl.added)+` +FLAGS.SILENT (\Deleted)`, nil)
+	if len(cl.added) > 0 && cl.markDeleted() == nil {
 		_, _ = cl.c.run("EXPUNGE", nil)
 	}
 	cl.c.logout()
@@ -196,6 +197,9 @@ func (cl *client) do(op Op) (time.Duration, error) {
 		return cl.idle()
 	case OpLogout:
 		return 0, cl.logout()
+	}
+	if i := int(op - numOps); i >= 0 && i < len(cl.r.opts.Profile.Commands) {
+		return 0, cl.ok(cl.c.run(cl.r.opts.Profile.Commands[i], nil))
 	}
 	return 0, fmt.Errorf("loadgen: op %v is not in a mix", op)
 }
@@ -454,15 +458,11 @@ func (cl *client) appendMsg() error {
 // deleted, so the stable messages keep their numbers.
 func (cl *client) expunge() error {
 	if len(cl.added) > 0 {
-		start := time.Now()
-		err := cl.ok(cl.c.run("UID STORE "+uidSet(cl.added)+` +FLAGS.SILENT (\Deleted)`, nil))
-		cl.record(OpStore, time.Since(start), err)
-		if err != nil {
-			if cl.c == nil {
-				return err // the connection is gone; the STORE counted it
-			}
-		} else {
-			cl.added = cl.added[:0]
+		c, start, in := cl.c, time.Now(), cl.c.in
+		err := cl.markDeleted()
+		cl.record(OpStore, time.Since(start), c.in-in, err)
+		if err != nil && cl.c == nil {
+			return err // the connection is gone; the STORE counted it
 		}
 	}
 	return cl.ok(cl.c.run("EXPUNGE", nil))
@@ -489,6 +489,21 @@ func (cl *client) logout() error {
 		cl.drop()
 	}
 	return err
+}
+
+// markDeleted sets \Deleted on the messages the client added (RFC 3501
+// §6.4.6), a few hundred UIDs per command so no line nears a server's
+// limit, and forgets those that were marked.
+func (cl *client) markDeleted() error {
+	slices.Sort(cl.added)
+	for len(cl.added) > 0 {
+		n := min(len(cl.added), 500)
+		if err := cl.ok(cl.c.run("UID STORE "+uidSet(cl.added[:n])+` +FLAGS.SILENT (\Deleted)`, nil)); err != nil {
+			return err
+		}
+		cl.added = cl.added[n:]
+	}
+	return nil
 }
 
 // uidSet formats UIDs as an RFC 3501 sequence set, ranges merged.

@@ -80,6 +80,19 @@ type conn struct {
 	exists  uint32          // messages in the selected mailbox, as this session was told
 	caps    map[string]bool // upper-case capability names; nil until known
 	bye     bool            // the server sent BYE
+	in      uint64          // octets read, after TLS (the IMAP stream)
+}
+
+// countingReader counts what the connection reads, for throughput.
+type countingReader struct {
+	nc net.Conn
+	n  *uint64
+}
+
+func (r countingReader) Read(p []byte) (int, error) {
+	n, err := r.nc.Read(p)
+	*r.n += uint64(n)
+	return n, err
 }
 
 // dial connects, reads the greeting and secures the connection as mode
@@ -135,7 +148,7 @@ func dial(ctx context.Context, addr string, mode TLSMode, tc *tls.Config, timeou
 
 func (c *conn) setConn(nc net.Conn) {
 	c.nc = nc
-	c.r = respReader{br: bufio.NewReaderSize(nc, readBufSize), buf: c.r.buf}
+	c.r = respReader{br: bufio.NewReaderSize(countingReader{nc, &c.in}, readBufSize), buf: c.r.buf}
 	c.w = bufio.NewWriterSize(nc, writeBufSize)
 }
 

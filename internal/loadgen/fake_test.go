@@ -189,6 +189,28 @@ func TestFakeLogins(t *testing.T) {
 	}
 }
 
+// TestFakeCustom: custom command lines are measured under their own text
+// and checked for a tagged OK.
+func TestFakeCustom(t *testing.T) {
+	s := startFake(t, fakeNO)
+	res, err := Run(t.Context(), Options{
+		Addr: s.ln.Addr().String(), Users: "u:p", Clients: 2, Duration: 1, MinCommands: 4,
+		Commands: []string{"LIST \"\" *", "UID FETCH 1:* (FLAGS)"},
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Profile != "custom" {
+		t.Errorf("Profile = %q, want custom", res.Profile)
+	}
+	if c, ok := res.Command(`LIST "" *`); !ok || c.Count < 2 || c.Errors != 0 {
+		t.Errorf("LIST line: %+v, %v, want successes only", c, ok)
+	}
+	if c, ok := res.Command("UID FETCH 1:* (FLAGS)"); !ok || c.Count != 0 || c.Errors < 2 {
+		t.Errorf("UID FETCH line: %+v, %v, want errors only", c, ok)
+	}
+}
+
 // TestConnectionRefused: a dead server fails the run's start, not a panic
 // or a hang.
 func TestConnectionRefused(t *testing.T) {

@@ -56,6 +56,10 @@ type Profile struct {
 	Name    string
 	Doc     string
 	Weights [numOps]int
+	// Commands are raw command lines run in turn, each with weight 1,
+	// after the weighted ones; their answers are checked for a tagged OK
+	// only. Options.Commands makes such a profile ("custom").
+	Commands []string
 }
 
 // Profiles are the built-in mixes of issue 7.
@@ -75,6 +79,20 @@ var Profiles = []Profile{
 		Doc:  "connect, LOGIN, SELECT, LOGOUT, again and again",
 		Weights: weights(map[Op]int{
 			OpLogout: 1,
+		}),
+	},
+	{
+		Name: "append",
+		Doc:  "APPEND only, the corpus over and over (what a run adds is expunged at its end)",
+		Weights: weights(map[Op]int{
+			OpAppend: 1,
+		}),
+	},
+	{
+		Name: "idle",
+		Doc:  "log in, select, IDLE (for connection memory: --idle as long as --duration)",
+		Weights: weights(map[Op]int{
+			OpIdle: 1,
 		}),
 	},
 	{
@@ -115,7 +133,18 @@ func (p Profile) Ops() []Op {
 			out = append(out, op)
 		}
 	}
+	for i := range p.Commands {
+		out = append(out, numOps+Op(i))
+	}
 	return out
+}
+
+// OpName names op in the report: a built-in command, or a custom line.
+func (p Profile) OpName(op Op) string {
+	if i := int(op - numOps); i >= 0 && i < len(p.Commands) {
+		return p.Commands[i]
+	}
+	return op.String()
 }
 
 // cycle returns one round of the smooth weighted round-robin (the nginx
@@ -127,7 +156,7 @@ func (p Profile) cycle() []Op {
 	for _, w := range p.Weights {
 		total += w
 	}
-	out := make([]Op, 0, total)
+	out := make([]Op, 0, total+len(p.Commands))
 	for range total {
 		best := Op(-1)
 		for op := range numOps {
@@ -142,13 +171,16 @@ func (p Profile) cycle() []Op {
 		cur[best] -= total
 		out = append(out, best)
 	}
+	for i := range p.Commands {
+		out = append(out, numOps+Op(i))
+	}
 	return out
 }
 
 // CycleLen is the number of commands in one round of the profile's mix:
 // a client that ran that many has run every weighted command.
 func (p Profile) CycleLen() int {
-	n := 0
+	n := len(p.Commands)
 	for _, w := range p.Weights {
 		n += w
 	}

@@ -33,6 +33,8 @@ type CommandResult struct {
 	P50          float64  `json:"p50_ms"`
 	P99          float64  `json:"p99_ms"`
 	Max          float64  `json:"max_ms"`
+	BytesIn      uint64   `json:"bytes_in"`     // received by the commands that succeeded
+	InRate       float64  `json:"in_mib_per_s"` // BytesIn per second, in MiB
 	Errors       uint64   `json:"errors"`
 	ErrorSamples []string `json:"error_samples,omitempty"`
 	Skipped      uint64   `json:"skipped,omitempty"`
@@ -58,10 +60,11 @@ func (s *stats) result(p Profile, elapsed time.Duration) ([]CommandResult, Comma
 	if secs <= 0 {
 		secs = 1
 	}
-	line := func(name string, h *histogram, errs, skipped uint64) CommandResult {
+	line := func(name string, h *histogram, in, errs, skipped uint64) CommandResult {
 		n := h.count.Load()
 		return CommandResult{
 			Name: name, Count: n, Rate: float64(n) / secs,
+			BytesIn: in, InRate: float64(in) / secs / (1 << 20),
 			P50: ms(h.quantile(0.50)), P99: ms(h.quantile(0.99)), Max: ms(time.Duration(h.max.Load())),
 			Errors: errs, Skipped: skipped,
 		}
@@ -69,22 +72,23 @@ func (s *stats) result(p Profile, elapsed time.Duration) ([]CommandResult, Comma
 	inProfile := p.Ops()
 	var out []CommandResult
 	var all histogram
-	var totalErrs uint64
-	for op := range numOps {
-		o := &s.ops[op]
+	var totalErrs, totalIn uint64
+	for i := range s.ops {
+		op, o := Op(i), &s.ops[i]
 		errs, skipped := o.errors.Load(), o.skipped.Load()
 		if o.hist.count.Load() == 0 && errs == 0 && skipped == 0 && !slices.Contains(inProfile, op) {
 			continue
 		}
-		c := line(op.String(), &o.hist, errs, skipped)
+		c := line(p.OpName(op), &o.hist, o.bytesIn.Load(), errs, skipped)
 		o.mu.Lock()
 		c.ErrorSamples = slices.Clone(o.samples)
 		o.mu.Unlock()
 		out = append(out, c)
 		all.merge(&o.hist)
 		totalErrs += errs
+		totalIn += c.BytesIn
 	}
-	return out, line("total", &all, totalErrs, 0)
+	return out, line("total", &all, totalIn, totalErrs, 0)
 }
 
 // WriteTable writes the human-readable report: a header, one line per
@@ -96,9 +100,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "populated %d messages per user\n", r.Populated)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "command\tcount\trate/s\tp50 ms\tp99 ms\tmax ms\terrors\t")
+	fmt.Fprintln(tw, "command\tcount\trate/s\tp50 ms\tp99 ms\tmax ms\tin MiB/s\terrors\t")
 	for _, c := range append(slices.Clone(r.Commands), r.Total) {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.3f\t%.3f\t%.3f\t%d\t", c.Name, c.Count, c.Rate, c.P50, c.P99, c.Max, c.Errors)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.3f\t%.3f\t%.3f\t%.2f\t%d\t", c.Name, c.Count, c.Rate, c.P50, c.P99, c.Max, c.InRate, c.Errors)
 		if c.Skipped > 0 {
 			fmt.Fprintf(tw, " (%d skipped: not advertised)", c.Skipped)
 		}

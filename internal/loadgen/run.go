@@ -37,7 +37,11 @@ type Options struct {
 	Clients  int           // concurrent clients; zero: 1. Client i logs in as user i mod NUsers + 1.
 	Duration time.Duration // how long commands are started; zero: 10 s
 	Profile  Profile       // zero: "mixed"
-	Mailbox  string        // the mailbox the clients share per user; zero: INBOX
+	// Commands, if any, replace Profile: a "custom" profile running these
+	// command lines in turn after LOGIN and SELECT ("UID FETCH 1:* (FLAGS)",
+	// "SEARCH BODY \"report\""), each checked for a tagged OK.
+	Commands []string
+	Mailbox  string // the mailbox the clients share per user; zero: INBOX
 
 	// MinCommands keeps each client running past Duration until it has
 	// run that many commands of the mix (tests use Profile.CycleLen so
@@ -74,7 +78,7 @@ type runner struct {
 	opts  Options
 	tls   *tls.Config
 	users []*user
-	stats stats
+	stats *stats
 	caps  map[string]bool // from the probe; read-only once the clients start
 	stop  chan struct{}   // closed at the deadline or on cancellation
 	live  atomic.Int64    // connected clients, for the progress line
@@ -131,6 +135,9 @@ func newRunner(opts Options) (*runner, error) {
 	if opts.Duration <= 0 {
 		opts.Duration = 10 * time.Second
 	}
+	if len(opts.Commands) > 0 {
+		opts.Profile = Profile{Name: "custom", Doc: "the given command lines", Commands: opts.Commands}
+	}
 	if opts.Profile.Name == "" {
 		opts.Profile, _ = LookupProfile("mixed")
 	}
@@ -155,7 +162,7 @@ func newRunner(opts Options) (*runner, error) {
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = time.Second
 	}
-	r := &runner{opts: opts, stop: make(chan struct{})}
+	r := &runner{opts: opts, stop: make(chan struct{}), stats: newStats(opts.Profile)}
 	r.tls = opts.TLSConfig
 	if r.tls == nil {
 		host, _, err := net.SplitHostPort(opts.Addr)
