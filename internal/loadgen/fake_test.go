@@ -16,6 +16,7 @@ type fakeMode int
 const (
 	fakeNO    fakeMode = iota // NO to everything past LOGIN, SELECT, LIST, UID SEARCH, LOGOUT
 	fakeEmpty                 // OK to everything, with no data at all
+	fakeDrop                  // as fakeEmpty, but NOOP closes the connection
 )
 
 // fakeServer is a tiny IMAP server on loopback that answers the session
@@ -102,6 +103,11 @@ func (s *fakeServer) serve(c net.Conn) {
 				return
 			}
 			fmt.Fprintf(w, "%s OK done\r\n", tag)
+		case "NOOP":
+			if s.mode == fakeDrop {
+				return
+			}
+			fallthrough
 		default:
 			if s.mode == fakeNO {
 				fmt.Fprintf(w, "%s NO [SERVERBUG] fake refuses %s\r\n", tag, verb)
@@ -208,6 +214,28 @@ func TestFakeCustom(t *testing.T) {
 	}
 	if c, ok := res.Command("UID FETCH 1:* (FLAGS)"); !ok || c.Count != 0 || c.Errors < 2 {
 		t.Errorf("UID FETCH line: %+v, %v, want errors only", c, ok)
+	}
+}
+
+// TestFakeDrop: a connection lost mid-run is counted as an error of the
+// command in flight, and the client reconnects and goes on.
+func TestFakeDrop(t *testing.T) {
+	s := startFake(t, fakeDrop)
+	res, err := Run(t.Context(), Options{
+		Addr: s.ln.Addr().String(), Users: "u:p", Clients: 1, Duration: 1, MinCommands: 6,
+		Commands: []string{"CHECK", "NOOP"},
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if c, _ := res.Command("NOOP"); c.Errors != 3 || c.Count != 0 {
+		t.Errorf("NOOP: %+v, want 3 errors (the connection closed)", c)
+	}
+	if c, _ := res.Command("CHECK"); c.Errors != 0 || c.Count != 3 {
+		t.Errorf("CHECK: %+v, want 3 successes", c)
+	}
+	if c, _ := res.Command("CONNECT"); c.Count < 3 {
+		t.Errorf("CONNECT: %+v, want a reconnection after each drop", c)
 	}
 }
 
