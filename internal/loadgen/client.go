@@ -382,26 +382,26 @@ func (cl *client) sort() error {
 }
 
 // store sets or clears \Flagged on a stable message (RFC 3501 §6.4.6)
-// and checks the FETCH FLAGS that answers it.
+// and checks the FETCH that answers it. That FETCH may be missing: when
+// the flags did not change (another client got there first) Dovecot
+// sends none, and RFC 3501 only says the new flags are returned "as if a
+// FETCH was done"; so what is checked is its syntax and its FLAGS.
 func (cl *client) store() error {
 	seq, _ := cl.window(1)
 	sign := "-"
 	if cl.flag = !cl.flag; cl.flag {
 		sign = "+"
 	}
-	seen := false
-	err := cl.ok(cl.c.run(fmt.Sprintf(`STORE %d %sFLAGS (\Flagged)`, seq, sign), func(d untagged) error {
-		if d.Kind != "FETCH" || d.Num != seq {
+	return cl.ok(cl.c.run(fmt.Sprintf(`STORE %d %sFLAGS (\Flagged)`, seq, sign), func(d untagged) error {
+		if d.Kind != "FETCH" {
 			return nil
 		}
 		f, err := parseFetch(d.Num, d.Rest)
-		seen = seen || f.HasFlags
+		if err == nil && d.Num == seq && !f.HasFlags {
+			err = fmt.Errorf("STORE %d: FETCH without FLAGS in answer", seq)
+		}
 		return err
 	}))
-	if err == nil && !seen {
-		err = fmt.Errorf("STORE %d: no FETCH FLAGS in answer", seq)
-	}
-	return err
 }
 
 // copyMsg copies a stable message into the same mailbox (RFC 3501

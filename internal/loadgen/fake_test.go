@@ -164,7 +164,7 @@ func TestFakeNO(t *testing.T) {
 // TestFakeEmpty: OK without the data asked for is an error too.
 func TestFakeEmpty(t *testing.T) {
 	res := runFake(t, fakeEmpty, "mixed")
-	for _, name := range []string{"STATUS", "FETCH FLAGS", "FETCH ENVELOPE", "FETCH BODYSTRUCTURE", "FETCH BODY[]", "UID FETCH", "SEARCH", "SORT", "STORE", "COPY", "APPEND"} {
+	for _, name := range []string{"STATUS", "FETCH FLAGS", "FETCH ENVELOPE", "FETCH BODYSTRUCTURE", "FETCH BODY[]", "UID FETCH", "SEARCH", "SORT", "COPY", "APPEND"} {
 		if c, _ := res.Command(name); c.Errors == 0 {
 			t.Errorf("%s: %+v, want errors for an OK without data", name, c)
 		}
