@@ -104,7 +104,9 @@ func (cl *client) drop() {
 // connect opens a session: CONNECT, LOGIN and SELECT, each measured.
 func (cl *client) connect(ctx context.Context) bool {
 	start := time.Now()
-	c, err := dial(ctx, cl.r.opts.Addr, cl.r.opts.TLS, cl.r.tls, cl.r.opts.Timeout)
+	// A connection under way when the run is cancelled completes (bounded
+	// by the timeout) and then logs out, as commands in flight do.
+	c, err := dial(context.WithoutCancel(ctx), cl.r.opts.Addr, cl.r.opts.TLS, cl.r.tls, cl.r.opts.Timeout)
 	if err != nil {
 		cl.r.stats.record(OpConnect, time.Since(start), 0, err)
 		return false

@@ -2,12 +2,14 @@ package loadgen
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fakeMode says how the fake server answers the commands of the mix.
@@ -26,6 +28,29 @@ type fakeServer struct {
 	ln   net.Listener
 	mode fakeMode
 	wg   sync.WaitGroup
+
+	mu     sync.Mutex
+	onVerb func(verb string) // if set, called with each command's name; guarded by mu
+	verbs  map[string]int    // commands received, by name; guarded by mu
+}
+
+// saw counts a command and calls the hook.
+func (s *fakeServer) saw(verb string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.verbs == nil {
+		s.verbs = map[string]int{}
+	}
+	s.verbs[verb]++
+	if s.onVerb != nil {
+		s.onVerb(verb)
+	}
+}
+
+func (s *fakeServer) count(verb string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.verbs[verb]
 }
 
 func startFake(t *testing.T, mode fakeMode) *fakeServer {
@@ -84,6 +109,7 @@ func (s *fakeServer) serve(c net.Conn) {
 				return
 			}
 		}
+		s.saw(verb)
 		switch verb {
 		case "LOGIN":
 			fmt.Fprintf(w, "%s OK logged in\r\n", tag)
@@ -236,6 +262,35 @@ func TestFakeDrop(t *testing.T) {
 	}
 	if c, _ := res.Command("CONNECT"); c.Count < 3 {
 		t.Errorf("CONNECT: %+v, want a reconnection after each drop", c)
+	}
+}
+
+// TestCancel: cancelling the context (Ctrl-C) ends a long run early and
+// cleanly: the figures are returned and every client logs out.
+func TestCancel(t *testing.T) {
+	s := startFake(t, fakeEmpty)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	s.onVerb = func(verb string) {
+		if verb == "CHECK" {
+			cancel()
+		}
+	}
+	res, err := Run(ctx, Options{
+		Addr: s.ln.Addr().String(), Users: "u:p", Clients: 3, Duration: time.Hour,
+		Commands: []string{"NOOP", "CHECK"},
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if c, _ := res.Command("CHECK"); c.Count == 0 || res.Errors() != 0 {
+		t.Errorf("CHECK: %+v, errors %d; want successes and no errors", c, res.Errors())
+	}
+	// Every session that logged in (the probe, the preparation, each
+	// client that connected before the stop) logged out; the server
+	// counts commands before it answers, so all are counted by now.
+	if in, out := s.count("LOGIN"), s.count("LOGOUT"); in < 3 || out != in {
+		t.Errorf("%d LOGINs and %d LOGOUTs, want as many, and at least 3", in, out)
 	}
 }
 
