@@ -91,6 +91,9 @@ func TestBench(t *testing.T) {
 		{"idle", loadgen.TLSNone, nil},
 		{"custom", loadgen.TLSNone, []string{"UID FETCH 1:* (FLAGS)", `SEARCH BODY "report"`, "FETCH 1:5 (BODY.PEEK[])"}},
 	} {
+		if testing.Short() && tc.profile != "mixed" {
+			continue // -short keeps to a minute: one run of 2 s is enough there
+		}
 		t.Run(tc.profile+"/"+strings.ReplaceAll(tc.tls.String(), " ", "-"), func(t *testing.T) {
 			p, ok := loadgen.LookupProfile(tc.profile)
 			if tc.commands != nil {
