@@ -8,6 +8,7 @@
 //	postern user hash                print a password hash (password on stdin)
 //	postern convert --from S --to S  convert mail between mbox and Maildir, keeping UIDs
 //	postern import --from S --to S   import a UW mbox tree or a Dovecot Maildir, keeping UIDs
+//	postern bench [flags]            IMAP load generator: rates and latencies per command
 package main
 
 import (
@@ -45,7 +46,8 @@ const usage = `usage:
   postern user add -f PASSWD [--home DIR] NAME   (password read from stdin)
   postern user hash                              (password read from stdin)
   postern convert --from STORE --to STORE [--skip-existing]   (mbox:ROOT[,inbox=FILE] or maildir:DIR)
-  postern import --from uw-mbox:ROOT[,inbox=FILE] | dovecot-maildir:DIR --to STORE [--skip-existing]`
+  postern import --from uw-mbox:ROOT[,inbox=FILE] | dovecot-maildir:DIR --to STORE [--skip-existing]
+  postern bench [--addr HOST:PORT] [--users NAME:PASS] [--clients N] [--duration D] [--profile P]...   (bench --help)`
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -62,6 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return convert(args[1:], stdout)
 	case "import":
 		return importCmd(args[1:], stdout)
+	case "bench":
+		return bench(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/postern/postern/internal/loadgen"
+)
+
+const benchUsage = `usage: postern bench [flags]
+
+Runs N concurrent IMAP clients against a server for a duration and prints
+per-command rates and latencies (issue 7). Every answer is checked: a NO,
+a BAD or incomplete data counts as an error. Works against any IMAP
+server, Postern or not. Ctrl-C stops early (clients log out); twice, at once.
+
+Each client logs in as one of the users and selects --mailbox, shared by
+the clients of that user; the messages there at the start are never
+expunged (what the run appends or copies is). --populate fills it first.
+
+Profiles (command and weight per round):
+`
+
+// bench runs the load generator: `postern bench --addr 127.0.0.1:1143
+// --users 'load%d:secret' --nusers 50 --clients 10 --duration 10s`.
+func bench(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchUsage+loadgen.ProfileHelp()+"\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", "127.0.0.1:1143", "IMAP server HOST:PORT")
+	tlsMode := fs.String("tls", "none", "none, implicit (port 993 style) or starttls")
+	insecure := fs.Bool("insecure", false, "do not verify the server's certificate (self-signed test servers)")
+	users := fs.String("users", "demo:demo", "NAME:PASSWORD; %d is replaced by the user number 1..nusers, e.g. 'load%d:secret'")
+	nusers := fs.Int("nusers", 1, "number of users; client i logs in as user i mod nusers + 1")
+	clients := fs.Int("clients", 10, "concurrent clients")
+	duration := fs.Duration("duration", 10e9, "how long to run")
+	profile := fs.String("profile", "mixed", "command mix: mixed, logins, read-heavy, append or idle")
+	var commands commandFlags
+	fs.Var(&commands, "command", "a raw command line to run in turn instead of a profile, checked for OK (repeatable), e.g. 'UID FETCH 1:* (FLAGS)'")
+	mailbox := fs.String("mailbox", "INBOX", "the mailbox the clients share, per user")
+	populate := fs.Bool("populate", false, "APPEND the corpus to every user's mailbox first")
+	corpus := fs.String("corpus", "", "directory of .eml files for --populate and APPEND (default: a generated corpus)")
+	messages := fs.Int("messages", loadgen.DefaultMessages, "size of the generated corpus")
+	seed := fs.Uint64("seed", 1, "seed of the generated corpus and of the clients' choices")
+	idle := fs.Duration("idle", loadgen.DefaultIdleHold, "time spent in IDLE before DONE")
+	timeout := fs.Duration("timeout", loadgen.DefaultTimeout, "limit on one command or connection")
+	jsonFile := fs.String("json", "", "also write the results as JSON to FILE")
+	quiet := fs.Bool("quiet", false, "no progress line")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	mode, err := loadgen.ParseTLSMode(*tlsMode)
+	if err != nil {
+		return err
+	}
+	prof, ok := loadgen.LookupProfile(*profile)
+	if !ok {
+		return fmt.Errorf("bench: unknown profile %q (mixed, logins, read-heavy, append, idle)", *profile)
+	}
+	opts := loadgen.Options{
+		Addr: *addr, TLS: mode, Insecure: *insecure,
+		Users: *users, NUsers: *nusers, Clients: *clients, Duration: *duration,
+		Profile: prof, Commands: commands, Mailbox: *mailbox, Populate: *populate, Seed: *seed,
+		IdleHold: *idle, Timeout: *timeout,
+	}
+	if *corpus != "" {
+		if opts.Corpus, err = loadgen.LoadCorpus(*corpus); err != nil {
+			return err
+		}
+	} else {
+		opts.Corpus = loadgen.GenerateCorpus(*messages, *seed)
+	}
+	if !*quiet {
+		opts.Progress = stderr
+	}
+	// The first Ctrl-C stops the run cleanly; stop() restores the default
+	// handler so a second one ends the program at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	defer stop()
+	res, err := loadgen.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTable(stdout); err != nil {
+		return err
+	}
+	if *jsonFile != "" {
+		f, err := os.Create(*jsonFile)
+		if err != nil {
+			return err
+		}
+		if err := res.WriteJSON(f); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commandFlags collects repeated --command lines.
+type commandFlags []string
+
+func (c *commandFlags) String() string { return fmt.Sprint(*c) }
+func (c *commandFlags) Set(v string) error {
+	if v == "" || strings.ContainsAny(v, "\r\n") {
+		return fmt.Errorf("want one non-empty command line, got %q", v)
+	}
+	*c = append(*c, v)
+	return nil
+}
