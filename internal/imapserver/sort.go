@@ -91,6 +91,9 @@ func handleSort(c *conn, cmd *command) error {
 		return errorf(cmd, err)
 	}
 	if extended {
+		if modSeq, err = c.esearchModSeq(cmd, &opts, nums, true, modSeq); err != nil {
+			return errorf(cmd, err)
+		}
 		return c.writeESearch(cmd, &opts, nums, true, modSeq)
 	}
 	enc := c.w.enc
