@@ -54,6 +54,7 @@ var transcriptSetups = map[string]func(*tsEnv){
 	"condstore":            deliverBasic,
 	"qresync":              deliverBasic,
 	"mailbox-ext":          deliverMailboxExt,
+	"interplay":            deliverInterplay,
 }
 
 // TestTranscript runs the byte-exact session transcripts of

@@ -91,7 +91,10 @@ const (
 // safe to show the client. Any other error is logged and becomes
 // NO [SERVERBUG] (STYLE.md habit 5).
 type Error struct {
-	Type StatusType   // StatusNO or StatusBAD (StatusBYE closes the connection)
+	// Type is StatusNO or StatusBAD (StatusBYE closes the connection).
+	// StatusOK is a success whose tagged OK carries Code and Text, such
+	// as OK [EXPUNGEISSUED] (RFC 5530 §3).
+	Type StatusType
 	Code ResponseCode // may be ""
 	// CodeArg is the response code's argument, written verbatim after the
 	// code (for example "(\Seen \Deleted)" or "1 2:4 7:9").

@@ -287,8 +287,15 @@ func (s *session) StoreConditional(ctx context.Context, w imapserver.FetchWriter
 	}
 	res := &imap.StoreResult{}
 	var modified []uint32
+	gone := false
 	for _, i := range idx {
 		uid := sel.uids[i]
+		if _, ok := sel.gone[uid]; ok {
+			// Expunged by another session: nothing was stored, and
+			// the flags this session knew would read as a refusal.
+			gone = true
+			continue
+		}
 		if didFail[uid] {
 			// The poll after the command reports the flags another
 			// session set, as RFC 7162 example 10 recommends.
@@ -320,6 +327,8 @@ func (s *session) StoreConditional(ctx context.Context, w imapserver.FetchWriter
 	}
 	if len(modified) > 0 {
 		res.Modified = imap.NumSetOf(modified)
+	} else if gone {
+		return res, expungeIssued // MODIFIED, when due, says more
 	}
 	return res, nil
 }

@@ -18,7 +18,8 @@ import (
 const fetchBatch = 256
 
 // Fetch implements imapserver.Session (RFC 3501 §6.4.5, §6.4.8, §7.4.2).
-// Messages another session expunged, not yet reported, are skipped.
+// Messages another session expunged, not yet reported, are skipped when
+// their data is gone, and the command ends OK [EXPUNGEISSUED].
 func (s *session) Fetch(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, numSet imap.NumSet, opts *imap.FetchOptions) error {
 	sel, err := s.needSel()
 	if err != nil {
@@ -51,17 +52,23 @@ func (s *session) Fetch(ctx context.Context, w imapserver.FetchWriter, kind imap
 			}
 		}
 	}
+	skipped := sel.anyGone(idx)
 	for len(idx) > 0 {
 		n := min(len(idx), fetchBatch)
-		if err := s.fetchBatch(ctx, w, kind, idx[:n], opts, needInfo, setSeen); err != nil {
+		if err := s.fetchBatch(ctx, w, kind, idx[:n], opts, needInfo, setSeen, &skipped); err != nil {
 			return err
 		}
 		idx = idx[n:]
 	}
+	if skipped {
+		return expungeIssued
+	}
 	return nil
 }
 
-func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, idx []int, opts *imap.FetchOptions, needInfo, setSeen bool) error {
+// fetchBatch writes the FETCH responses of idx; it sets *gone when a
+// message was expunged meanwhile.
+func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, idx []int, opts *imap.FetchOptions, needInfo, setSeen bool, gone *bool) error {
 	sel := s.sel
 	defer sel.flushCache(ctx)
 	uids := make([]uint32, len(idx))
@@ -105,11 +112,14 @@ func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind
 				infos = infos[1:]
 			}
 			if len(infos) == 0 || infos[0].UID != uid {
-				continue // expunged meanwhile
+				*gone = true // expunged meanwhile
+				continue
 			}
 			info = &infos[0]
 		}
-		if err := s.fetchMessage(ctx, w, kind, i, info, opts, seen[uid]); err != nil {
+		if err := s.fetchMessage(ctx, w, kind, i, info, opts, seen[uid]); errors.Is(err, errGoneMeanwhile) {
+			*gone = true
+		} else if err != nil {
 			return err
 		}
 	}
@@ -135,7 +145,7 @@ func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, ki
 	if needPart(opts) {
 		if root, err = m.part(ctx); err != nil {
 			if errors.Is(err, mailstore.ErrNotExist) {
-				return nil // expunged meanwhile
+				return errGoneMeanwhile
 			}
 			return err
 		}
@@ -144,7 +154,7 @@ func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, ki
 		}
 		if err != nil {
 			if errors.Is(err, mailstore.ErrNotExist) {
-				return nil
+				return errGoneMeanwhile
 			}
 			return err
 		}

@@ -3,6 +3,8 @@ package imapbackend
 import (
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/postern/postern/internal/imap"
 )
 
@@ -42,13 +44,21 @@ func canonicalName(name string) (string, error) {
 
 // newName checks a name for a mailbox about to be made (CREATE, RENAME):
 // one trailing delimiter is dropped (RFC 3501 §6.3.3) and wildcards are
-// refused, since LIST could not name such a mailbox alone.
+// refused, since LIST could not name such a mailbox alone. Names that are
+// not in Unicode Normalization Form C are refused (RFC 9051 §5.1, RFC 6855
+// §3: servers MUST prohibit names that are not Net-Unicode): otherwise
+// "Entwürfe" typed precomposed and decomposed would be two mailboxes that
+// LIST shows alike. Refusing rather than normalizing spares SELECT the
+// OLDNAME that RFC 9051 §6.3.2 requires of servers that normalize.
 func newName(name string) (string, error) {
 	if len(name) > 1 && name[len(name)-1] == delim {
 		name = name[:len(name)-1]
 	}
 	if strings.ContainsAny(name, "*%") {
 		return "", imap.NO(imap.CodeCannot, "Mailbox names may not contain \"*\" or \"%\"")
+	}
+	if !norm.NFC.IsNormalString(name) {
+		return "", imap.NO(imap.CodeCannot, "Mailbox names must be in Unicode NFC")
 	}
 	return canonicalName(name)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/postern/postern/internal/imap"
@@ -130,17 +131,28 @@ func TestTwoSessions(t *testing.T) {
 			t.Errorf("Expunge wrote %q, want %q", got, want)
 		}
 		// b may not hear of the expunge during FETCH: the messages stay
-		// addressable, expunged ones are skipped. Their last flag change
-		// is gone with them.
+		// addressable, expunged ones are skipped, and the command ends
+		// OK [EXPUNGEISSUED] (RFC 5530 §3). Their last flag change is
+		// gone with them.
 		b.Poll(ctx, &ub, false)
 		if got, want := ub.take(), ""; got != want {
 			t.Errorf("b Poll (no expunge) = %q, want %q", got, want)
 		}
-		if err := b.Fetch(ctx, fr, imap.NumKindSeq, set(t, "1:*"), &imap.FetchOptions{UID: true, RFC822Size: true}); err != nil {
-			t.Fatal(err)
+		if err := b.Fetch(ctx, fr, imap.NumKindSeq, set(t, "1:*"), &imap.FetchOptions{UID: true, RFC822Size: true}); err != expungeIssued {
+			t.Fatalf("b Fetch of expunged messages = %v, want OK [EXPUNGEISSUED]", err)
 		}
 		if got, want := fr.take(), "* 1 FETCH (UID 1 RFC822.SIZE 52)\n* 3 FETCH (UID 3 RFC822.SIZE 52)\n* 5 FETCH (UID 5 RFC822.SIZE 52)\n* 6 FETCH (UID 6 RFC822.SIZE 52)"; got != want {
 			t.Errorf("b Fetch = %q, want %q", got, want)
+		}
+		// STORE skips them and says why; COPY copies none of the set.
+		if err := b.Store(ctx, fr, imap.NumKindSeq, set(t, "3:4"), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{`\Flagged`}}); err != expungeIssued {
+			t.Errorf("b Store of an expunged message = %v, want OK [EXPUNGEISSUED]", err)
+		}
+		if got := fr.take(); strings.Contains(got, "* 4 FETCH") || !strings.Contains(got, "* 3 FETCH") {
+			t.Errorf("b Store wrote %q, want a FETCH for 3 only", got)
+		}
+		if _, err := b.Copy(ctx, imap.NumKindSeq, set(t, "3:4"), "INBOX"); err != errExpungeIssued {
+			t.Errorf("b Copy of an expunged message = %v, want NO [EXPUNGEISSUED]", err)
 		}
 		b.Poll(ctx, &ub, true)
 		if got, want := ub.take(), "* 2 EXPUNGE\n* 3 EXPUNGE"; got != want {

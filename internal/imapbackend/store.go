@@ -92,11 +92,12 @@ func (s *session) copyOrMove(ctx context.Context, kind imap.NumKind, numSet imap
 	if err != nil {
 		return nil, nil, err
 	}
+	if sel.anyGone(idx) {
+		return nil, nil, errExpungeIssued
+	}
 	uids := make([]uint32, 0, len(idx))
 	for _, i := range idx {
-		if _, isGone := sel.gone[sel.uids[i]]; !isGone {
-			uids = append(uids, sel.uids[i])
-		}
+		uids = append(uids, sel.uids[i])
 	}
 	if len(uids) == 0 {
 		if _, err := s.store.Status(ctx, name); err != nil {

@@ -14,7 +14,7 @@ import (
 
 // appendCatenate reads the rest of CATENATE (cat-part *(SP cat-part)),
 // after its "(" (RFC 4469 §3, §7), builds the message, and stores it.
-// cat-part is TEXT literal or URL astring. The parts are gathered in a
+// cat-part is TEXT literal, URL astring, or (RFC 6855 §4) UTF8 (literal8). The parts are gathered in a
 // temporary file first: a URL part reads a message of the same store,
 // which the store may not allow while it is writing a new message, and
 // the store wants the whole size up front. more is as for appendOne.
@@ -75,21 +75,21 @@ func (c *conn) catPart(cat SessionCatenate, w *limitWriter) error {
 	}
 	switch strings.ToUpper(kind) {
 	case "TEXT":
-		// literal8 too: with BINARY, a part may carry NUL (RFC 3516).
-		r, _, ok := c.dec.ExpectLiteralReader(w.left, true)
-		if !ok {
-			err := c.decErr()
-			if le, ok := asLimit(err); ok && !le.Fatal {
-				return &imap.Error{Type: imap.StatusNO, Code: imap.CodeTooBig, Text: "Message too big"}
-			}
+		return c.catText(w)
+	case "UTF8":
+		// RFC 6855 §4: cat-part =/ "UTF8" SP "(" literal8 ")", the
+		// text of a message with UTF-8 headers, as in APPEND.
+		if !c.enabled(ExtUTF8Accept) {
+			return imap.BAD("", "UTF8 CATENATE part needs ENABLE UTF8=ACCEPT")
+		}
+		if !c.dec.ExpectSpecial('(') {
+			return c.decErr()
+		}
+		if err := c.catText(w); err != nil {
 			return err
 		}
-		if _, err := io.Copy(w, literalReader{c: c, r: r}); err != nil {
-			var se *imapwire.SyntaxError
-			if errors.As(err, &se) {
-				return se
-			}
-			return &ioError{err}
+		if !c.dec.ExpectSpecial(')') {
+			return c.decErr()
 		}
 		return nil
 	case "URL":
@@ -115,6 +115,28 @@ func (c *conn) catPart(cat SessionCatenate, w *limitWriter) error {
 		return nil
 	}
 	return imap.BAD("", "Unknown CATENATE part")
+}
+
+// catText reads the literal of a TEXT or UTF8 cat-part and adds its
+// octets to w. A literal8 is allowed: with BINARY, a part may carry NUL
+// (RFC 3516 §4.4), and UTF8 data is a literal8 (RFC 6855 §4).
+func (c *conn) catText(w *limitWriter) error {
+	r, _, ok := c.dec.ExpectLiteralReader(w.left, true)
+	if !ok {
+		err := c.decErr()
+		if le, ok := asLimit(err); ok && !le.Fatal {
+			return &imap.Error{Type: imap.StatusNO, Code: imap.CodeTooBig, Text: "Message too big"}
+		}
+		return err
+	}
+	if _, err := io.Copy(w, literalReader{c: c, r: r}); err != nil {
+		var se *imapwire.SyntaxError
+		if errors.As(err, &se) {
+			return se
+		}
+		return &ioError{err}
+	}
+	return nil
 }
 
 // urlCodeArg is the URL as the argument of BADURL: resp-text-code

@@ -374,6 +374,11 @@ func (c *conn) command() error {
 	}
 	cmd := &command{tag: tag}
 	err := c.dispatch(cmd)
+	if e, ok := imap.AsError(err); ok && e.Type == imap.StatusOK {
+		// A success with something to say in its tagged OK, such as
+		// EXPUNGEISSUED (RFC 5530 §3): the session's code and text.
+		cmd.code, cmd.codeArg, cmd.text, err = e.Code, e.CodeArg, e.Text, nil
+	}
 	if werr := c.w.enc.Err(); werr != nil {
 		return &ioError{werr}
 	}

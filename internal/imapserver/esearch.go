@@ -86,11 +86,9 @@ func (c *conn) searchFailed(opts *imap.SearchOptions, err error) {
 // (sorted true) they are in sort order, MIN and MAX are the first and last
 // in that order and ALL keeps the order (RFC 5267 §3.1).
 //
-// modSeq, when not zero, is the highest MODSEQ of the matches of a search
-// with a MODSEQ key, returned as "MODSEQ n" (RFC 7162 §3.1.10). With only
-// MIN or MAX asked, RFC 7162 wants the highest of just those messages;
-// we return the highest of all matches, an upper bound that makes a
-// client re-check at most a little more.
+// modSeq, when not zero, is the MODSEQ result option of a search with a
+// MODSEQ key, returned as "MODSEQ n" (RFC 7162 §3.1.10): esearchModSeq
+// picks it (RFC 4731 §3.2: for MIN/MAX alone, that of those messages).
 func (c *conn) writeESearch(cmd *command, opts *imap.SearchOptions, nums []uint32, sorted bool, modSeq uint64) error {
 	if opts.ReturnSave && !opts.ReturnMin && !opts.ReturnMax && !opts.ReturnAll && !opts.ReturnCount {
 		return nil

@@ -73,7 +73,7 @@ func FuzzCommand(f *testing.F) {
 		"a ID (\"name\" \"x\" \"os\" NIL)", "a ID NIL", "a ID ({1+}\r\nn \"v\")", "a COMPRESS DEFLATE",
 		"a ENABLE UTF8=ACCEPT IMAP4rev2", "a ENABLE IMAP4rev2", "a LIST \"\" \"Entw\xc3\xbc*\"",
 		"a FETCH 1 (BINARY.PEEK[1.2]<0.10> BINARY.SIZE[] PREVIEW (LAZY) EMAILID THREADID)", "a FETCH 1 BINARY[",
-		"a APPEND INBOX CATENATE (TEXT {1+}\r\nx URL \"/INBOX/;UID=1\")", "a SEARCH SAVEDON 1-Jan-2026 EMAILID M1",
+		"a APPEND INBOX CATENATE (TEXT {1+}\r\nx URL \"/INBOX/;UID=1\")", "a APPEND INBOX CATENATE (UTF8 (~{1+}\r\nx) TEXT {0}\r\n)", "a SEARCH SAVEDON 1-Jan-2026 EMAILID M1",
 		"a FETCH 1 (PREVIEW (", "a APPEND INBOX ~{3+}\r\na\x00b (\\Seen) {1+}\r\nc", "a APPEND INBOX UTF8 (~{1+}\r\nx)",
 	}
 	for _, s := range seeds {

@@ -49,7 +49,11 @@ func handleSearch(c *conn, cmd *command) error {
 		return errorf(cmd, err)
 	}
 	if p.sawReturn {
-		return c.writeESearch(cmd, opts, data.All, false, data.ModSeq)
+		modSeq, err := c.esearchModSeq(cmd, opts, data.All, false, data.ModSeq)
+		if err != nil {
+			return errorf(cmd, err)
+		}
+		return c.writeESearch(cmd, opts, data.All, false, modSeq)
 	}
 	enc := c.w.enc
 	enc.Atom("*").SP().Atom("SEARCH")

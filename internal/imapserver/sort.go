@@ -76,20 +76,50 @@ func handleSort(c *conn, cmd *command) error {
 		c.searchFailed(&opts, p.charsetErr)
 		return p.charsetErr
 	}
+	var modSeq uint64
+	if p.modSeq {
+		// Before Sort: a RETURN (SAVE) there would change what "$" in
+		// the criteria means (RFC 5182 §2.1).
+		if modSeq, err = c.sortModSeq(cmd, crit); err != nil {
+			c.searchFailed(&opts, err)
+			return errorf(cmd, err)
+		}
+	}
 	nums, err := ss.Sort(c.ctx, cmd.numKind(), keys, crit, &opts)
 	if err != nil {
 		c.searchFailed(&opts, err)
 		return errorf(cmd, err)
 	}
 	if extended {
-		return c.writeESearch(cmd, &opts, nums, true, 0)
+		if modSeq, err = c.esearchModSeq(cmd, &opts, nums, true, modSeq); err != nil {
+			return errorf(cmd, err)
+		}
+		return c.writeESearch(cmd, &opts, nums, true, modSeq)
 	}
 	enc := c.w.enc
 	enc.Atom("*").SP().Atom("SORT")
 	for _, n := range nums {
 		enc.SP().Number(n)
 	}
+	if len(nums) > 0 && modSeq > 0 {
+		// RFC 7162 §3.1.9: sort-data ends with the highest MODSEQ.
+		enc.SP().Special('(').Atom("MODSEQ").SP().Atom(strconv.FormatUint(modSeq, 10)).Special(')')
+	}
 	return c.w.end()
+}
+
+// sortModSeq returns the highest MODSEQ of the messages a SORT with a
+// MODSEQ key matches, which RFC 7162 §3.1.9 (SORT) and §3.1.10 (ESORT)
+// append to the result. SessionSort returns numbers only, so a search
+// with the same criteria gives it; a MODSEQ key is also a CONDSTORE
+// enabling command (§3.1), as in SEARCH.
+func (c *conn) sortModSeq(cmd *command, crit *imap.SearchCriteria) (uint64, error) {
+	c.condStoreEnabling()
+	data, err := c.session.Search(c.ctx, cmd.numKind(), crit, &imap.SearchOptions{ModSeq: true})
+	if err != nil {
+		return 0, err
+	}
+	return data.ModSeq, nil
 }
 
 // sortCriteria reads sort-criteria (RFC 5256 §5): "(" sort-criterion
