@@ -284,7 +284,9 @@ var _ io.Writer = (*deflateWriter)(nil)
 // out compressed.
 func TestCompressTimers(t *testing.T) {
 	t.Run("autologout", func(t *testing.T) {
-		ts := newTestServer(t, func(o *Options) { o.IdleTimeout = 50 * time.Millisecond })
+		// Long enough for LOGIN and COMPRESS on a loaded machine under
+		// the race detector (50 ms was not), short enough to wait for.
+		ts := newTestServer(t, func(o *Options) { o.IdleTimeout = time.Second })
 		tc := ts.dial(t)
 		tc.login()
 		tc.compress("")

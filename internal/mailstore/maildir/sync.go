@@ -11,10 +11,26 @@ import (
 	"time"
 )
 
-// racyWindow is how recent a new/ mtime must be for the scan not to trust
-// it: a delivery in the same timestamp tick as the scan would leave the
-// mtime unchanged, so such a directory is read again at the next look.
+// racyWindow is how recent a new/ or cur/ mtime must be for the scan not
+// to trust it: a delivery or another program's rename in the same
+// timestamp tick as the scan, or between this process's own rename and
+// its reading of the mtime (stamp), would leave the recorded mtime equal
+// to the directory's, and the change would be missed. Such a directory is
+// read again at the next look. Dovecot treats recent maildir mtimes as
+// dirty for the same reason.
 const racyWindow = time.Second
+
+// trustedMtime returns the mtime to record for a directory just read:
+// the mtime itself, or -1 (read again next time) when it is too recent
+// to rule out a change in the same tick (racyWindow). An mtime in the
+// future (a clock skewed NFS server) is not trusted either.
+func trustedMtime(dir string) int64 {
+	m := mtimeOf(dir)
+	if time.Now().UnixNano()-m < int64(racyWindow) {
+		return -1
+	}
+	return m
+}
 
 // current returns a mailbox's row after merging changes made on disk by
 // other programs. The check costs a query and two stats; the merge runs only
@@ -78,12 +94,8 @@ func (w *wtx) sync(r *mboxRow) error {
 	if err := w.saveKeywords(*r, km); err != nil {
 		return err
 	}
-	now := time.Now().UnixNano()
-	r.newMtime = mtimeOf(newDir)
-	if now-r.newMtime < int64(racyWindow) {
-		r.newMtime = -1
-	}
-	r.curMtime = mtimeOf(curDir)
+	r.newMtime = trustedMtime(newDir)
+	r.curMtime = trustedMtime(curDir)
 	return w.saveRow(r)
 }
 
@@ -351,11 +363,13 @@ func (w *wtx) uidTaken(id int64, uid uint32) bool {
 
 // stamp records cur/'s mtime after this process changed cur/ itself, so
 // the change is not taken for another program's. A directory whose mtime
-// was not trusted before stays untrusted. new/ is never stamped: only sync
-// touches it, so its mtime moving means an MTA delivered there, possibly
-// while this write was running, and the next look must pick that up.
+// was not trusted before stays untrusted, and so does one changed within
+// racyWindow: another program's rename between ours and this stat would
+// otherwise be stamped as ours. new/ is never stamped: only sync touches
+// it, so its mtime moving means an MTA delivered there, possibly while
+// this write was running, and the next look must pick that up.
 func (w *wtx) stamp(r *mboxRow) {
 	if r.curMtime >= 0 {
-		r.curMtime = mtimeOf(filepath.Join(r.dir, "cur"))
+		r.curMtime = trustedMtime(filepath.Join(r.dir, "cur"))
 	}
 }
