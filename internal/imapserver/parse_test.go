@@ -99,6 +99,10 @@ func TestSortParse(t *testing.T) {
 		{"(FROM SIZE SUBJECT TO REVERSE DISPLAYFROM DISPLAYTO) UTF-8 ALL", []imap.SortKey{{Name: "FROM"}, {Name: "SIZE"},
 			{Name: "SUBJECT"}, {Name: "TO"}, {Name: "DISPLAYFROM", Reverse: true}, {Name: "DISPLAYTO"}}},
 		{"RETURN (COUNT) (SUBJECT) UTF-8 ALL", []imap.SortKey{{Name: "SUBJECT"}}},
+		// A repeated key cannot change the order and is dropped, so a
+		// long list costs no more than its distinct keys.
+		{"(DATE REVERSE DATE SIZE DATE size) UTF-8 ALL", []imap.SortKey{{Name: "DATE"}, {Name: "SIZE"}}},
+		{"(" + strings.TrimSpace(strings.Repeat("REVERSE ARRIVAL ", 4000)) + ") UTF-8 ALL", []imap.SortKey{{Name: "ARRIVAL", Reverse: true}}},
 	}
 	ts := newTestServer(t, nil)
 	tc := ts.dial(t)

@@ -152,6 +152,8 @@ func handleAUTH(c *conn, r request) error {
 		line, err := c.readLine(maxAuthLineLength)
 		if errors.Is(err, errLineTooLong) {
 			return bad("authentication response too long")
+		} else if errors.Is(err, errLineEndless) {
+			return c.closeEndless()
 		} else if err != nil {
 			return err
 		}

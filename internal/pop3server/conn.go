@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -260,10 +259,16 @@ func (c *conn) ForceClose() {
 // and discarded.
 var errLineTooLong = errors.New("line too long")
 
+// errLineEndless is a line that went on past maxDiscard without its end:
+// the client is answered -ERR and the connection closed, as a line that
+// never ends cannot be skipped (RFC 2449 §4 bounds lines; a silent close
+// would leave the client guessing).
+var errLineEndless = errors.New("pop3server: line without an end")
+
 // readLine reads one line of at most limit octets, line ending included,
 // and returns it without its CRLF (a bare LF is taken too). A longer line
 // is read to its end and thrown away (errLineTooLong); one that goes on
-// past maxDiscard, or an I/O failure, is an *ioError.
+// past maxDiscard is errLineEndless; an I/O failure is an *ioError.
 func (c *conn) readLine(limit int) ([]byte, error) {
 	line, err := c.br.ReadSlice('\n')
 	if err == nil {
@@ -285,7 +290,7 @@ func (c *conn) readLine(limit int) ([]byte, error) {
 		case !errors.Is(err, bufio.ErrBufferFull):
 			return nil, &ioError{err}
 		case n > maxDiscard:
-			return nil, &ioError{fmt.Errorf("pop3server: line longer than %d octets", maxDiscard)}
+			return nil, errLineEndless
 		}
 	}
 }

@@ -84,6 +84,9 @@ func (c *conn) command() error {
 		if errors.Is(err, errLineTooLong) {
 			return c.respond("", bad("line too long"))
 		}
+		if errors.Is(err, errLineEndless) {
+			return c.closeEndless()
+		}
 		if isIOError(err) {
 			c.endReason("Unexpected client disconnect, while reading line")
 		}
@@ -174,6 +177,15 @@ func (c *conn) countBad() error {
 		return errClose
 	}
 	return nil
+}
+
+// closeEndless answers a line that did not end within maxDiscard octets
+// and ends the connection: what follows cannot be told apart from the
+// rest of that line.
+func (c *conn) closeEndless() error {
+	c.log.Info("pop3server: line without an end; closing", "limit", maxDiscard)
+	c.writeErr("", fmt.Sprintf("Line longer than %d octets without an end; closing", maxDiscard))
+	return errClose
 }
 
 // ioErr returns the sticky write error as an *ioError, or nil.

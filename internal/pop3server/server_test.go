@@ -34,8 +34,24 @@ func TestLineTooLong(t *testing.T) {
 	}
 	tc.send("LIST 1\r\n")
 	tc.expect("+OK 1 56")
-	// A line that does not end within 64 KiB ends the connection.
+	// A line that does not end within 64 KiB ends the connection, with
+	// an -ERR that says why (found by integration's TestHostile: the
+	// connection used to close without a word).
 	tc.send(strings.Repeat("x", 70<<10))
+	tc.expect("-ERR Line longer than 65536 octets without an end; closing")
+	tc.expectEOF()
+}
+
+// A SASL response line that does not end within 64 KiB is answered -ERR
+// and the connection closed, as a command line is.
+func TestAuthResponseEndless(t *testing.T) {
+	ts := newTestServer(t, nil)
+	tc := ts.dial(t)
+	tc.greet()
+	tc.send("AUTH PLAIN\r\n")
+	tc.expect("+ ")
+	tc.send(strings.Repeat("QUFB", 20<<10))
+	tc.expect("-ERR Line longer than 65536 octets without an end; closing")
 	tc.expectEOF()
 }
 
