@@ -122,7 +122,7 @@ func FuzzDecodeMUTF7(f *testing.F) {
 // an index Maildir can name (0..25, 'a'..'z') and is one atom, so it can
 // become an IMAP keyword (RFC 3501 §2.3.2) and never carries a CR, LF or
 // other control into a FLAGS response (testdata/fuzz/FuzzDovecotKeywords/
-// cr-in-keyword: "0 0\r0" kept "0\r0").
+// crasher-cr-in-keyword: "0 0\r0" kept "0\r0").
 func FuzzDovecotKeywords(f *testing.F) {
 	f.Add([]byte("0 Work\n1 $Label1\n"))
 	f.Add([]byte("26 x\n-1 y\n0  \n0 a b\r\n3 \x00\n"))
