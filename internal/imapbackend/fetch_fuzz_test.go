@@ -153,3 +153,34 @@ func FuzzFetchMessage(f *testing.F) {
 
 // literalAtEnd matches a line that ends in a literal's announcement.
 var literalAtEnd = regexp.MustCompile(`~?\{(\d+)\}$`)
+
+// TestBinarySizeMatchesData checks, through the real engine, that
+// BINARY.SIZE announces what BINARY then sends (RFC 3516 §4.2) for a base64
+// body with data after its padding, long enough to be decoded in several
+// reads. The two passes must decode alike; the base64 decoder's output once
+// depended on read sizes (internal/message testdata/fuzz/FuzzDecodedReader/
+// crasher-base64-data-after-padding).
+func TestBinarySizeMatchesData(t *testing.T) {
+	body := "QUI=\r\n" + strings.Repeat("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n", 2000)
+	msg := "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" + body
+	st := memstore.New(fixedClock)
+	if _, _, err := st.Append(context.Background(), "INBOX", strings.NewReader(msg), mailstore.AppendOptions{InternalDate: testTime}); err != nil {
+		t.Fatal(err)
+	}
+	in := "L LOGIN alice secret\r\nS SELECT INBOX\r\nB FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])\r\nZ LOGOUT\r\n"
+	conn := &memConn{r: bytes.NewReader([]byte(in))}
+	imapserver.New(imapserver.Options{NewSession: newBackend(st, Options{}).NewSession}).ServeConn(context.Background(), conn, false)
+	out := conn.out.String()
+	m := regexp.MustCompile(`\* 1 FETCH \(BINARY\.SIZE\[1\] (\d+) BINARY\[1\] ~?\{(\d+)\}\r\n`).FindStringSubmatchIndex(out)
+	if m == nil {
+		t.Fatalf("no BINARY answer in %q", out)
+	}
+	size, lit := out[m[2]:m[3]], out[m[4]:m[5]]
+	if size != lit {
+		t.Fatalf("BINARY.SIZE[1] %s, BINARY[1] literal of %s", size, lit)
+	}
+	n, _ := strconv.Atoi(lit)
+	if rest := out[m[1]+n:]; !strings.HasPrefix(rest, ")\r\nB OK ") {
+		t.Fatalf("after the %d-octet literal: %.80q", n, rest)
+	}
+}

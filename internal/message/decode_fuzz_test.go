@@ -103,3 +103,31 @@ func FuzzTransferRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestBase64Quanta checks the lenient base64 decoder (RFC 2045 §6.8) on
+// what broken senders write, whatever the size of the reads.
+func TestBase64Quanta(t *testing.T) {
+	tests := []struct {
+		in, want string
+		err      bool
+	}{
+		{"QUJD\r\nREVG\r\n", "ABCDEF", false},
+		{"QU\r\nJD !!\tRE*VG", "ABCDEF", false},
+		{"QUI=\r\n", "AB", false},
+		{"QQ==\r\n\r\n--junk--", "A", true}, // letters after the padding
+		{"QUI=QUJD", "AB", true},            // testdata/fuzz/FuzzDecodedReader/crasher-base64-data-after-padding
+		{"000= 0000", "\xd3M", true},
+		{"QUJDRA", "ABC", true}, // a partial quantum at the end
+		{"=QUJ", "", true},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		for _, chunk := range []int{1, 2, 3, 5, 512} {
+			p := &Part{End: int64(len(tt.in)), Encoding: "base64"}
+			got, err := readAllIn(DecodedReader(bytes.NewReader([]byte(tt.in)), p), chunk)
+			if string(got) != tt.want || (err != nil) != tt.err {
+				t.Errorf("base64 %q in %d-byte reads = %q, %v; want %q, error %v", tt.in, chunk, got, err, tt.want, tt.err)
+			}
+		}
+	}
+}
