@@ -22,7 +22,6 @@ cd "$(dirname "$0")/.."
 # The whole script is one function, read before it runs: bash reads a script
 # as it goes, and a run lasts long enough for the file to be edited meanwhile.
 main() {
-
   if [ $# -lt 1 ] || [ $# -gt 2 ]; then
     echo "usage: $0 DURATION [REGEXP]" >&2
     return 2
