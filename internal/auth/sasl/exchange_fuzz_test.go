@@ -2,6 +2,7 @@ package sasl
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -27,7 +28,7 @@ func FuzzExchange(f *testing.F) {
 			calls++
 			sawUser = user
 			for _, s := range []string{user, pass} {
-				if mech := mech; !equalFold(mech, Plain) && (len(s) > maxLoginField || bytes.IndexByte([]byte(s), 0) >= 0) {
+				if !strings.EqualFold(mech, Plain) && (len(s) > maxLoginField || strings.IndexByte(s, 0) >= 0) {
 					t.Fatalf("%s: check got %q: NUL or over %d octets", mech, s, maxLoginField)
 				}
 			}
@@ -75,5 +76,3 @@ func FuzzExchange(f *testing.F) {
 		}
 	})
 }
-
-func equalFold(a, b string) bool { return bytes.EqualFold([]byte(a), []byte(b)) }
