@@ -19,8 +19,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# The whole script is one function, read before it runs: bash reads a script
-# as it goes, and a run lasts long enough for the file to be edited meanwhile.
+# The whole script is one function, read before it runs, and the call and
+# the exit share a line: bash reads a script as it goes, and a run lasts
+# long enough for the file to be edited meanwhile.
 main() {
   if [ $# -lt 1 ] || [ $# -gt 2 ]; then
     echo "usage: $0 DURATION [REGEXP]" >&2
@@ -94,5 +95,4 @@ main() {
   return $failed
 }
 
-main "$@"
-exit
+main "$@"; exit # one line: bash has read the exit before main returns
