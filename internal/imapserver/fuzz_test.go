@@ -56,7 +56,9 @@ func (p *panicDetector) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// FuzzCommand feeds arbitrary command lines to the server, in each state:
+// FuzzCommand feeds arbitrary command lines to the server, in each state
+// (and selected in UTF-8 mode, RFC 6855 §3, where strings and mailbox
+// names are read differently):
 // it must never panic, and a line without CR, LF or a literal must get an
 // answer (the LOGOUT after it is then answered too, or a BYE ends the
 // connection).
@@ -77,17 +79,20 @@ func FuzzCommand(f *testing.F) {
 		"a FETCH 1 (PREVIEW (", "a APPEND INBOX ~{3+}\r\na\x00b (\\Seen) {1+}\r\nc", "a APPEND INBOX UTF8 (~{1+}\r\nx)",
 	}
 	for _, s := range seeds {
-		for state := uint8(0); state < 3; state++ {
+		for state := uint8(0); state < 4; state++ {
 			f.Add(state, s)
 		}
 	}
 	f.Fuzz(func(t *testing.T, state uint8, line string) {
 		var prefix string
-		switch state % 3 {
+		tags := []string{}
+		switch state % 4 {
 		case 1:
-			prefix = "L LOGIN alice secret\r\n"
+			prefix, tags = "L LOGIN alice secret\r\n", []string{"L"}
 		case 2:
-			prefix = "L LOGIN alice secret\r\nS SELECT INBOX\r\n"
+			prefix, tags = "L LOGIN alice secret\r\nS SELECT INBOX\r\n", []string{"L", "S"}
+		case 3:
+			prefix, tags = "L LOGIN alice secret\r\nE ENABLE UTF8=ACCEPT\r\nS SELECT INBOX\r\n", []string{"L", "E", "S"}
 		}
 		const logout = "zz9 LOGOUT\r\n"
 		conn := &memConn{r: bytes.NewReader([]byte(prefix + line + "\r\n" + logout))}
@@ -105,7 +110,7 @@ func FuzzCommand(f *testing.F) {
 		}
 		// Skip the greeting and the prefix's answers.
 		out := conn.out.String()
-		for _, tag := range []string{"L", "S"}[:state%3] {
+		for _, tag := range tags {
 			_, out, _ = strings.Cut(out, "\r\n"+tag+" OK ")
 		}
 		_, out, _ = strings.Cut(out, "\r\n")

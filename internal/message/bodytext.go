@@ -52,7 +52,7 @@ func DecodedReader(r io.ReaderAt, p *Part) io.Reader {
 	var body io.Reader = &ioErrReader{io.NewSectionReader(r, p.BodyStart, p.Size())}
 	switch p.Encoding {
 	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &b64Filter{r: body})
+		return &b64Reader{r: body}
 	case "quoted-printable":
 		return &qpReader{br: bufio.NewReaderSize(body, 4096)}
 	}
@@ -127,29 +127,78 @@ func (e *ioErrReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// b64Filter drops everything that is not base64 alphabet or padding, so
-// line ends and stray junk do not stop the decoder.
-type b64Filter struct {
-	r io.Reader
+// b64Reader decodes base64 (RFC 2045 §6.8) leniently and one 4-character
+// quantum at a time: everything outside the alphabet and "=" is skipped, so
+// line ends and stray junk do not stop it; a padded quantum ends the data,
+// and anything after it, an invalid quantum or a partial one at the end is
+// an error. Working by quanta makes the output independent of how the
+// input arrives and how it is read: base64.NewDecoder over a filter gave
+// "000= 0000" as 2 octets and an error when read at once, 5 octets and no
+// error in 7-octet reads (FuzzDecodedReader), and BINARY.SIZE and BINARY
+// rely on two passes decoding alike.
+type b64Reader struct {
+	r    io.Reader
+	in   [512]byte
+	q    [4]byte // the quantum being collected
+	nq   int
+	out  []byte // decoded, not yet returned
+	buf  [3 * 512 / 4]byte
+	pad  bool  // a padded quantum was decoded: only junk may follow
+	err  error // returned once out is drained
+	done bool
 }
 
-func (f *b64Filter) Read(p []byte) (int, error) {
-	for {
-		n, err := f.r.Read(p)
-		if err != nil && err != io.EOF {
-			return 0, err
+func (b *b64Reader) Read(p []byte) (int, error) {
+	for len(b.out) == 0 {
+		if b.done {
+			return 0, b.err
 		}
-		k := 0
-		for _, c := range p[:n] {
-			if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=' {
-				p[k] = c
-				k++
-			}
-		}
-		if k > 0 || err != nil {
-			return k, err
-		}
+		b.fill()
 	}
+	n := copy(p, b.out)
+	b.out = b.out[n:]
+	return n, nil
+}
+
+// fill decodes the quanta of one read from r.
+func (b *b64Reader) fill() {
+	n, err := b.r.Read(b.in[:])
+	out := b.buf[:0]
+	for _, c := range b.in[:n] {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			continue
+		}
+		if b.pad {
+			b.finish(out, base64.CorruptInputError(0))
+			return
+		}
+		b.q[b.nq] = c
+		if b.nq++; b.nq < 4 {
+			continue
+		}
+		b.nq = 0
+		var d [3]byte
+		k, derr := base64.StdEncoding.Decode(d[:], b.q[:])
+		if derr != nil {
+			b.finish(out, derr)
+			return
+		}
+		out = append(out, d[:k]...)
+		b.pad = k < 3
+	}
+	switch {
+	case err == io.EOF && b.nq > 0:
+		b.finish(out, io.ErrUnexpectedEOF)
+	case err != nil:
+		b.finish(out, err)
+	default:
+		b.out = out
+	}
+}
+
+// finish hands out the last decoded octets and ends the data with err.
+func (b *b64Reader) finish(out []byte, err error) {
+	b.out, b.err, b.done = out, err, true
 }
 
 // qpReader decodes quoted-printable (RFC 2045 §6.7) leniently: a bad escape

@@ -165,3 +165,19 @@ func FuzzParseUIDList(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseKeywords checks that every keyword read back from a (possibly
+// hand-edited) keyword file has a letter index and is an atom, never
+// carrying a control, NUL or space into FLAGS responses.
+func FuzzParseKeywords(f *testing.F) {
+	f.Add([]byte("0 Work\n1 $Label1\n"))
+	f.Add([]byte("0 a\x00b\n1 x\ry\n26 z\n-1 w\n2 \\Seen\n3 (x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for i, name := range parseKeywords(data) {
+			bad := strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r >= 0x7f })
+			if i < 0 || i >= 26 || name == "" || bad || strings.HasPrefix(name, `\`) {
+				t.Fatalf("keyword %d %q from %q", i, name, data)
+			}
+		}
+	})
+}

@@ -144,16 +144,37 @@ func readKeywords(dir string) map[int]string {
 	if err != nil {
 		return nil
 	}
+	return parseKeywords(data)
+}
+
+// parseKeywords parses the keyword file: lines "INDEX NAME", index 0
+// standing for the letter 'a'. Lines whose name is not an atom (RFC 3501
+// §9 flag-keyword) are dropped, so a hand-edited file cannot put a control
+// or a NUL into FLAGS responses.
+func parseKeywords(data []byte) map[int]string {
 	out := map[int]string{}
 	for _, line := range strings.Split(string(data), "\n") {
 		idx, name, ok := strings.Cut(line, " ")
 		i, err := strconv.Atoi(idx)
-		if !ok || err != nil || i < 0 || i >= 26 || name == "" || strings.ContainsAny(name, " \t\r") {
+		if !ok || err != nil || i < 0 || i >= 26 || !validKeyword(name) {
 			continue
 		}
 		out[i] = name
 	}
 	return out
+}
+
+// validKeyword reports whether k is an atom and not a system flag.
+func validKeyword(k string) bool {
+	if k == "" || strings.HasPrefix(k, `\`) {
+		return false
+	}
+	for _, c := range []byte(k) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`(){%*"]`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // readSubscriptions reads the root's subscriptions mirror.

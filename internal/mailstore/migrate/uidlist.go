@@ -143,10 +143,25 @@ func parseDovecotKeywords(data []byte) map[int]string {
 		idx, name, ok := strings.Cut(strings.TrimSuffix(line, "\r"), " ")
 		i, err := strconv.Atoi(idx)
 		name = strings.TrimSpace(name)
-		if !ok || err != nil || i < 0 || i >= 26 || name == "" || strings.ContainsAny(name, " \t\x00") {
+		if !ok || err != nil || i < 0 || i >= 26 || !validKeyword(name) {
 			continue
 		}
 		out[i] = name
 	}
 	return out
+}
+
+// validKeyword reports whether k can be an IMAP keyword: an atom (RFC 3501
+// §9 flag-keyword) and not a system flag. A name holding CR, LF or another
+// control would otherwise reach FLAGS responses as it is.
+func validKeyword(k string) bool {
+	if k == "" || strings.HasPrefix(k, `\`) {
+		return false
+	}
+	for _, c := range []byte(k) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`(){%*"]`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -117,3 +117,21 @@ func FuzzDecodeMUTF7(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDovecotKeywords checks parseDovecotKeywords: every keyword kept has
+// an index Maildir can name (0..25, 'a'..'z') and is one atom, so it can
+// become an IMAP keyword (RFC 3501 §2.3.2) and never carries a CR, LF or
+// other control into a FLAGS response (testdata/fuzz/FuzzDovecotKeywords/
+// crasher-cr-in-keyword: "0 0\r0" kept "0\r0").
+func FuzzDovecotKeywords(f *testing.F) {
+	f.Add([]byte("0 Work\n1 $Label1\n"))
+	f.Add([]byte("26 x\n-1 y\n0  \n0 a b\r\n3 \x00\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for i, name := range parseDovecotKeywords(data) {
+			bad := strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r >= 0x7f })
+			if i < 0 || i >= 26 || name == "" || bad || strings.HasPrefix(name, `\`) {
+				t.Fatalf("keyword %d %q from %q", i, name, data)
+			}
+		}
+	})
+}
