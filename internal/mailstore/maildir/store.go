@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"os"
@@ -30,16 +31,20 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	db   *sql.DB
+	dbh  *sqlindex.DB // db's handle in the process's pool: Close it, not db
 	sh   *shared
 	shID string // sh's key in the registry
 	// blobMin is the size from which a mailbox's metadata is also kept
 	// as a blob (blobMinMessages; tests lower it).
 	blobMin int
 
-	pollMu   sync.Mutex
-	watched  map[int64]int // open watching handles per mailbox id; guarded by pollMu
-	pollStop chan struct{} // closes to stop the poller; guarded by pollMu
-	pollDone chan struct{} // closed when the poller exits; guarded by pollMu
+	pollMu  sync.Mutex
+	watched map[int64]int // open watching handles per mailbox id; guarded by pollMu
+	// watchBase is each watched mailbox's HIGHESTMODSEQ when its watch
+	// began, the poller's first point of comparison; guarded by pollMu.
+	watchBase map[int64]uint64
+	pollStop  chan struct{} // closes to stop the poller; guarded by pollMu
+	pollDone  chan struct{} // closed when the poller exits; guarded by pollMu
 	// subs are the file watches of the watched mailboxes (nil where
 	// watching failed); guarded by pollMu.
 	subs map[int64]*fswatch.Sub
@@ -109,25 +114,47 @@ func Open(root string, opts Options) (*Store, error) {
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(OFF)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// One *sql.DB per index in the process, shared by the user's
+	// sessions and kept open a while after the last: a login then costs
+	// no connection open, pragmas or schema parse (sqlindex.Linger).
+	dbh, err := sqlindex.Open("file:"+path+"?"+q.Encode(), path, func(db *sql.DB) {
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(4)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("maildir: open index: %w", err)
 	}
-	db.SetMaxOpenConns(4)
-	db.SetMaxIdleConns(4)
-	s := &Store{root: abs, opts: opts, log: opts.Logger, db: db, watched: map[int64]int{}, subs: map[int64]*fswatch.Sub{},
+	s := &Store{root: abs, opts: opts, log: opts.Logger, db: dbh.DB, dbh: dbh, watched: map[int64]int{}, watchBase: map[int64]uint64{}, subs: map[int64]*fswatch.Sub{},
 		fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1), blobMin: blobMinMessages}
 	if err := s.initSchema(); err != nil {
-		db.Close()
+		dbh.Discard()
 		return nil, err
 	}
+	dbh.Ready()
 	s.sh, s.shID = acquireShared(path), path
 	s.removeTrash()
 	return s, nil
 }
 
+// schemaVersion is what PRAGMA user_version holds in an index whose schema
+// is up to date: a hash of the schema's text, so that any change to it (a
+// new table, from whichever branch) runs it again on indexes made before.
+var schemaVersion = func() int32 {
+	h := fnv.New32a()
+	h.Write([]byte(schema))
+	return int32(h.Sum32()&0x7fffffff) | 1 // never 0, a new file's value
+}()
+
+// initSchema creates or completes the index's tables. An index already at
+// schemaVersion is left alone after one read of its header: running the
+// schema's CREATE ... IF NOT EXISTS statements on every Open costs a write
+// lock and the parse of each statement, most of a login's CPU (issue 7).
 func (s *Store) initSchema() error {
 	ctx := context.Background()
+	var v int32
+	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err == nil && v == schemaVersion {
+		return nil
+	}
 	// Schema creation takes the write lock: two processes opening a new
 	// Maildir at once must not both import the subscriptions file.
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -140,6 +167,10 @@ func (s *Store) initSchema() error {
 		return fmt.Errorf("maildir: index: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("maildir: index schema: %w", err)
+	}
+	// A PRAGMA takes no parameters; schemaVersion is a number we made.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return fmt.Errorf("maildir: index schema: %w", err)
 	}
 	if n == 0 {
@@ -187,7 +218,7 @@ func (s *Store) Close() error {
 		<-done
 	}
 	releaseShared(s.shID)
-	return s.db.Close()
+	return s.dbh.Close()
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
