@@ -30,8 +30,7 @@ type Store struct {
 	root string
 	opts Options
 	log  *slog.Logger
-	db   *sql.DB
-	dbh  *sqlindex.DB // db's handle in the process's pool: Close it, not db
+	db   *sqlindex.DB // shared in the process (sqlindex.Open); statements prepared once
 	sh   *shared
 	shID string // sh's key in the registry
 	// blobMin is the size from which a mailbox's metadata is also kept
@@ -124,7 +123,7 @@ func Open(root string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("maildir: open index: %w", err)
 	}
-	s := &Store{root: abs, opts: opts, log: opts.Logger, db: dbh.DB, dbh: dbh, watched: map[int64]int{}, watchBase: map[int64]uint64{}, subs: map[int64]*fswatch.Sub{},
+	s := &Store{root: abs, opts: opts, log: opts.Logger, db: dbh, watched: map[int64]int{}, watchBase: map[int64]uint64{}, subs: map[int64]*fswatch.Sub{},
 		fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1), blobMin: blobMinMessages}
 	if err := s.initSchema(); err != nil {
 		dbh.Discard()
@@ -218,7 +217,7 @@ func (s *Store) Close() error {
 		<-done
 	}
 	releaseShared(s.shID)
-	return s.dbh.Close()
+	return s.db.Close()
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.

@@ -30,9 +30,12 @@ type pooled struct {
 	info  os.FileInfo // the index file the connections opened; nil until Ready
 	timer *time.Timer // closes db after Linger with no users
 	gone  bool        // no longer in pool.m: closed after its last user
+	stmts stmts       // prepared statements, shared by the users
 }
 
-// DB is a handle on a shared *sql.DB, from Open. Close it once.
+// DB is a handle on a shared *sql.DB, from Open. Close it once. Its
+// QueryContext, QueryRowContext and ExecContext run through prepared
+// statements shared by every handle on the index (stmts.go).
 type DB struct {
 	*sql.DB
 	p    *pooled
@@ -132,6 +135,7 @@ func (p *pooled) closeIfUnused() {
 			p.timer.Stop()
 			p.timer = nil
 		}
+		p.stmts.closeAll()
 		p.db.Close()
 		return
 	}

@@ -3,6 +3,7 @@ package sqlindex
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +77,42 @@ func TestPoolNoLinger(t *testing.T) {
 	b.Discard()
 	if err := b.Ping(); err == nil {
 		t.Error("Discard left the *sql.DB open")
+	}
+}
+
+// TestStmts checks that queries outside transactions are prepared once per
+// index, shared by its handles, and bounded.
+func TestStmts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "index.sqlite")
+	a, b := openT(t, path), openT(t, path)
+	defer a.Close()
+	defer b.Close()
+	ctx := t.Context()
+	for i := range 3 {
+		if _, err := a.ExecContext(ctx, `INSERT INTO t VALUES (?)`, i); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := b.QueryRowContext(ctx, `SELECT count(*) FROM t WHERE x <= ?`, i).Scan(&n); err != nil || n != i+1 {
+			t.Fatalf("count = %d, %v; want %d", n, err, i+1)
+		}
+	}
+	if got := len(a.p.stmts.m); got != 2 {
+		t.Errorf("%d statements prepared, want 2", got)
+	}
+	for i := range maxStmts + 10 {
+		q := `SELECT x FROM t WHERE x = ` + string(rune('0'+i%10)) + ` LIMIT ` + string(rune('1'+i/10%9)) + strings.Repeat(" ", i)
+		rows, err := a.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	if got := len(a.p.stmts.m); got > maxStmts {
+		t.Errorf("%d statements kept, want at most %d", got, maxStmts)
+	}
+	// A statement that cannot be prepared gives its error when run.
+	if _, err := a.QueryContext(ctx, `SELECT nope FROM nowhere`); err == nil {
+		t.Error("a bad query ran")
 	}
 }
