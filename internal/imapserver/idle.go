@@ -107,7 +107,7 @@ func handleIdle(c *conn, cmd *command) error {
 func (c *conn) idleKeepalive(iw *idleWriter) (stop func()) {
 	var (
 		mu      sync.Mutex
-		stopped bool // guarded by mu
+		stopped bool        // guarded by mu
 		t       *time.Timer // guarded by mu: the callback may run before AfterFunc returns
 	)
 	mu.Lock()

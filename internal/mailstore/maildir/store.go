@@ -234,10 +234,11 @@ type wtx struct {
 	s       *Store
 	ctx     context.Context
 	tx      *sql.Tx
-	touched map[int64]bool   // mailboxes whose watchers are signalled on commit
-	saved   map[int64]uint64 // the HIGHESTMODSEQ saved for each mailbox row
-	after   []func()         // run after a successful commit
-	undo    []func()         // run after a rollback
+	qtx     *sqlindex.TxQuerier // tx's queries through the index's shared statements
+	touched map[int64]bool      // mailboxes whose watchers are signalled on commit
+	saved   map[int64]uint64    // the HIGHESTMODSEQ saved for each mailbox row
+	after   []func()            // run after a successful commit
+	undo    []func()            // run after a rollback
 	// imported holds, per mailbox row made from a folder the index did not
 	// know, the base -> UID map of its uidlist, for the first sync.
 	imported map[int64]map[string]uint32
@@ -254,7 +255,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	if err != nil {
 		return fmt.Errorf("maildir: begin: %w", err)
 	}
-	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, saved: map[int64]uint64{}, q: sqlindex.NewTx(ctx, tx, "maildir: index")}
+	w := &wtx{s: s, ctx: ctx, tx: tx, qtx: s.db.Querier(tx), touched: map[int64]bool{}, saved: map[int64]uint64{}, q: s.db.NewTx(ctx, tx, "maildir: index")}
 	if err := fn(w); err != nil {
 		tx.Rollback()
 		for _, u := range w.undo {

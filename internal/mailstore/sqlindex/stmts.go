@@ -86,3 +86,46 @@ func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 	}
 	return d.DB.ExecContext(ctx, query, args...)
 }
+
+// TxQuerier runs a transaction's queries through the statements prepared
+// for its index (database/sql reuses the one already prepared on the
+// transaction's connection), as DB does outside transactions.
+type TxQuerier struct {
+	Tx *sql.Tx
+	db *DB
+}
+
+// Querier returns the TxQuerier of tx, a transaction begun on d.
+func (d *DB) Querier(tx *sql.Tx) *TxQuerier { return &TxQuerier{Tx: tx, db: d} }
+
+// stmt returns tx's statement for query, or nil to run it unprepared.
+func (q *TxQuerier) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := q.db.p.stmts.get(ctx, q.db.DB, query); st != nil {
+		return q.Tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+// QueryContext runs query in the transaction.
+func (q *TxQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs query in the transaction.
+func (q *TxQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// ExecContext runs query in the transaction.
+func (q *TxQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.Tx.ExecContext(ctx, query, args...)
+}
