@@ -144,6 +144,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := startPprof(stdout, log); err != nil {
+		return err
+	}
 	return d.Run(ctx, func(bound []daemon.Bound) {
 		for _, b := range bound {
 			fmt.Fprintf(stdout, "listening: %s %s\n", b.Service, b.Listener.Addr())

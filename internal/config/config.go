@@ -164,6 +164,12 @@ type Config struct {
 	// MailRoot is the template for a user's Maildir when the passwd file
 	// gives no home: "%u" is replaced by the user name.
 	MailRoot string
+	// AuthCacheTTL and AuthCacheSize bound the cache of passwords that
+	// verified against the passwd file (auth.Cache: keyed hashes only,
+	// never failures, dropped when the file changes); either at 0 turns
+	// it off.
+	AuthCacheTTL  time.Duration
+	AuthCacheSize int
 
 	// SystemMailRoot is the template for the Maildir of a system-account
 	// user (pipe mode's PREAUTH user): "%u" is the user name, "%h" the home
@@ -242,6 +248,8 @@ func Default() *Config {
 		DefaultMailboxes: mustDefaultMailboxes(defaultMailboxesText),
 		PasswdFile:       "/etc/postern/passwd",
 		MailRoot:         "/var/vmail/%u/Maildir",
+		AuthCacheTTL:     time.Hour,
+		AuthCacheSize:    10000,
 		SystemMailRoot:   "%h/Maildir",
 		AlertFile:        "/etc/imapd.alert",
 		UserAlertFile:    ".imapalert",
@@ -341,6 +349,8 @@ var Keys = []Key{
 	{"quota_storage", "0", "octets of mail per user (RFC 9208 STORAGE) unless the passwd file's quota rules say otherwise; 0: no limit", func(c *Config, v string) error { return setInt64(&c.QuotaStorage, v) }},
 	{"quota_messages", "0", "messages per user (RFC 9208 MESSAGE) unless the passwd file's quota rules say otherwise; 0: no limit", func(c *Config, v string) error { return setInt64(&c.QuotaMessages, v) }},
 	{"passwd_file", "/etc/postern/passwd", "virtual users, Dovecot passwd-file format", func(c *Config, v string) error { c.PasswdFile = v; return nil }},
+	{"auth_cache_ttl", "1h", "how long a password that verified against passwd_file is remembered (a keyed hash of it), so that logging in again skips the slow hash; failures are never remembered and a changed passwd_file forgets everything; 0: off", func(c *Config, v string) error { return setDuration(&c.AuthCacheTTL, v) }},
+	{"auth_cache_size", "10000", "users remembered at most by the auth cache; 0: off", func(c *Config, v string) error { return setInt(&c.AuthCacheSize, v) }},
 	{"mail_root", "/var/vmail/%u/Maildir", "Maildir of a user without a home in passwd_file; %u is the user name", func(c *Config, v string) error { c.MailRoot = v; return nil }},
 	{"system_mail_root", "%h/Maildir", "Maildir of a system-account user when mail_store = maildir; %u user name, %h home directory", func(c *Config, v string) error { c.SystemMailRoot = v; return nil }},
 	{"log_file", "", "append logs to this file instead of syslog (inetd and pipe mode) or standard error (daemon)", func(c *Config, v string) error { c.LogFile = v; return nil }},
@@ -601,6 +611,8 @@ func (c *Config) Format() string {
 	kv("quota_storage", c.QuotaStorage)
 	kv("quota_messages", c.QuotaMessages)
 	kv("passwd_file", c.PasswdFile)
+	kv("auth_cache_ttl", c.AuthCacheTTL)
+	kv("auth_cache_size", c.AuthCacheSize)
 	kv("mail_root", c.MailRoot)
 	kv("system_mail_root", c.SystemMailRoot)
 	if c.LogFile != "" {

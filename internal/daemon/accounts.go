@@ -27,7 +27,13 @@ import (
 func newAuthenticator(cfg *config.Config, log *slog.Logger) (auth.Authenticator, error) {
 	switch cfg.Auth {
 	case config.AuthVirtual:
-		users, err := virtual.Open(cfg.PasswdFile, virtual.Options{MailRootTemplate: cfg.MailRoot, Logger: log})
+		users, err := virtual.Open(cfg.PasswdFile, virtual.Options{
+			MailRootTemplate: cfg.MailRoot,
+			Logger:           log,
+			// Worth it only in a process that serves many logins: the
+			// daemon with virtual users. An inetd process serves one.
+			Cache: auth.NewCache(cfg.AuthCacheTTL, cfg.AuthCacheSize, nil),
+		})
 		if err != nil {
 			return nil, fmt.Errorf("daemon: %w", err)
 		}

@@ -59,11 +59,9 @@ func handleIdle(c *conn, cmd *command) error {
 
 	c.w.flushEach = true
 	iw := &idleWriter{w: c.w}
-	kaStop, kaDone := make(chan struct{}), make(chan struct{})
-	go c.idleKeepalive(iw, kaStop, kaDone)
+	stopKeepalive := c.idleKeepalive(iw)
 	idleErr := c.session.Idle(c.ctx, iw, stop)
-	close(kaStop)
-	<-kaDone
+	stopKeepalive()
 	c.w.flushEach = false
 	// If Idle ended on its own (an error), the client still ends the
 	// command with DONE: wait for it, so the stream stays in step.
@@ -102,29 +100,44 @@ func handleIdle(c *conn, cmd *command) error {
 
 // idleKeepalive writes "* OK Still here" every idleKeepalive while IDLE
 // lasts, so that NAT boxes and firewalls keep the quiet connection open
-// (RFC 2177 §3 warns of them).
-func (c *conn) idleKeepalive(iw *idleWriter, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	defer func() {
-		if r := recover(); r != nil {
-			c.log.Error("imapserver: panic in IDLE keepalive", "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	t := time.NewTicker(c.srv.idleKeepalive)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			if err := iw.keepalive(); err != nil {
-				// The client stopped reading (WriteTimeout): wake the
-				// DONE reader now, instead of holding the connection
-				// until IdleCommandTimeout.
-				c.raw.SetReadDeadline(time.Now())
-				return
+// (RFC 2177 §3 warns of them). It runs on a timer, not a goroutine of its
+// own: thousands of connections sit in IDLE, and each goroutine is a
+// stack (issue 7: memory per idle connection). The returned stop waits
+// for a keepalive being written, so none is written after it returns.
+func (c *conn) idleKeepalive(iw *idleWriter) (stop func()) {
+	var (
+		mu      sync.Mutex
+		stopped bool        // guarded by mu
+		t       *time.Timer // guarded by mu: the callback may run before AfterFunc returns
+	)
+	mu.Lock()
+	defer mu.Unlock()
+	t = time.AfterFunc(c.srv.idleKeepalive, func() {
+		defer func() {
+			if r := recover(); r != nil {
+				c.log.Error("imapserver: panic in IDLE keepalive", "panic", r, "stack", string(debug.Stack()))
 			}
+		}()
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
 		}
+		if err := iw.keepalive(); err != nil {
+			// The client stopped reading (WriteTimeout): wake the DONE
+			// reader now, instead of holding the connection until
+			// IdleCommandTimeout.
+			stopped = true
+			c.raw.SetReadDeadline(time.Now())
+			return
+		}
+		t.Reset(c.srv.idleKeepalive)
+	})
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
 	}
 }
 

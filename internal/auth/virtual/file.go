@@ -43,6 +43,10 @@ type Options struct {
 	ReloadInterval time.Duration
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
+	// Cache remembers passwords that verified (see auth.Cache), so that
+	// repeated logins skip the slow hash. Every reload of the file
+	// invalidates it. Nil means every login pays the hash.
+	Cache *auth.Cache
 }
 
 // File is an auth.Authenticator backed by a password file. It is safe for
@@ -56,6 +60,7 @@ type File struct {
 	users   map[string]*entry // guarded by mu; replaced whole on reload
 	info    os.FileInfo       // guarded by mu; what users was read from
 	checked time.Time         // guarded by mu; last stat
+	gen     uint64            // guarded by mu; bumped on every load, for the cache
 }
 
 var _ auth.Authenticator = (*File)(nil)
@@ -120,17 +125,19 @@ func (f *File) load(now time.Time) error {
 		}
 	}
 	f.users, f.info, f.checked = users, info, now
+	f.gen++
 	f.log.Debug("virtual: loaded password file", "file", f.path, "users", len(users))
 	return nil
 }
 
-// lookup returns the entry for name, first rereading the file if it
-// changed and the reload interval has passed.
-func (f *File) lookup(name string) *entry {
+// lookup returns the entry for name and the generation of the file it
+// comes from, first rereading the file if it changed and the reload
+// interval has passed.
+func (f *File) lookup(name string) (*entry, uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.maybeReload()
-	return f.users[name]
+	return f.users[name], f.gen
 }
 
 // maybeReload rereads the file if it changed. A failed reload keeps the
@@ -162,14 +169,17 @@ func (f *File) maybeReload() {
 
 // Authenticate implements auth.Authenticator. Unknown users, bad names and
 // unusable hashes cost a bcrypt comparison, as a wrong password does, so
-// that timing does not tell which users exist.
+// that timing does not tell which users exist. Only a password that
+// verified before for this user, against the file as it is now, skips the
+// hash (Options.Cache): the one who knows it learns nothing from that.
 func (f *File) Authenticate(ctx context.Context, username, password string) (*auth.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("virtual: %w", err)
 	}
 	var e *entry
+	var gen uint64
 	if ValidUsername(username) == nil {
-		e = f.lookup(username)
+		e, gen = f.lookup(username)
 	}
 	if e == nil || password == "" {
 		burnTime(password)
@@ -180,13 +190,18 @@ func (f *File) Authenticate(ctx context.Context, username, password string) (*au
 		f.log.Warn("virtual: login refused: unusable password hash", "user", e.name, "err", e.credErr)
 		return nil, auth.ErrInvalidCredentials
 	}
-	ok, err := e.cred.check(password)
-	if err != nil {
-		f.log.Warn("virtual: login refused: cannot check password", "user", e.name, "err", err)
-		return nil, auth.ErrInvalidCredentials
-	}
-	if !ok {
-		return nil, auth.ErrInvalidCredentials
+	// A password that verified before against this very file skips the
+	// hash; anything else (a wrong password above all) pays it in full.
+	if !f.opts.Cache.Verified(e.name, password, gen) {
+		ok, err := e.cred.check(password)
+		if err != nil {
+			f.log.Warn("virtual: login refused: cannot check password", "user", e.name, "err", err)
+			return nil, auth.ErrInvalidCredentials
+		}
+		if !ok {
+			return nil, auth.ErrInvalidCredentials
+		}
+		f.opts.Cache.Remember(e.name, password, gen)
 	}
 	if e.disabled {
 		return nil, auth.ErrDisabled

@@ -19,7 +19,7 @@ type testClock struct{ t time.Time }
 
 func (c *testClock) Now() time.Time { return c.t }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)

@@ -79,7 +79,7 @@ func notExist(name string) error {
 // and dropping it when the folder is gone.
 func (w *wtx) ensureRow(id int64, name string) (mboxRow, error) {
 	s := w.s
-	r, ok, err := s.rowBy(w.ctx, w.tx, id, name)
+	r, ok, err := s.rowBy(w.ctx, w.qtx, id, name)
 	if err != nil {
 		return r, err
 	}
@@ -113,7 +113,7 @@ func (w *wtx) ensureRow(id int64, name string) (mboxRow, error) {
 			return r, err
 		}
 	}
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, special_use)
+	res, err := w.qtx.ExecContext(w.ctx, `INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, special_use)
 		VALUES (?, ?, ?, 1, ?)`, name, ul.uidValidity, ul.uidNext, ul.specialUse)
 	if err != nil {
 		return r, fmt.Errorf("maildir: index: %w", err)
@@ -130,7 +130,7 @@ func (w *wtx) ensureRow(id int64, name string) (mboxRow, error) {
 		}
 		w.imported[newID] = ul.uids
 	}
-	r, _, err = s.rowBy(w.ctx, w.tx, newID, "")
+	r, _, err = s.rowBy(w.ctx, w.qtx, newID, "")
 	return r, err
 }
 
@@ -160,7 +160,7 @@ func (w *wtx) dropRow(id int64) error {
 // mailbox given the same id later does not inherit them.
 func (w *wtx) dropName(name string) error {
 	var id int64
-	err := w.tx.QueryRowContext(w.ctx, `SELECT id FROM mailboxes WHERE name = ?`, name).Scan(&id)
+	err := w.qtx.QueryRowContext(w.ctx, `SELECT id FROM mailboxes WHERE name = ?`, name).Scan(&id)
 	if isNoRows(err) {
 		return nil
 	}
@@ -227,7 +227,7 @@ func (s *Store) List(ctx context.Context) ([]mailstore.MailboxInfo, error) {
 		// later under the same name gets a new UIDVALIDITY.
 		err := s.write(ctx, func(w *wtx) error {
 			for _, id := range stale {
-				if r, ok, err := s.rowBy(ctx, w.tx, id, ""); err != nil || !ok || isFolder(r.dir, false) {
+				if r, ok, err := s.rowBy(ctx, w.qtx, id, ""); err != nil || !ok || isFolder(r.dir, false) {
 					continue
 				}
 				if err := w.dropRow(id); err != nil {
@@ -298,13 +298,13 @@ func (w *wtx) createFolder(name, specialUse string) (mboxRow, error) {
 	if err := s.syncDir(s.root); err != nil {
 		return mboxRow{}, err
 	}
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, special_use)
+	res, err := w.qtx.ExecContext(w.ctx, `INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, special_use)
 		VALUES (?, ?, 1, 1, ?)`, name, uv, specialUse)
 	if err != nil {
 		return mboxRow{}, fmt.Errorf("maildir: index: %w", err)
 	}
 	id, _ := res.LastInsertId()
-	r, _, err := s.rowBy(w.ctx, w.tx, id, "")
+	r, _, err := s.rowBy(w.ctx, w.qtx, id, "")
 	return r, err
 }
 
@@ -534,7 +534,7 @@ func (w *wtx) renameInbox(inbox mboxRow, to string) error {
 
 // rewriteUIDList replaces a folder's uidlist with the index's view.
 func (w *wtx) rewriteUIDList(r *mboxRow) error {
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT uid, base FROM messages WHERE mailbox_id = ? ORDER BY uid`, r.id)
+	rows, err := w.qtx.QueryContext(w.ctx, `SELECT uid, base FROM messages WHERE mailbox_id = ? ORDER BY uid`, r.id)
 	if err != nil {
 		return fmt.Errorf("maildir: index: %w", err)
 	}
@@ -569,7 +569,7 @@ func (s *Store) SetSubscribed(ctx context.Context, name string, subscribed bool)
 		if err := w.exec(q, cn); err != nil {
 			return err
 		}
-		subs, err := s.subscriptions(w.ctx, w.tx)
+		subs, err := s.subscriptions(w.ctx, w.qtx)
 		if err != nil {
 			return err
 		}
@@ -688,7 +688,7 @@ type keywordMap struct {
 
 func (w *wtx) keywords(id int64) (*keywordMap, error) {
 	km := &keywordMap{byIdx: map[int]string{}, byName: map[string]int{}}
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT idx, name FROM keywords WHERE mailbox_id = ?`, id)
+	rows, err := w.qtx.QueryContext(w.ctx, `SELECT idx, name FROM keywords WHERE mailbox_id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("maildir: index: %w", err)
 	}

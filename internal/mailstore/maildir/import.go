@@ -119,7 +119,7 @@ func (s *Store) ImportMailbox(ctx context.Context, mb mailstore.ImportMailbox) e
 			return err
 		}
 		var n int
-		if err := w.tx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ?`, r.id).Scan(&n); err != nil {
+		if err := w.qtx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ?`, r.id).Scan(&n); err != nil {
 			return fmt.Errorf("maildir: index: %w", err)
 		}
 		if n > 0 {
@@ -231,7 +231,7 @@ func (w *wtx) insertImported(name, dir string, uidValidity, uidNext uint32, spec
 	if len(msgs) > 0 {
 		recent = msgs[len(msgs)-1].uid // migrated mail is not new
 	}
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, recent_uid, special_use,
+	res, err := w.qtx.ExecContext(w.ctx, `INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, recent_uid, special_use,
 		new_mtime, cur_mtime, uidlist_lines) VALUES (?, ?, ?, 1, ?, ?, -1, ?, ?)`,
 		name, uidValidity, uidNext, recent, specialUse, mtimeOf(filepath.Join(dir, "cur")), len(msgs))
 	if err != nil {

@@ -264,7 +264,7 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 	var failed []uint32
 	err = mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
 		changed, failed = nil, nil
-		msgs, err := mb.s.selectMsgs(ctx, w.tx, r.id, uids)
+		msgs, err := mb.s.selectMsgs(ctx, w.qtx, r.id, uids)
 		if err != nil {
 			return err
 		}
@@ -322,7 +322,7 @@ func (mb *mailbox) Expunge(ctx context.Context, uids []uint32) ([]uint32, error)
 	var gone []uint32
 	err := mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
 		gone = nil
-		msgs, err := mb.s.selectMsgs(ctx, w.tx, r.id, uids)
+		msgs, err := mb.s.selectMsgs(ctx, w.qtx, r.id, uids)
 		if err != nil || len(msgs) == 0 {
 			return err
 		}
@@ -354,7 +354,7 @@ func (mb *mailbox) Expunge(ctx context.Context, uids []uint32) ([]uint32, error)
 // twice as long as needed.
 func (w *wtx) compactUIDList(r *mboxRow) error {
 	var n int64
-	if err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ?`, r.id).Scan(&n); err != nil {
+	if err := w.qtx.QueryRowContext(w.ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ?`, r.id).Scan(&n); err != nil {
 		return fmt.Errorf("maildir: index: %w", err)
 	}
 	if r.uidlistLines <= 2*n+1000 {
@@ -396,7 +396,7 @@ func (mb *mailbox) copyTo(ctx context.Context, uids []uint32, dest string, move 
 			d = &dr
 		}
 		uv = d.uidValidity
-		msgs, err := mb.s.selectMsgs(ctx, w.tx, r.id, uids)
+		msgs, err := mb.s.selectMsgs(ctx, w.qtx, r.id, uids)
 		if err != nil || len(msgs) == 0 {
 			return err
 		}

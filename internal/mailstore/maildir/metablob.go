@@ -149,7 +149,7 @@ func (s *Store) saveBlob(ctx context.Context, id, epoch int64, uidValidity uint3
 			uv   uint32
 			hNow uint64
 		)
-		err := w.tx.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'epoch'), uidvalidity, highestmodseq
+		err := w.qtx.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'epoch'), uidvalidity, highestmodseq
 			FROM mailboxes WHERE id = ?`, id).Scan(&cur, &uv, &hNow)
 		if isNoRows(err) {
 			return nil

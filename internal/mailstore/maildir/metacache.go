@@ -154,7 +154,7 @@ func (s *Store) cachedMsgs(ctx context.Context, id int64, load bool) (msgs []cac
 		h     uint64
 		epoch sql.NullInt64
 	)
-	err = tx.QueryRowContext(ctx, `SELECT uidvalidity, highestmodseq, (SELECT value FROM meta WHERE key = 'epoch')
+	err = s.db.Querier(tx).QueryRowContext(ctx, `SELECT uidvalidity, highestmodseq, (SELECT value FROM meta WHERE key = 'epoch')
 		FROM mailboxes WHERE id = ?`, id).Scan(&uv, &h, &epoch)
 	if isNoRows(err) {
 		c.forget(id)

@@ -74,7 +74,7 @@ type keptMailbox struct {
 // table. An index too damaged to read gives nil: the history is lost then,
 // as it would be without the index.
 func (w *wtx) keepHistory() map[string]keptMailbox {
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT name, uidvalidity, highestmodseq FROM mailboxes`)
+	rows, err := w.qtx.QueryContext(w.ctx, `SELECT name, uidvalidity, highestmodseq FROM mailboxes`)
 	if err != nil {
 		return nil
 	}

@@ -34,7 +34,8 @@ func TestSaveDateOldIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`DROP TABLE savedate`); err != nil {
+	// An index from before savedate also had no schema version.
+	if _, err := db.Exec(`DROP TABLE savedate; PRAGMA user_version = 0`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

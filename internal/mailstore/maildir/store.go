@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"os"
@@ -29,17 +30,20 @@ type Store struct {
 	root string
 	opts Options
 	log  *slog.Logger
-	db   *sql.DB
+	db   *sqlindex.DB // shared in the process (sqlindex.Open); statements prepared once
 	sh   *shared
 	shID string // sh's key in the registry
 	// blobMin is the size from which a mailbox's metadata is also kept
 	// as a blob (blobMinMessages; tests lower it).
 	blobMin int
 
-	pollMu   sync.Mutex
-	watched  map[int64]int // open watching handles per mailbox id; guarded by pollMu
-	pollStop chan struct{} // closes to stop the poller; guarded by pollMu
-	pollDone chan struct{} // closed when the poller exits; guarded by pollMu
+	pollMu  sync.Mutex
+	watched map[int64]int // open watching handles per mailbox id; guarded by pollMu
+	// watchBase is each watched mailbox's HIGHESTMODSEQ when its watch
+	// began, the poller's first point of comparison; guarded by pollMu.
+	watchBase map[int64]uint64
+	pollStop  chan struct{} // closes to stop the poller; guarded by pollMu
+	pollDone  chan struct{} // closed when the poller exits; guarded by pollMu
 	// subs are the file watches of the watched mailboxes (nil where
 	// watching failed); guarded by pollMu.
 	subs map[int64]*fswatch.Sub
@@ -109,25 +113,47 @@ func Open(root string, opts Options) (*Store, error) {
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(OFF)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// One *sql.DB per index in the process, shared by the user's
+	// sessions and kept open a while after the last: a login then costs
+	// no connection open, pragmas or schema parse (sqlindex.Linger).
+	dbh, err := sqlindex.Open("file:"+path+"?"+q.Encode(), path, func(db *sql.DB) {
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(4)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("maildir: open index: %w", err)
 	}
-	db.SetMaxOpenConns(4)
-	db.SetMaxIdleConns(4)
-	s := &Store{root: abs, opts: opts, log: opts.Logger, db: db, watched: map[int64]int{}, subs: map[int64]*fswatch.Sub{},
+	s := &Store{root: abs, opts: opts, log: opts.Logger, db: dbh, watched: map[int64]int{}, watchBase: map[int64]uint64{}, subs: map[int64]*fswatch.Sub{},
 		fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1), blobMin: blobMinMessages}
 	if err := s.initSchema(); err != nil {
-		db.Close()
+		dbh.Discard()
 		return nil, err
 	}
+	dbh.Ready()
 	s.sh, s.shID = acquireShared(path), path
 	s.removeTrash()
 	return s, nil
 }
 
+// schemaVersion is what PRAGMA user_version holds in an index whose schema
+// is up to date: a hash of the schema's text, so that any change to it (a
+// new table, from whichever branch) runs it again on indexes made before.
+var schemaVersion = func() int32 {
+	h := fnv.New32a()
+	h.Write([]byte(schema))
+	return int32(h.Sum32()&0x7fffffff) | 1 // never 0, a new file's value
+}()
+
+// initSchema creates or completes the index's tables. An index already at
+// schemaVersion is left alone after one read of its header: running the
+// schema's CREATE ... IF NOT EXISTS statements on every Open costs a write
+// lock and the parse of each statement, most of a login's CPU (issue 7).
 func (s *Store) initSchema() error {
 	ctx := context.Background()
+	var v int32
+	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err == nil && v == schemaVersion {
+		return nil
+	}
 	// Schema creation takes the write lock: two processes opening a new
 	// Maildir at once must not both import the subscriptions file.
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -140,6 +166,10 @@ func (s *Store) initSchema() error {
 		return fmt.Errorf("maildir: index: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("maildir: index schema: %w", err)
+	}
+	// A PRAGMA takes no parameters; schemaVersion is a number we made.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return fmt.Errorf("maildir: index schema: %w", err)
 	}
 	if n == 0 {
@@ -204,10 +234,11 @@ type wtx struct {
 	s       *Store
 	ctx     context.Context
 	tx      *sql.Tx
-	touched map[int64]bool   // mailboxes whose watchers are signalled on commit
-	saved   map[int64]uint64 // the HIGHESTMODSEQ saved for each mailbox row
-	after   []func()         // run after a successful commit
-	undo    []func()         // run after a rollback
+	qtx     *sqlindex.TxQuerier // tx's queries through the index's shared statements
+	touched map[int64]bool      // mailboxes whose watchers are signalled on commit
+	saved   map[int64]uint64    // the HIGHESTMODSEQ saved for each mailbox row
+	after   []func()            // run after a successful commit
+	undo    []func()            // run after a rollback
 	// imported holds, per mailbox row made from a folder the index did not
 	// know, the base -> UID map of its uidlist, for the first sync.
 	imported map[int64]map[string]uint32
@@ -224,7 +255,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	if err != nil {
 		return fmt.Errorf("maildir: begin: %w", err)
 	}
-	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, saved: map[int64]uint64{}, q: sqlindex.NewTx(ctx, tx, "maildir: index")}
+	w := &wtx{s: s, ctx: ctx, tx: tx, qtx: s.db.Querier(tx), touched: map[int64]bool{}, saved: map[int64]uint64{}, q: s.db.NewTx(ctx, tx, "maildir: index")}
 	if err := fn(w); err != nil {
 		tx.Rollback()
 		for _, u := range w.undo {

@@ -128,7 +128,7 @@ func (w *wtx) pickUpNew(r *mboxRow) ([]foundFile, error) {
 			info = ":2,"
 		}
 		var n int
-		if err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND base = ?`, r.id, base).Scan(&n); err != nil {
+		if err := w.qtx.QueryRowContext(w.ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND base = ?`, r.id, base).Scan(&n); err != nil {
 			return nil, fmt.Errorf("maildir: index: %w", err)
 		}
 		if n > 0 || strings.ContainsAny(base, " \n") {
@@ -160,7 +160,7 @@ func (w *wtx) reconcileCur(r *mboxRow, km *keywordMap, picked map[string]bool) (
 		seen     bool
 	}
 	byBase := map[string]*known{}
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT uid, sysflags, keywords, base, info FROM messages WHERE mailbox_id = ?`, r.id)
+	rows, err := w.qtx.QueryContext(w.ctx, `SELECT uid, sysflags, keywords, base, info FROM messages WHERE mailbox_id = ?`, r.id)
 	if err != nil {
 		return nil, fmt.Errorf("maildir: index: %w", err)
 	}
@@ -217,7 +217,7 @@ func (w *wtx) reconcileCur(r *mboxRow, km *keywordMap, picked map[string]bool) (
 			continue
 		}
 		var n int
-		err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM expunged WHERE mailbox_id = ? AND base = ?`, r.id, base).Scan(&n)
+		err := w.qtx.QueryRowContext(w.ctx, `SELECT count(*) FROM expunged WHERE mailbox_id = ? AND base = ?`, r.id, base).Scan(&n)
 		if err != nil {
 			return nil, fmt.Errorf("maildir: index: %w", err)
 		}
@@ -354,9 +354,9 @@ func (w *wtx) addFound(r *mboxRow, km *keywordMap, found []foundFile, imported m
 
 func (w *wtx) uidTaken(id int64, uid uint32) bool {
 	var n int
-	w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid = ?`, id, uid).Scan(&n)
+	w.qtx.QueryRowContext(w.ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid = ?`, id, uid).Scan(&n)
 	if n == 0 {
-		w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM expunged WHERE mailbox_id = ? AND uid = ?`, id, uid).Scan(&n)
+		w.qtx.QueryRowContext(w.ctx, `SELECT count(*) FROM expunged WHERE mailbox_id = ? AND uid = ?`, id, uid).Scan(&n)
 	}
 	return n > 0
 }

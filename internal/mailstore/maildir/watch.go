@@ -11,12 +11,22 @@ import (
 // watchStart counts a watching handle of mailbox id (whose directory is
 // dir), subscribes to its files with the first, and starts the store's
 // poller, with the watch of the index, with the first mailbox.
+//
+// The mailbox's HIGHESTMODSEQ now is the poller's first point of
+// comparison: a commit by another process is a change even when it is the
+// first thing the poller sees.
 func (s *Store) watchStart(id int64, dir string) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.BusyTimeout)
+	base, baseOK, err := s.rowBy(ctx, s.db, id, "")
+	cancel()
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
 	s.watched[id]++
 	if s.watched[id] == 1 {
 		s.subs[id] = s.subscribe(dir)
+		if err == nil && baseOK {
+			s.watchBase[id] = base.modSeq
+		}
 	}
 	if s.pollStop == nil {
 		s.idxSub = s.subscribeIndex()
@@ -60,6 +70,7 @@ func (s *Store) watchStop(id int64) {
 			sub.Close()
 		}
 		delete(s.subs, id)
+		delete(s.watchBase, id)
 	}
 	var stop, done chan struct{}
 	var idx *fswatch.Sub
@@ -127,8 +138,14 @@ func (s *Store) poll(stop, done chan struct{}) {
 		}
 		s.pollMu.Lock()
 		ids := make([]int64, 0, len(s.watched))
+		bases := map[int64]uint64{}
 		for id := range s.watched {
 			ids = append(ids, id)
+			if _, ok := last[id]; !ok {
+				if b, ok := s.watchBase[id]; ok {
+					bases[id] = b
+				}
+			}
 		}
 		s.pollMu.Unlock()
 		seen := make(map[int64]uint64, len(ids))
@@ -139,7 +156,14 @@ func (s *Store) poll(stop, done chan struct{}) {
 			if err != nil || !ok {
 				continue
 			}
-			if prev, ok := last[id]; ok && prev != r.modSeq {
+			// A mailbox looked at for the first time compares with its
+			// state when the watch began: another process's first commit
+			// after that is a change too.
+			prev, ok := last[id]
+			if !ok {
+				prev, ok = bases[id]
+			}
+			if ok && prev != r.modSeq {
 				s.sh.watchers.NotifyNew(id, r.modSeq)
 			}
 			seen[id] = r.modSeq

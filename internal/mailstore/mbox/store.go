@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"os"
@@ -139,8 +140,25 @@ func open(opts Options) (*Store, error) {
 	return s, nil
 }
 
+// schemaVersion is what PRAGMA user_version holds in an index whose schema
+// is up to date: a hash of the schema's text, so that any change to it
+// runs it again on indexes made before.
+var schemaVersion = func() int32 {
+	h := fnv.New32a()
+	h.Write([]byte(schema))
+	return int32(h.Sum32()&0x7fffffff) | 1 // never 0, a new file's value
+}()
+
+// initSchema creates or completes the index's tables. An index already at
+// schemaVersion is left alone after one read of its header: running the
+// schema on every Open costs a write lock and the parse of each statement,
+// most of a login's CPU (issue 7).
 func (s *Store) initSchema() error {
 	ctx := context.Background()
+	var v int32
+	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err == nil && v == schemaVersion {
+		return nil
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("mbox: index: %w", err)
@@ -151,6 +169,10 @@ func (s *Store) initSchema() error {
 		return fmt.Errorf("mbox: index: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("mbox: index schema: %w", err)
+	}
+	// A PRAGMA takes no parameters; schemaVersion is a number we made.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return fmt.Errorf("mbox: index schema: %w", err)
 	}
 	if n == 0 {

@@ -17,6 +17,7 @@ type Tx struct {
 	tx     *sql.Tx
 	prefix string               // error prefix, e.g. "maildir: index"
 	stmts  map[string]*sql.Stmt // closed with the transaction (database/sql)
+	db     *DB                  // when set, statements come from its shared ones
 }
 
 // NewTx wraps tx; errors are prefixed with prefix.
@@ -30,7 +31,9 @@ func (t *Tx) Exec(query string, args ...any) error {
 	st := t.stmts[query]
 	if st == nil {
 		var err error
-		if st, err = t.tx.PrepareContext(t.ctx, query); err != nil {
+		if shared := t.sharedStmt(query); shared != nil {
+			st = t.tx.StmtContext(t.ctx, shared)
+		} else if st, err = t.tx.PrepareContext(t.ctx, query); err != nil {
 			return fmt.Errorf("%s: %w", t.prefix, err)
 		}
 		if t.stmts == nil {
@@ -42,6 +45,20 @@ func (t *Tx) Exec(query string, args ...any) error {
 		return fmt.Errorf("%s: %w", t.prefix, err)
 	}
 	return nil
+}
+
+// NewTx is NewTx for a transaction begun on d: its statements come from
+// the ones d's index shares, prepared once per connection rather than once
+// per transaction.
+func (d *DB) NewTx(ctx context.Context, tx *sql.Tx, prefix string) *Tx {
+	return &Tx{ctx: ctx, tx: tx, prefix: prefix, db: d}
+}
+
+func (t *Tx) sharedStmt(query string) *sql.Stmt {
+	if t.db == nil {
+		return nil
+	}
+	return t.db.p.stmts.get(t.ctx, t.db.DB, query)
 }
 
 // NextUIDValidity returns a UIDVALIDITY never handed out before by this
