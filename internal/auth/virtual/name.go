@@ -31,6 +31,12 @@ func ValidUsername(name string) error {
 		return fmt.Errorf("%w: contains \"..\"", ErrBadUsername)
 	case name[0] == '-' || name[0] == '.':
 		return fmt.Errorf("%w: starts with %q", ErrBadUsername, name[0])
+	case strings.Count(name, "@") > 1:
+		return fmt.Errorf("%w: more than one \"@\"", ErrBadUsername)
+	case strings.HasPrefix(name, "@") || strings.HasSuffix(name, "@"):
+		// %n or %d would expand to nothing: "@" would get the mail
+		// root of a whole domain, "x@" would share "x"'s directory.
+		return fmt.Errorf("%w: empty local part or domain", ErrBadUsername)
 	}
 	for _, r := range name {
 		if r == '/' || r == ':' || r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) {

@@ -85,6 +85,10 @@ func TestValidUsername(t *testing.T) {
 		{"a\nb", false},
 		{"a\x7fb", false},
 		{"\xff", false},
+		{"@", false},
+		{"x@", false},
+		{"@example.org", false},
+		{"a@b@c", false},
 		{strings.Repeat("x", 255), true},
 		{strings.Repeat("x", 256), false},
 	}
