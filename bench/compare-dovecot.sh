@@ -72,18 +72,18 @@ NUSERS=10           # load1..load10 for mixed, logins, append and idle
 PASSWORD=secret
 
 if ((QUICK)); then
-	PAIRS=${PAIRS:-1} DUR=2s SDUR=2s BIG=10000 SEARCHN=2000 BODIES=100
-	IDLE_P=500 IDLE_D=100 IDLE_WAIT=60 APPEND_DUR=2s
+	PAIRS=${PAIRS:-1} DUR=2s SDUR=2s BIG=5000 SEARCHN=1000 BODIES=100 MESSAGES=20
+	IDLE_P=300 IDLE_D=50 IDLE_WAIT=30 APPEND_DUR=2s
 else
 	# The full run: about 10 minutes of measurement plus setup.
-	PAIRS=${PAIRS:-3} DUR=8s SDUR=3s BIG=100000 SEARCHN=10000 BODIES=1000
+	PAIRS=${PAIRS:-3} DUR=8s SDUR=3s BIG=100000 SEARCHN=10000 BODIES=1000 MESSAGES=50
 	# 10,000 Dovecot imap processes would need some 40 GB of RSS (4 MB
 	# each), and Dovecot logs in a few connections a second when they all
 	# come at once on a loaded 2-core machine (a process started per login,
 	# then one per session): its per-connection figure is taken at 300, or
 	# what is connected after IDLE_WAIT seconds. One process per
 	# connection, so it scales linearly.
-	IDLE_P=10000 IDLE_D=300 IDLE_WAIT=120 APPEND_DUR=8s
+	IDLE_P=10000 IDLE_D=200 IDLE_WAIT=90 APPEND_DUR=8s
 fi
 
 # --- programs -------------------------------------------------------------
@@ -128,11 +128,15 @@ DIR=$(mktemp -d "${BENCH_DIR:-/tmp}/postern-bench.XXXXXX")
 chmod 755 "$DIR"
 RES=$DIR/results
 mkdir -p "$RES" "$DIR/bin"
-PIDS=()
+# cleanup stops what this script started and is still running: its own
+# background jobs (the servers, and whatever was under way), by pid.
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	local pids
+	pids=$(jobs -pr)
+	if [[ -n $pids ]]; then
+		kill $pids 2>/dev/null || true
+		wait $pids 2>/dev/null || true
+	fi
 	if ((KEEP)); then log "run directory kept: $DIR"; else rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
@@ -171,17 +175,19 @@ for i in $(seq 1 $NUSERS); do
 	chown -R "$MUSER$i:" "$DIR/mbox/$MUSER$i"
 done
 
-# --- the large mailboxes: one Maildir generated on disk, hard-linked into
-# each server's (both only rename message files, never rewrite them) -----
-log "generating the mailboxes: $BIG messages, $SEARCHN messages, $BODIES of 100 KiB"
-python3 "$REPO/bench/gen-maildir.py" "$DIR/corpus/big" "$BIG" 1024
-python3 "$REPO/bench/gen-maildir.py" "$DIR/corpus/search" "$SEARCHN" 3072 2
-python3 "$REPO/bench/gen-maildir.py" "$DIR/corpus/bodies" "$BODIES" 102400 3
-for u in big search bodies; do
-	for s in postern dovecot; do cp -al "$DIR/corpus/$u" "$DIR/$s/home/$u/Maildir"; done
-done
-chown -R "$BUSER:$BUSER" "$DIR"/{postern,inetd,xinetd} "$DIR/corpus"
+chown -R "$BUSER:$BUSER" "$DIR"/{postern,inetd,xinetd}
 chown -R "$DUSER:$DUSER" "$DIR/dovecot"
+
+# --- the large mailboxes: one Maildir generated on disk (in the background,
+# while the servers are populated: nothing is measured then), hard-linked
+# into each server's (both only rename message files, never rewrite them)
+log "generating the mailboxes: $BIG messages, $SEARCHN messages, $BODIES of 100 KiB"
+(
+	python3 "$REPO/bench/gen-maildir.py" "$DIR/corpus/big" "$BIG" 1024
+	python3 "$REPO/bench/gen-maildir.py" "$DIR/corpus/search" "$SEARCHN" 3072 2
+	python3 "$REPO/bench/gen-maildir.py" "$DIR/corpus/bodies" "$BODIES" 102400 3
+) &
+GENPID=$!
 
 # --- servers ---------------------------------------------------------------
 
@@ -213,7 +219,6 @@ start_postern() { # CONF PORT [root]: starts a daemon, sets SPID (setpriv execs:
 		setpriv --reuid "$BUID" --regid "$BGID" --clear-groups "$BENCH" serve -c "$1" &
 	fi
 	SPID=$!
-	PIDS+=("$SPID")
 	wait_port "$2"
 }
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -221,10 +226,15 @@ stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 log "starting Dovecot on 127.0.0.1:$DPORT and Postern on 127.0.0.1:$PPORT"
 dovecot -F -c "$DIR/dovecot/dovecot.conf" &
 DPID=$!
-PIDS+=("$DPID")
 wait_port $DPORT
 start_postern "$DIR/postern/postern.conf" $PPORT
 PPID_=$SPID
+log "starting Postern under xinetd on 127.0.0.1:$XPORT, Postern on the mbox store on 127.0.0.1:$MPORT"
+xinetd -dontfork -f "$DIR/xinetd/xinetd.conf" -pidfile "$DIR/xinetd/pid" &
+XPID=$!
+wait_port $XPORT
+start_postern "$DIR/mbox/postern.conf" $MPORT root
+MBPID=$SPID
 
 port_of() {
 	case $1 in postern) echo $PPORT ;; dovecot) echo $DPORT ;; mbox) echo $MPORT ;; xinetd) echo $XPORT ;; esac
@@ -255,8 +265,10 @@ pairs() {
 	done
 }
 
-LOAD=(--users "load%d:$PASSWORD" --nusers $NUSERS)
-MLOAD=(--users "$MUSER%d:$PASSWORD" --nusers $NUSERS)
+# --messages: the loadgen's generated corpus (1 to 200 KiB, some multipart),
+# the same seed for every server: --populate APPENDs it, APPEND sends it.
+LOAD=(--users "load%d:$PASSWORD" --nusers $NUSERS --messages $MESSAGES)
+MLOAD=(--users "$MUSER%d:$PASSWORD" --nusers $NUSERS --messages $MESSAGES)
 populate() { # SERVER [USERS...]: the loadgen corpus (100 messages, 1-200 KiB) into load1..10's INBOX
 	local srv=$1
 	shift
@@ -287,8 +299,24 @@ populate() { # SERVER [USERS...]: the loadgen corpus (100 messages, 1-200 KiB) i
 	echo "idle_dovecot=$IDLE_D"
 } >"$RES/meta"
 
-populate postern
-populate dovecot
+# Populating is not measured: the four servers at once, beside the
+# generation of the large mailboxes.
+populate postern &
+POP=($!)
+populate dovecot &
+POP+=($!)
+populate xinetd &
+POP+=($!)
+populate mbox "${MLOAD[@]}" &
+POP+=($!)
+wait "${POP[@]}"
+wait $GENPID || die "generating the mailboxes failed"
+for u in big search bodies; do
+	cp -al "$DIR/corpus/$u" "$DIR/postern/home/$u/Maildir"
+	cp -al "$DIR/corpus/$u" "$DIR/dovecot/home/$u/Maildir"
+	chown -R "$BUSER:$BUSER" "$DIR/postern/home/$u/Maildir"
+	chown -R "$DUSER:$DUSER" "$DIR/dovecot/home/$u/Maildir"
+done
 
 # --- mixed, logins ------------------------------------------------------------
 
@@ -388,19 +416,10 @@ idle_memory dovecot "$IDLE_D"
 
 # --- beside: Postern under xinetd, and on the mbox store (mixed, 10 clients) --
 
-log "Postern under xinetd on 127.0.0.1:$XPORT"
-xinetd -dontfork -f "$DIR/xinetd/xinetd.conf" -pidfile "$DIR/xinetd/pid" &
-XPID=$!
-PIDS+=("$XPID")
-wait_port $XPORT
-populate xinetd
+log "mixed, 10 clients: Postern under xinetd, Postern on the mbox store"
 for i in $(seq 1 "$PAIRS"); do bench mixed10 xinetd "$i" "${LOAD[@]}" --profile mixed --clients 10 --duration $DUR; done
 stop_pid $XPID
 
-log "Postern on the mbox store on 127.0.0.1:$MPORT"
-start_postern "$DIR/mbox/postern.conf" $MPORT root
-MBPID=$SPID
-populate mbox "${MLOAD[@]}"
 for i in $(seq 1 "$PAIRS"); do bench mixed10 mbox "$i" "${MLOAD[@]}" --profile mixed --clients 10 --duration $DUR; done
 stop_pid $MBPID
 
