@@ -37,7 +37,8 @@
 # apart so that neither server's inotify instances count against the
 # other's per-user limit. The mbox figure needs system accounts (Postern's
 # mbox store serves /etc/passwd users only): postern-mbox1..10, with the
-# same SHA512-CRYPT password. All are created when missing and kept.
+# same SHA512-CRYPT password, locked again at the end. All are created when
+# missing and kept.
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -137,6 +138,8 @@ cleanup() {
 		kill $pids 2>/dev/null || true
 		wait $pids 2>/dev/null || true
 	fi
+	# The mbox figure's system accounts get a password only for the run.
+	for i in $(seq 1 $NUSERS); do usermod -L "$MUSER$i" 2>/dev/null || true; done
 	if ((KEEP)); then log "run directory kept: $DIR"; else rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
