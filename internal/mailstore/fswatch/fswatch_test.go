@@ -132,3 +132,41 @@ func TestSubCloseStopsPoller(t *testing.T) {
 		t.Errorf("poller running with %d targets after the last Sub closed", len(w.poll.targets))
 	}
 }
+
+// TestAnyPolling: a store waits its long safety period only when the index
+// and every mailbox are watched by inotify.
+func TestAnyPolling(t *testing.T) {
+	in := New(Options{})
+	defer in.Close()
+	poll := New(Options{ForcePoll: true})
+	defer poll.Close()
+	sub := func(w *Watcher) *Sub {
+		s, err := w.Watch([]Target{{Dir: t.TempDir()}}, make(chan struct{}, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		return s
+	}
+	idx, watched, polled := sub(in), sub(in), sub(poll)
+	if idx.Polling() {
+		t.Skip("inotify unavailable here; TestPollFallback covers polling")
+	}
+	for _, tc := range []struct {
+		name string
+		idx  *Sub
+		subs map[int]*Sub
+		want bool
+	}{
+		{"all inotify", idx, map[int]*Sub{1: watched}, false},
+		{"no mailboxes", idx, nil, false},
+		{"index not watched", nil, map[int]*Sub{1: watched}, true},
+		{"index polled", polled, nil, true},
+		{"a mailbox not watched", idx, map[int]*Sub{1: watched, 2: nil}, true},
+		{"a mailbox polled", idx, map[int]*Sub{1: watched, 2: polled}, true},
+	} {
+		if got := AnyPolling(tc.idx, tc.subs); got != tc.want {
+			t.Errorf("%s: AnyPolling = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -139,6 +139,22 @@ func (w *Watcher) releaseIdle() {
 // at once.
 func (s *Sub) Polling() bool { return len(s.polled) > 0 }
 
+// AnyPolling reports whether a store's changes can reach it late: its
+// index subscription idx or one of its mailboxes' subs is missing (nil:
+// not watched at all) or polled. A store then looks every poll interval,
+// otherwise only at its long safety period.
+func AnyPolling[K comparable](idx *Sub, subs map[K]*Sub) bool {
+	if idx == nil || idx.Polling() {
+		return true
+	}
+	for _, sub := range subs {
+		if sub == nil || sub.Polling() {
+			return true
+		}
+	}
+	return false
+}
+
 // Close ends the subscription: ch receives nothing more once Close
 // returns. Closing twice is harmless.
 func (s *Sub) Close() {

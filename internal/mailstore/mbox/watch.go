@@ -101,13 +101,8 @@ func (s *Store) watchStop(name string) {
 func (s *Store) pollPeriod() time.Duration {
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
-	if s.idxSub == nil || s.idxSub.Polling() {
+	if fswatch.AnyPolling(s.idxSub, s.subs) {
 		return s.opts.PollInterval
-	}
-	for _, sub := range s.subs {
-		if sub == nil || sub.Polling() {
-			return s.opts.PollInterval
-		}
 	}
 	return s.opts.SafetyPoll
 }
