@@ -16,7 +16,7 @@ var _ imapserver.SessionSort = (*session)(nil)
 // Sort implements imapserver.SessionSort (RFC 5256 §3, RFC 5957): the
 // search runs as SEARCH does, each match's envelope comes from the cached
 // structure, and sortthread orders them.
-func (s *session) Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortKey, criteria *imap.SearchCriteria, opts *imap.SearchOptions) ([]uint32, error) {
+func (s *session) Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortKey, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
 	sel, err := s.needSel()
 	if err != nil {
 		return nil, err
@@ -30,16 +30,20 @@ func (s *session) Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortK
 		sk[i] = sortthread.Key{Name: sortthread.KeyName(k.Name), Reverse: k.Reverse}
 	}
 	sorted := sortthread.Sort(msgs, sk)
-	var nums []uint32
+	data := &imap.SearchData{}
 	idx := make([]int, len(sorted))
 	for i := range sorted {
-		nums = append(nums, sortNum(kind, &sorted[i]))
+		data.All = append(data.All, sortNum(kind, &sorted[i]))
 		idx[i] = int(sorted[i].Seq - 1)
+		if opts != nil && opts.ModSeq {
+			// RFC 7162 §3.1.9: the highest MODSEQ of the matches.
+			data.ModSeq = max(data.ModSeq, sel.modSeq[idx[i]])
+		}
 	}
 	if opts != nil && opts.ReturnSave {
 		sel.saveResult(idx, opts)
 	}
-	return nums, nil
+	return data, nil
 }
 
 // Thread implements imapserver.SessionSort (RFC 5256 §3).

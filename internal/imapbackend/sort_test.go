@@ -92,7 +92,7 @@ func TestSort(t *testing.T) {
 		for _, tt := range tests {
 			keys := parseSortKeys(tt.keys)
 			got, err := s.Sort(ctx, imap.NumKindSeq, keys, tt.c, &imap.SearchOptions{})
-			if err != nil || !reflect.DeepEqual(got, tt.want) {
+			if err != nil || !reflect.DeepEqual(got.All, tt.want) {
 				t.Errorf("SORT (%s) = %v, %v, want %v", tt.keys, got, err, tt.want)
 			}
 			var wantUIDs []uint32
@@ -100,7 +100,7 @@ func TestSort(t *testing.T) {
 				wantUIDs = append(wantUIDs, n+10)
 			}
 			got, err = s.Sort(ctx, imap.NumKindUID, keys, tt.c, &imap.SearchOptions{})
-			if err != nil || !reflect.DeepEqual(got, wantUIDs) {
+			if err != nil || !reflect.DeepEqual(got.All, wantUIDs) {
 				t.Errorf("UID SORT (%s) = %v, %v, want %v", tt.keys, got, err, wantUIDs)
 			}
 		}
@@ -205,4 +205,29 @@ func TestThreadsOfMatchesFormat(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSortModSeq: with opts.ModSeq, Sort gives the highest MODSEQ of its
+// matches (RFC 7162 §3.1.9) in the same pass, equal to what Search says.
+func TestSortModSeq(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st mailstore.Store) {
+		ctx := context.Background()
+		s := fillThreadCorpus(t, st)
+		crit := &imap.SearchCriteria{SeqNum: []imap.NumSet{set(t, "2:4")}}
+		if err := s.Store(ctx, &fetchRec{}, imap.NumKindSeq, set(t, "3"), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{`\Flagged`}}); err != nil {
+			t.Fatal(err)
+		}
+		want, err := s.Search(ctx, imap.NumKindSeq, crit, &imap.SearchOptions{ModSeq: true})
+		if err != nil || want.ModSeq == 0 {
+			t.Fatalf("Search MODSEQ = %v, %v; want a MODSEQ", want, err)
+		}
+		got, err := s.Sort(ctx, imap.NumKindSeq, []imap.SortKey{{Name: "SIZE"}}, crit, &imap.SearchOptions{ModSeq: true})
+		if err != nil || got.ModSeq != want.ModSeq || len(got.All) != 3 {
+			t.Errorf("Sort MODSEQ = %+v, %v; want 3 matches and MODSEQ %d", got, err, want.ModSeq)
+		}
+		got, err = s.Sort(ctx, imap.NumKindSeq, []imap.SortKey{{Name: "SIZE"}}, crit, &imap.SearchOptions{})
+		if err != nil || got.ModSeq != 0 {
+			t.Errorf("Sort without MODSEQ = %+v, %v; want MODSEQ 0", got, err)
+		}
+	})
 }

@@ -46,7 +46,7 @@ func (s *fakeSession) within(m *fakeMsg, c *imap.SearchCriteria) bool {
 
 // Sort implements SessionSort: the matches in sequence order, reversed
 // when the first key is; the keys are recorded for parser tests.
-func (s *fakeSession) Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortKey, c *imap.SearchCriteria, opts *imap.SearchOptions) ([]uint32, error) {
+func (s *fakeSession) Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortKey, c *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
 	d, err := s.Search(ctx, kind, c, opts)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (s *fakeSession) Sort(ctx context.Context, kind imap.NumKind, keys []imap.S
 	if keys[0].Reverse {
 		slices.Reverse(d.All)
 	}
-	return d.All, nil
+	return d, nil
 }
 
 // Thread implements SessionSort: with three or more matches, the first

@@ -20,8 +20,11 @@ type SessionSort interface {
 	// 5256 §3; the sequence number is the implicit last key). With
 	// opts.ReturnSave it sets the search result variable (RFC 5182
 	// §2.1), keeping the first and/or last in sort order for MIN and MAX
-	// alone (RFC 5267 §3.1 reads MIN and MAX in sort order).
-	Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortKey, criteria *imap.SearchCriteria, opts *imap.SearchOptions) ([]uint32, error)
+	// alone (RFC 5267 §3.1 reads MIN and MAX in sort order). The numbers
+	// are in SearchData.All, in sort order; with opts.ModSeq (a MODSEQ
+	// key), SearchData.ModSeq is the highest MODSEQ of the matches (RFC
+	// 7162 §3.1.9), as Search gives it.
+	Sort(ctx context.Context, kind imap.NumKind, keys []imap.SortKey, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error)
 	// Thread returns the threads of the messages matching criteria by
 	// algorithm (RFC 5256 §3), numbered by kind.
 	Thread(ctx context.Context, kind imap.NumKind, algorithm imap.ThreadAlgorithm, criteria *imap.SearchCriteria) ([]imap.Thread, error)
@@ -77,20 +80,18 @@ func handleSort(c *conn, cmd *command) error {
 		c.searchFailed(&opts, p.charsetErr)
 		return p.charsetErr
 	}
-	var modSeq uint64
 	if p.modSeq {
-		// Before Sort: a RETURN (SAVE) there would change what "$" in
-		// the criteria means (RFC 5182 §2.1).
-		if modSeq, err = c.sortModSeq(cmd, crit); err != nil {
-			c.searchFailed(&opts, err)
-			return errorf(cmd, err)
-		}
+		// A MODSEQ key is a CONDSTORE enabling command (RFC 7162 §3.1),
+		// and SORT's result then carries the highest MODSEQ (§3.1.9).
+		c.condStoreEnabling()
+		opts.ModSeq = true
 	}
-	nums, err := ss.Sort(c.ctx, cmd.numKind(), keys, crit, &opts)
+	data, err := ss.Sort(c.ctx, cmd.numKind(), keys, crit, &opts)
 	if err != nil {
 		c.searchFailed(&opts, err)
 		return errorf(cmd, err)
 	}
+	nums, modSeq := data.All, data.ModSeq
 	if extended {
 		if modSeq, err = c.esearchModSeq(cmd, &opts, nums, true, modSeq); err != nil {
 			return errorf(cmd, err)
@@ -107,20 +108,6 @@ func handleSort(c *conn, cmd *command) error {
 		enc.SP().Special('(').Atom("MODSEQ").SP().Atom(strconv.FormatUint(modSeq, 10)).Special(')')
 	}
 	return c.w.end()
-}
-
-// sortModSeq returns the highest MODSEQ of the messages a SORT with a
-// MODSEQ key matches, which RFC 7162 §3.1.9 (SORT) and §3.1.10 (ESORT)
-// append to the result. SessionSort returns numbers only, so a search
-// with the same criteria gives it; a MODSEQ key is also a CONDSTORE
-// enabling command (§3.1), as in SEARCH.
-func (c *conn) sortModSeq(cmd *command, crit *imap.SearchCriteria) (uint64, error) {
-	c.condStoreEnabling()
-	data, err := c.session.Search(c.ctx, cmd.numKind(), crit, &imap.SearchOptions{ModSeq: true})
-	if err != nil {
-		return 0, err
-	}
-	return data.ModSeq, nil
 }
 
 // sortCriteria reads sort-criteria (RFC 5256 §5): "(" sort-criterion
