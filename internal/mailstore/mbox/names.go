@@ -29,6 +29,14 @@ import (
 // selfName is the file holding a directory mailbox's own messages.
 const selfName = ".postern-mbox"
 
+// maxComponent and maxPath are Linux's NAME_MAX and PATH_MAX less room
+// for the ".lock" suffix and the root: longer names are refused as
+// invalid rather than failing in the file system (ENAMETOOLONG).
+const (
+	maxComponent = 255 - len(".lock")
+	maxPath      = 4096 - 1024
+)
+
 const errNoSpace = syscall.ENOSPC
 const errQuota = syscall.EDQUOT
 
@@ -42,7 +50,13 @@ func (s *Store) canonical(name string) (string, error) {
 	if n == "INBOX" {
 		return n, nil
 	}
+	if len(n) > maxPath {
+		return "", fmt.Errorf("mbox: %q: name too long: %w", name, mailstore.ErrInvalidName)
+	}
 	for i, p := range strings.Split(n, "/") {
+		if len(p) > maxComponent {
+			return "", fmt.Errorf("mbox: %q: name component too long: %w", name, mailstore.ErrInvalidName)
+		}
 		if strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".lock") {
 			return "", fmt.Errorf("mbox: %q: names starting with \".\" or ending in \".lock\" are reserved: %w", name, mailstore.ErrInvalidName)
 		}
@@ -90,6 +104,12 @@ func lookupHome(name string) (string, error) {
 	return u.HomeDir, nil
 }
 
+// isLink reports whether p is a symbolic link.
+func isLink(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
+}
+
 // node is what a name is on disk.
 type node struct {
 	path string // the node: file or directory
@@ -107,12 +127,19 @@ func (s *Store) lookup(name string) (node, error) {
 	if name == "INBOX" {
 		return node{path: p, file: p}, nil
 	}
+	if s.escapes(p) {
+		return node{}, notExist(name)
+	}
 	fi, err := os.Stat(p)
 	if err != nil {
 		return node{}, notExist(name)
 	}
 	if fi.IsDir() {
-		return node{path: p, file: filepath.Join(p, selfName), dir: true}, nil
+		file := filepath.Join(p, selfName)
+		if s.escapes(file) {
+			return node{}, notExist(name)
+		}
+		return node{path: p, file: file, dir: true}, nil
 	}
 	if !fi.Mode().IsRegular() {
 		return node{}, notExist(name)
@@ -215,9 +242,11 @@ func (s *Store) makeParents(path string) error {
 	for _, d := range chain {
 		fi, err := os.Stat(d)
 		switch {
+		case s.escapes(d):
+			return fmt.Errorf("mbox: %s leads out of the mail directory: %w", d, mailstore.ErrInvalidName)
 		case err == nil && fi.IsDir():
 			continue
-		case err == nil && fi.Mode().IsRegular():
+		case err == nil && fi.Mode().IsRegular() && !isLink(d):
 			aside := filepath.Join(filepath.Dir(d), "."+filepath.Base(d)+".postern-dual")
 			if err := os.Rename(d, aside); err != nil {
 				return ioErr("make parent", err)

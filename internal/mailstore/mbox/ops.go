@@ -64,6 +64,9 @@ func (s *Store) Create(ctx context.Context, name, specialUse string) error {
 	if err != nil {
 		return err
 	}
+	if s.escapes(path) {
+		return fmt.Errorf("mbox: %q leads out of the mail directory: %w", name, mailstore.ErrInvalidName)
+	}
 	return s.write(ctx, func(w *wtx) error {
 		if err := s.makeParents(path); err != nil {
 			return err
@@ -167,6 +170,9 @@ func (s *Store) Rename(ctx context.Context, oldName, newName string) error {
 	to, err := s.nodePath(nn)
 	if err != nil {
 		return err
+	}
+	if s.escapes(to) {
+		return fmt.Errorf("mbox: %q leads out of the mail directory: %w", newName, mailstore.ErrInvalidName)
 	}
 	if on == "INBOX" {
 		return s.renameInbox(ctx, nd, nn, to)
@@ -277,7 +283,9 @@ func (s *Store) renameInbox(ctx context.Context, nd node, nn, to string) error {
 
 // SetSubscribed implements mailstore.Store.
 func (s *Store) SetSubscribed(ctx context.Context, name string, subscribed bool) error {
-	n, err := mailstore.CanonicalName(name)
+	// The store's own rules, not only the contract's: "~user" names
+	// are not names here (unless AllowOutsideRoot), so not subscribable.
+	n, err := s.canonical(name)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,9 @@ type Store struct {
 	sh    *shared
 	shID  string
 	inbox string // path of the INBOX file
+	// realRoot is opts.Root with symbolic links resolved: where every
+	// mailbox other than INBOX must really be (confine.go).
+	realRoot string
 
 	// Test hooks (export_test.go).
 	forceHelper bool   // take dotlocks through the helper
@@ -108,11 +111,20 @@ func open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("mbox: %w", err)
 	}
 	inbox := opts.Inbox
+	realRoot := realRootOf(opts.Root)
 	if opts.HomeMboxInbox {
 		// naming.txt: ~/mbox, when it exists, is INBOX (UW moved spool mail
-		// into it).
-		if fi, err := os.Stat(filepath.Join(opts.Root, "mbox")); err == nil && fi.Mode().IsRegular() {
-			inbox = filepath.Join(opts.Root, "mbox")
+		// into it). A link is taken only to a file under the root or to
+		// the spool file itself: never to another user's or root's file.
+		home := filepath.Join(opts.Root, "mbox")
+		if fi, err := os.Stat(home); err == nil && fi.Mode().IsRegular() {
+			real, err := filepath.EvalSymlinks(home)
+			spool, _ := filepath.EvalSymlinks(opts.Inbox)
+			if err == nil && (within(real, realRoot) || real == spool) {
+				inbox = home
+			} else {
+				opts.Logger.Warn("mbox: ~/mbox is a link out of the mail directory: not used as INBOX", "path", home, "target", real)
+			}
 		}
 	}
 	sync := "FULL"
@@ -130,7 +142,7 @@ func open(opts Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
-	s := &Store{opts: opts, log: opts.Logger, db: db, inbox: inbox,
+	s := &Store{opts: opts, log: opts.Logger, db: db, inbox: inbox, realRoot: realRoot,
 		subs: map[string]*fswatch.Sub{}, fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1)}
 	if err := s.initSchema(); err != nil {
 		db.Close()
