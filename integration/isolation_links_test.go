@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
+	"testing"
+	"time"
 )
 
 // The link part of the isolation tests: symbolic links A plants in its own
@@ -220,4 +224,59 @@ func (w *isoWorld) inboxLink() {
 		w.pop3NoLeak(2)
 		os.Remove(mbox)
 	}
+}
+
+// rootLink: in a Maildir set-up the mail root (~/Maildir) is A's to
+// replace; a link from it to B's world-readable Maildir or root's must not
+// make that Maildir A's INBOX.
+func (w *isoWorld) rootLink() {
+	if !w.maildir {
+		return
+	}
+	t := w.t
+	mustAsUser(t, w.a, "mv", w.aRoot, w.aRoot+".real")
+	defer mustAsUser(t, w.a, "mv", w.aRoot+".real", w.aRoot)
+	for _, target := range []string{filepath.Join(w.b.home, "pubmaildir"), filepath.Join(w.rootDir, "Maildir")} {
+		mustAsUser(t, w.a, "ln", "-s", target, w.aRoot)
+		c := dialRaw(t, w.addr, false)
+		_, st := c.cmd(fmt.Sprintf("LOGIN %s %q", w.a.name, w.a.password))
+		w.attempts["mail root link"]++
+		if strings.HasPrefix(st, "OK") {
+			for _, l := range []string{"SELECT INBOX", "FETCH 1:* (BODY.PEEK[])", "STATUS INBOX (MESSAGES)", "LIST \"\" \"*\""} {
+				w.maybe(c, "mail root link", l)
+			}
+			if u, _ := c.cmd("STATUS INBOX (MESSAGES)"); !containsLine(u, "* STATUS INBOX (MESSAGES 0)") {
+				t.Errorf("~/Maildir -> %s: INBOX is %q, want it refused or empty", target, u)
+			}
+		} else if st != "NO [UNAVAILABLE] Mail store unavailable" {
+			t.Errorf("~/Maildir -> %s: LOGIN = %q, want NO [UNAVAILABLE]", target, st)
+		}
+		if want := "is owned by uid " + strconv.Itoa(ownerOf(t, target)) + ", not by the user"; !waitLog(w.log, want) {
+			t.Errorf("~/Maildir -> %s: the log lacks %q", target, want)
+		}
+		c.cmd("LOGOUT")
+		os.Remove(w.aRoot)
+	}
+}
+
+func ownerOf(t *testing.T, p string) int {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(fi.Sys().(*syscall.Stat_t).Uid)
+}
+
+// waitLog reports whether the daemon's log has want, waiting a bounded
+// time: a session's process writes its lines through the daemon's stderr
+// pipe, which the test reads on its own schedule.
+func waitLog(log *lockedBuffer, want string) bool {
+	for i := 0; i < 500; i++ {
+		if strings.Contains(log.String(), want) {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
 }

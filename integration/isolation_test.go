@@ -267,7 +267,7 @@ func (w *isoWorld) listAttempts(c *rawConn) {
 				continue
 			}
 			name := strings.Trim(line[i+4:], `"`)
-			if strings.Contains(name, "..") || strings.HasPrefix(name, "/") || strings.HasPrefix(name, "~") || strings.HasPrefix(name, "l-") ||
+			if strings.Contains(name, "..") || strings.HasPrefix(name, "/") || (!w.maildir && strings.HasPrefix(name, "~")) || strings.HasPrefix(name, "l-") ||
 				strings.Contains(name, "passwd") || strings.Contains(name, "shared") || strings.Contains(name, "pub") {
 				w.t.Errorf("%s lists %q, outside A's root", l, line)
 			}
@@ -310,6 +310,7 @@ func (w *isoWorld) run() {
 	w.hardLinks(c)
 	c.mustOK("LOGOUT")
 	w.inboxLink()
+	w.rootLink()
 
 	sameFiles(t, "outside A's root", before, snapshot(t, w.guarded()...))
 	for _, l := range strings.Split(w.log.String(), "\n") {

@@ -78,6 +78,11 @@ func openStore(cfg *config.Config, log *slog.Logger) func(context.Context, *auth
 			}
 			root = expandMailRoot(tmpl, u)
 		}
+		if cfg.SystemAccounts() && u.UID >= 0 {
+			if err := ownedBy(root, u.UID); err != nil {
+				return nil, err
+			}
+		}
 		fresh := !exists(root)
 		st, err := maildir.Open(root, maildir.Options{Logger: ulog, Watcher: mailWatcher(cfg)})
 		return withDefaults(ctx, st, err, fresh, cfg, ulog)
@@ -115,6 +120,26 @@ func withDefaults(ctx context.Context, st mailstore.Store, err error, fresh bool
 		log.Info("daemon: created the default mailboxes of a new account")
 	}
 	return st, nil
+}
+
+// ownedBy checks that a system user's Maildir, wherever a symbolic link
+// in its place leads, is the user's own: the user may replace ~/Maildir
+// with a link to another user's world-readable Maildir or root's, which
+// the kernel would let them read but Postern must not serve as theirs
+// (issue 8 item 7). A root that does not exist yet is made by the user.
+func ownedBy(root string, uid int) error {
+	fi, err := os.Stat(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("daemon: mail root: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if ok && int(st.Uid) != uid {
+		return fmt.Errorf("daemon: mail root %s is owned by uid %d, not by the user (uid %d): %w", root, st.Uid, uid, fs.ErrPermission)
+	}
+	return nil
 }
 
 func exists(path string) bool {

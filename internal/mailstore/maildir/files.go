@@ -79,7 +79,9 @@ func (s *Store) writeFileAtomic(path string, data []byte) error {
 }
 
 // isFolder reports whether dir is a Maildir folder: a real directory (not a
-// symbolic link that could lead outside the root) holding cur/.
+// symbolic link that could lead outside the root; allowLink admits one for
+// the root itself) holding cur/, and new/ and tmp/ if any, all real
+// directories.
 func isFolder(dir string, allowLink bool) bool {
 	fi, err := os.Lstat(dir)
 	if err != nil {
@@ -88,8 +90,19 @@ func isFolder(dir string, allowLink bool) bool {
 	if !fi.IsDir() && !(allowLink && fi.Mode()&os.ModeSymlink != 0) {
 		return false
 	}
-	ci, err := os.Stat(filepath.Join(dir, "cur"))
-	return err == nil && ci.IsDir()
+	// cur/, new/ and tmp/ are the folder's own directories, never links: a
+	// folder whose new/ led out of the root would have its files read, and
+	// moved into cur/, from wherever the link points (issue 8 item 7).
+	ci, err := os.Lstat(filepath.Join(dir, "cur"))
+	if err != nil || !ci.IsDir() {
+		return false
+	}
+	for _, sub := range []string{"new", "tmp"} {
+		if si, err := os.Lstat(filepath.Join(dir, sub)); err == nil && !si.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // mtimeOf returns a directory's modification time in nanoseconds, or -2 when

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/postern/postern/internal/mailstore"
 )
@@ -216,9 +217,14 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 		if strings.ContainsRune(m.base+m.info, '/') {
 			return nil, fmt.Errorf("maildir: UID %d: bad file name %q in index", uid, m.base+m.info)
 		}
-		f, err := os.Open(filepath.Join(r.dir, "cur", m.base+m.info))
+		// O_NOFOLLOW: a message file replaced by a symbolic link since the
+		// scan (which indexes regular files only) is not followed out.
+		f, err := os.OpenFile(filepath.Join(r.dir, "cur", m.base+m.info), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
+		}
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("maildir: UID %d: file is a symbolic link: %w", uid, mailstore.ErrNotExist)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
