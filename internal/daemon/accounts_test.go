@@ -2,8 +2,11 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -88,5 +91,25 @@ func TestOpenStoreDefaultMailboxes(t *testing.T) {
 			t.Errorf("mbox_default_mailboxes = %v: mailboxes %v", on, uses)
 		}
 		st.Close()
+	}
+}
+
+// TestOwnedBy: a system user's Maildir root, followed through any link in
+// its place, must belong to the user; a root not made yet passes.
+func TestOwnedBy(t *testing.T) {
+	dir := t.TempDir()
+	uid := os.Getuid()
+	if err := ownedBy(dir, uid); err != nil {
+		t.Errorf("ownedBy(own dir) = %v", err)
+	}
+	if err := ownedBy(filepath.Join(dir, "missing"), uid); err != nil {
+		t.Errorf("ownedBy(missing) = %v", err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := ownedBy(link, uid+1); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("ownedBy(link to a directory of uid %d, uid %d) = %v, want fs.ErrPermission", uid, uid+1, err)
 	}
 }

@@ -262,6 +262,9 @@ func (s *Store) makeParents(path string) error {
 			if err := os.Mkdir(d, s.opts.DirMode); err != nil && !errors.Is(err, os.ErrExist) {
 				return ioErr("make parent", err)
 			}
+		case err == nil:
+			// A link to a file, a device, a socket: not made a directory.
+			return fmt.Errorf("mbox: %s is not a directory: %w", d, mailstore.ErrInvalidName)
 		default:
 			return ioErr("make parent", err)
 		}
