@@ -187,7 +187,8 @@ func (w *isoWorld) hardLinks(c *rawConn) {
 		c.mustOK("SELECT INBOX")
 		for _, l := range []string{"STORE 1:* +FLAGS (\\Deleted \\Flagged)", "EXPUNGE",
 			"APPEND INBOX " + fmt.Sprintf("{%d+}\r\n%s", len(msg), msg)} {
-			c.cmd(l)
+			_, st := c.cmd(l)
+			t.Logf("hard link in INBOX: %q = %q", short(l), st)
 			w.attempts["hard link"]++
 		}
 		c.mustOK("UNSELECT")
@@ -199,7 +200,8 @@ func (w *isoWorld) hardLinks(c *rawConn) {
 	}
 	for _, l := range []string{"SELECT hl", "STORE 1:* +FLAGS (\\Deleted \\Flagged)", "EXPUNGE",
 		"APPEND hl " + fmt.Sprintf("{%d+}\r\n%s", len(msg), msg), "UNSELECT", "DELETE hl"} {
-		c.cmd(l)
+		_, st := c.cmd(l)
+		t.Logf("hard link hl: %q = %q", short(l), st)
 		w.attempts["hard link"]++
 	}
 	os.Remove(hl)

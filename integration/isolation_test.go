@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Isolation between system accounts (issue 8 item 7): user A, logged in
@@ -70,7 +71,7 @@ func newIsoWorld(t *testing.T, maildir bool, an, bn string) *isoWorld {
 	secretMaildir(t, filepath.Join(w.b.home, "Maildir"), "B-SECRET-MAILDIR", w.b.uid, w.b.gid, 0o700, 0o600)
 	secretMaildir(t, filepath.Join(w.b.home, "pubmaildir"), "B-SECRET-PUBMAILDIR", w.b.uid, w.b.gid, 0o755, 0o644)
 	secretMaildir(t, filepath.Join(w.pub, "md"), "A-OUTSIDE-MAILDIR", w.a.uid, w.a.gid, 0o700, 0o600)
-	extra := []string{"listen = pop3 127.0.0.1:0"}
+	extra := []string{"listen = pop3 127.0.0.1:0", "login_delay = 10ms", "login_delay_max = 20ms"}
 	if maildir {
 		extra = append(extra, "mail_store = maildir")
 	}
@@ -307,6 +308,11 @@ func (w *isoWorld) run() {
 	w.nameAttempts(c, names, must)
 	w.linkAttempts(c)
 	w.listAttempts(c)
+	c.mustOK("LOGOUT")
+	w.utf8Attempts()
+	w.pop3Logins()
+	// Last: the Maildir case expunges INBOX.
+	c = w.login()
 	w.hardLinks(c)
 	c.mustOK("LOGOUT")
 	w.inboxLink()
@@ -319,4 +325,58 @@ func (w *isoWorld) run() {
 		}
 	}
 	t.Logf("attempts by class: %v", w.attempts)
+}
+
+// utf8Attempts: with UTF8=ACCEPT (RFC 6855) names travel as UTF-8; none
+// that looks like or decodes (by a lax decoder) to ".." or "/" leads out:
+// fullwidth and leader dots, an overlong encoding of ".", a UTF-8 "../".
+func (w *isoWorld) utf8Attempts() {
+	c := w.login()
+	c.mustOK("ENABLE UTF8=ACCEPT")
+	relPub, _ := filepath.Rel(w.aRoot, w.pub)
+	must := []string{relPub + "/new", "../" + w.b.name + "/é", "é/../../pub", "\xc0\xae\xc0\xae/pub", "\xc0\xaf" + "etc" + "\xc0\xaf" + "passwd",
+		"\xe0\x80\xae\xe0\x80\xae/pub", "\xff\xfe/..", "INBOX/\xed\xa0\x80/../.."}
+	harmless := []string{"．．/pub", "․․/pub", "‥/pub", "..​/pub", "‮..‬/pub", "／etc／passwd"}
+	mustRefuse := map[string]bool{}
+	var names []string
+	for _, n := range must {
+		n = unescapeBytes(n)
+		mustRefuse[n] = true
+		names = append(names, n)
+	}
+	w.nameAttempts(c, append(names, harmless...), mustRefuse)
+	c.mustOK("LOGOUT")
+}
+
+// unescapeBytes turns \xNN in s into the byte NN, for invalid UTF-8.
+func unescapeBytes(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
+			v, err := strconv.ParseUint(s[i+2:i+4], 16, 8)
+			if err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// pop3Logins: POP3 has no mailbox names, only the login name: paths and
+// other users' names in USER never log A in elsewhere.
+func (w *isoWorld) pop3Logins() {
+	for _, u := range []string{"../" + w.b.name, w.b.home, "/etc/passwd", "~" + w.b.name, w.b.name + "/../" + w.a.name,
+		w.a.name + "/../" + w.b.name, w.a.name + "/.", "./" + w.a.name, w.a.name + " " + w.b.name} {
+		p := dialPOP3(w.t, w.pop3)
+		p.conn.SetWriteDeadline(time.Now().Add(ioTimeout))
+		fmt.Fprintf(p.conn, "USER %s\r\nPASS %s\r\n", u, w.a.password)
+		r1, r2 := p.line(), p.line()
+		w.attempts["POP3 login name"]++
+		if !strings.HasPrefix(r2, "-ERR") && !strings.HasPrefix(r1, "-ERR") {
+			w.t.Errorf("POP3 USER %q with A's password = %q, %q; want -ERR", u, r1, r2)
+		}
+	}
 }
