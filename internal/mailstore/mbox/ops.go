@@ -283,9 +283,14 @@ func (s *Store) renameInbox(ctx context.Context, nd node, nn, to string) error {
 
 // SetSubscribed implements mailstore.Store.
 func (s *Store) SetSubscribed(ctx context.Context, name string, subscribed bool) error {
-	// The store's own rules, not only the contract's: "~user" names
-	// are not names here (unless AllowOutsideRoot), so not subscribable.
-	n, err := s.canonical(name)
+	// Subscribing takes the store's own rules, not only the contract's:
+	// "~user" names are not names here (unless AllowOutsideRoot).
+	// Unsubscribing takes any name the contract allows, so that a stale
+	// subscription made under older rules can still be removed.
+	n, err := mailstore.CanonicalName(name)
+	if subscribed && err == nil {
+		n, err = s.canonical(name)
+	}
 	if err != nil {
 		return err
 	}
