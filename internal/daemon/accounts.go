@@ -122,6 +122,36 @@ func withDefaults(ctx context.Context, st mailstore.Store, err error, fresh bool
 	return st, nil
 }
 
+// rootControlled reports whether dir and every directory and symbolic
+// link on the way to it (and through the links) are owned by root.
+func rootControlled(dir string) bool {
+	if !filepath.IsAbs(dir) {
+		return false
+	}
+	cur := "/"
+	for _, part := range strings.Split(filepath.Clean(dir), "/") {
+		if part == "" {
+			continue
+		}
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if err != nil {
+			return false
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); !ok || st.Uid != 0 {
+			return false
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			real, err := filepath.EvalSymlinks(cur)
+			if err != nil || !rootControlled(real) {
+				return false
+			}
+			cur = real
+		}
+	}
+	return true
+}
+
 // ownedBy checks that a system user's Maildir, wherever a symbolic link
 // in its place leads, is the user's own: the user may replace ~/Maildir
 // with a link to another user's world-readable Maildir or root's, which
@@ -199,8 +229,17 @@ func beforeOpen(cfg *config.Config, log *slog.Logger) func(*auth.User) error {
 // useradd (CREATE_MAIL_SPOOL) and MTAs do: owned by the user, with the
 // spool directory's group (mail), mode 0660. O_EXCL|O_NOFOLLOW: an
 // existing file or a planted symlink is left alone.
+//
+// Root creates it only in a directory that only root controls: every
+// component of the path to it owned by root (links included). With
+// mbox_inbox under the home (%h/...), a user could otherwise plant a link
+// (~/mail -> /etc) and have root make a file of theirs anywhere; the user
+// makes such a spool file themselves, after the privilege drop.
 func ensureSpool(path string, u *auth.User) error {
 	if _, err := os.Lstat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if !rootControlled(filepath.Dir(path)) {
 		return nil
 	}
 	dir, err := os.Stat(filepath.Dir(path))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 
 	"github.com/postern/postern/internal/auth"
@@ -111,5 +112,51 @@ func TestOwnedBy(t *testing.T) {
 	}
 	if err := ownedBy(link, uid+1); !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("ownedBy(link to a directory of uid %d, uid %d) = %v, want fs.ErrPermission", uid, uid+1, err)
+	}
+}
+
+// TestEnsureSpoolRootControlled: root makes a missing spool file only in
+// a directory all of whose path is root's; through a link a user owns
+// (mbox_inbox under the home, ~/mail -> elsewhere) it makes nothing.
+func TestEnsureSpoolRootControlled(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it makes files of another owner")
+	}
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		st, err := os.Stat(d)
+		if err != nil || st.Sys().(*syscall.Stat_t).Uid != 0 {
+			t.Skipf("%s is not root's", d)
+		}
+	}
+	target := filepath.Join(base, "target")
+	home := filepath.Join(base, "home")
+	for _, d := range []string{target, home} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := &auth.User{Name: "nobody", UID: 65534, GID: 65534}
+	if err := os.Chown(home, u.UID, u.GID); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(home, "mail")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(link, u.UID, u.GID); err != nil {
+		t.Fatal(err)
+	}
+	if err := ensureSpool(filepath.Join(link, "inbox"), u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(target, "inbox")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ensureSpool through a user's link made %s (%v)", filepath.Join(target, "inbox"), err)
+	}
+	if err := ensureSpool(filepath.Join(target, "spool"), u); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(target, "spool")); err != nil || st.Sys().(*syscall.Stat_t).Uid != 65534 {
+		t.Errorf("ensureSpool in a root-controlled directory: %v", err)
 	}
 }
