@@ -382,3 +382,26 @@ func (w *isoWorld) pop3Logins() {
 		}
 	}
 }
+
+// TestIsolationSpoolLink: with mbox_inbox under the home, the session
+// (still root before the privilege drop) used to create a missing INBOX
+// file through whatever link the user planted on the way: ~/mail -> a
+// root-owned directory got a user-owned file made in it. Root now creates
+// the file only where root alone controls the path.
+func TestIsolationSpoolLink(t *testing.T) {
+	a := newSysUser(t, "postern-t-isl")
+	rootDir := filepath.Join(t.TempDir(), "rootdir")
+	os.Chmod(filepath.Dir(rootDir), 0o755)
+	mkdirOwned(t, rootDir, 0, 0, 0o755)
+	mustAsUser(t, a, "ln", "-s", rootDir, filepath.Join(a.home, "mail"))
+	before := snapshot(t, rootDir)
+	addr, _ := startSystemDaemon(t, "mbox_inbox = %h/mail/inbox")
+	c := dialRaw(t, addr, false)
+	c.mustOK(fmt.Sprintf("LOGIN %s %q", a.name, a.password))
+	_, st := c.cmd("APPEND INBOX {18+}\r\nSubject: hello\r\n\r\n")
+	if !refused.MatchString(st) {
+		t.Errorf("APPEND INBOX with the INBOX file's directory a link to root's = %q, want a refusal", st)
+	}
+	c.mustOK("LOGOUT")
+	sameFiles(t, "root's directory behind ~/mail", before, snapshot(t, rootDir))
+}
