@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -88,6 +89,11 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	}
 	if !*quiet {
 		opts.Progress = stderr
+	}
+	// The load tool shares the machine with the server it measures: its
+	// own cost is profiled the same way (issue 7).
+	if err := startPprof(stderr, slog.New(slog.NewTextHandler(stderr, nil))); err != nil {
+		return err
 	}
 	// The first Ctrl-C stops the run cleanly; stop() restores the default
 	// handler so a second one ends the program at once.

@@ -2,6 +2,7 @@ package maildir
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -44,6 +45,17 @@ func (s *Store) current(ctx context.Context, id int64, name string) (mboxRow, er
 		mtimeOf(filepath.Join(r.dir, "new")) == r.newMtime && mtimeOf(filepath.Join(r.dir, "cur")) == r.curMtime {
 		return r, nil
 	}
+	// An mtime left untrusted by this process's own change (a STORE
+	// renames a file, so under load cur/ is nearly always within
+	// racyWindow) is checked by reading, not merged in a write
+	// transaction: the write path reread every row and took the write
+	// lock after nearly every command (issue 7). Once the mtime can be
+	// trusted the write below records it, once.
+	if ok && !s.trustable(r) {
+		if same, err := s.sameOnDisk(ctx, s.db, r); err == nil && same {
+			return r, nil
+		}
+	}
 	err = s.write(ctx, func(w *wtx) error {
 		var err error
 		if r, err = w.ensureRow(id, name); err != nil {
@@ -65,6 +77,17 @@ func (w *wtx) sync(r *mboxRow) error {
 	curChanged := r.curMtime < 0 || curM != r.curMtime
 	if !newChanged && !curChanged {
 		return nil
+	}
+	if same, err := w.s.sameOnDisk(w.ctx, w.qtx, *r); err != nil {
+		return err
+	} else if same {
+		// Nothing to merge: only the mtimes are news.
+		newT, curT := trustedMtime(newDir), trustedMtime(curDir)
+		if newT == r.newMtime && curT == r.curMtime {
+			return nil
+		}
+		r.newMtime, r.curMtime = newT, curT
+		return w.saveRow(r)
 	}
 	km, err := w.keywords(r.id)
 	if err != nil {
@@ -97,6 +120,65 @@ func (w *wtx) sync(r *mboxRow) error {
 	r.newMtime = trustedMtime(newDir)
 	r.curMtime = trustedMtime(curDir)
 	return w.saveRow(r)
+}
+
+// trustable reports whether a sync of r would record trusted mtimes for
+// both of its directories that differ from the row's: the write is then
+// worth its cost even when nothing else changed.
+func (s *Store) trustable(r mboxRow) bool {
+	newM, curM := trustedMtime(filepath.Join(r.dir, "new")), trustedMtime(filepath.Join(r.dir, "cur"))
+	return (r.newMtime != newM && newM >= 0) || (r.curMtime != curM && curM >= 0)
+}
+
+// sameOnDisk reports whether a sync of r would merge nothing: new/ holds
+// no message and cur/ holds exactly the files the index names, with the
+// same info (flags). It reads the directories' names and one packed
+// column of the index (as metas does), without the write lock: Dovecot
+// too rereads a maildir whose mtime is recent, but in memory. A change
+// under way by another of our processes (file renamed, index not yet
+// committed) shows as a difference, and the caller then merges under the
+// lock as before.
+func (s *Store) sameOnDisk(ctx context.Context, q querier, r mboxRow) (bool, error) {
+	newNames, err := dirNames(filepath.Join(r.dir, "new"))
+	if err != nil || len(newNames) > 0 {
+		return false, err
+	}
+	// The index first, the directory second: a commit in between then
+	// shows as a difference, never as agreement.
+	var packed sql.NullString
+	if err := q.QueryRowContext(ctx, `SELECT group_concat(base || info, char(10)) FROM messages WHERE mailbox_id = ?`, r.id).Scan(&packed); err != nil {
+		return false, fmt.Errorf("maildir: index: %w", err)
+	}
+	curNames, err := dirNames(filepath.Join(r.dir, "cur"))
+	if err != nil {
+		return false, err
+	}
+	var known []string
+	if packed.String != "" {
+		known = strings.Split(packed.String, "\n")
+	}
+	if len(known) != len(curNames) {
+		return false, nil
+	}
+	slices.Sort(known)
+	slices.Sort(curNames)
+	return slices.Equal(known, curNames), nil
+}
+
+// dirNames returns the names in dir that a sync would look at (dot files
+// are not mail; anything else that is not a message file makes sameOnDisk
+// false, and the full sync deals with it).
+func dirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	return slices.DeleteFunc(names, func(n string) bool { return strings.HasPrefix(n, ".") }), nil
 }
 
 // foundFile is a message file in cur/ the index does not know yet.

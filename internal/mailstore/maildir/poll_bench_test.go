@@ -1,0 +1,44 @@
+package maildir
+
+import (
+	"context"
+	"testing"
+
+	"github.com/postern/postern/internal/mailstore"
+)
+
+// BenchmarkStoreThenPoll50 is what a session of the load tool's mixed
+// profile does to a 50-message mailbox (issue 7): a flag change, then the
+// polls that follow the next commands (Changes after each of them). The
+// flag change leaves cur/'s mtime too recent to trust (racyWindow), so
+// each poll must make sure nothing else changed cur/.
+func BenchmarkStoreThenPoll50(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	uids := appendN(b, s, 50)
+	ctx := context.Background()
+	mb, err := s.Open(ctx, "INBOX")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mb.Close()
+	i := 0
+	for b.Loop() {
+		op := mailstore.FlagsAdd
+		if i%2 == 1 {
+			op = mailstore.FlagsRemove
+		}
+		k := i / 2 % len(uids) // flagged, then unflagged
+		i++
+		ch, _, err := mb.StoreFlags(ctx, uids[k:k+1], op, []string{`\Flagged`}, 0)
+		if err != nil || len(ch) != 1 {
+			b.Fatalf("StoreFlags = %d, %v", len(ch), err)
+		}
+		since := ch[0].ModSeq
+		for range 8 {
+			if ch, exp, _, err := mb.Changes(ctx, since); err != nil || len(ch)+len(exp) != 0 {
+				b.Fatalf("Changes = %d, %d, %v", len(ch), len(exp), err)
+			}
+		}
+	}
+}
