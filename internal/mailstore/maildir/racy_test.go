@@ -60,29 +60,37 @@ func TestRacyCurRename(t *testing.T) {
 // TestRacyAfterOwnStore: this store's own flag change leaves cur/ too
 // recent to trust, and the polls that follow check it by reading
 // (sameOnDisk) rather than merging. Another program's change in the same
-// tick (cur/'s mtime put back to what the store saw) must still show.
+// tick (cur/'s mtime put back to what the store saw) must still show: at
+// once when no agreeing check is younger than verifyReuse, after it
+// otherwise.
 func TestRacyAfterOwnStore(t *testing.T) {
 	tests := []struct {
 		name   string
+		reuse  bool // verifyReuse left at an hour: the change is not seen yet
 		change func(t *testing.T, cur, newDir string, files []string)
 		check  func(msgs []mailstore.MessageMeta) bool
 	}{
-		{"rename", func(t *testing.T, cur, _ string, files []string) {
+		{"rename", false, func(t *testing.T, cur, _ string, files []string) {
 			mustRename(t, filepath.Join(cur, files[1]), filepath.Join(cur, files[1]+"S"))
 		}, func(msgs []mailstore.MessageMeta) bool {
 			return len(msgs) == 2 && slices.Contains(msgs[1].Flags, `\Seen`)
 		}},
-		{"remove", func(t *testing.T, cur, _ string, files []string) {
+		{"rename within verifyReuse", true, func(t *testing.T, cur, _ string, files []string) {
+			mustRename(t, filepath.Join(cur, files[1]), filepath.Join(cur, files[1]+"S"))
+		}, func(msgs []mailstore.MessageMeta) bool {
+			return len(msgs) == 2 && !slices.Contains(msgs[1].Flags, `\Seen`)
+		}},
+		{"remove", false, func(t *testing.T, cur, _ string, files []string) {
 			if err := os.Remove(filepath.Join(cur, files[1])); err != nil {
 				t.Fatal(err)
 			}
 		}, func(msgs []mailstore.MessageMeta) bool { return len(msgs) == 1 }},
-		{"add to cur", func(t *testing.T, cur, _ string, _ []string) {
+		{"add to cur", false, func(t *testing.T, cur, _ string, _ []string) {
 			if err := os.WriteFile(filepath.Join(cur, "9.M9P9.other:2,"), []byte(testMsg), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}, func(msgs []mailstore.MessageMeta) bool { return len(msgs) == 3 }},
-		{"deliver to new", func(t *testing.T, _, newDir string, _ []string) {
+		{"deliver to new", false, func(t *testing.T, _, newDir string, _ []string) {
 			if err := os.WriteFile(filepath.Join(newDir, "9.M9P9.mta"), []byte(testMsg), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -96,6 +104,10 @@ func TestRacyAfterOwnStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
+			s.verifyReuse = 0
+			if tt.reuse {
+				s.verifyReuse = time.Hour
+			}
 			uids := appendN(t, s, 2)
 			mb := openT(t, s, "INBOX")
 			if _, _, err := mb.StoreFlags(ctx, uids[:1], mailstore.FlagsAdd, []string{`\Flagged`}, 0); err != nil {
@@ -125,6 +137,13 @@ func TestRacyAfterOwnStore(t *testing.T) {
 			msgs, err := mb.Messages(ctx)
 			if err != nil || !tt.check(msgs) {
 				t.Errorf("Messages after another program's same-tick change = %v, %v", msgs, err)
+			}
+			if tt.reuse {
+				// The period over, the change shows.
+				s.verifyReuse = 0
+				if msgs, err := mb.Messages(ctx); err != nil || len(msgs) != 2 || !slices.Contains(msgs[1].Flags, `\Seen`) {
+					t.Errorf("Messages once verifyReuse is over = %v, %v; want the second \\Seen", msgs, err)
+				}
 			}
 		})
 	}

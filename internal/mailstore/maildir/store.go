@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
@@ -36,6 +37,9 @@ type Store struct {
 	// blobMin is the size from which a mailbox's metadata is also kept
 	// as a blob (blobMinMessages; tests lower it).
 	blobMin int
+	// verifyReuse is how long a sameOnDisk check stays valid
+	// (verifyReuse; tests set 0 to check every time).
+	verifyReuse time.Duration
 
 	pollMu  sync.Mutex
 	watched map[int64]int // open watching handles per mailbox id; guarded by pollMu
@@ -68,6 +72,9 @@ type shared struct {
 	watchers fanout.Watchers
 
 	meta metaCache
+
+	// verified is the last agreeing sameOnDisk check of each mailbox.
+	verified verified
 }
 
 // registry is the process-wide table of open indexes, keyed by index path,
@@ -124,7 +131,8 @@ func Open(root string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("maildir: open index: %w", err)
 	}
 	s := &Store{root: abs, opts: opts, log: opts.Logger, db: dbh, watched: map[int64]int{}, watchBase: map[int64]uint64{}, subs: map[int64]*fswatch.Sub{},
-		fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1), blobMin: blobMinMessages}
+		fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1), blobMin: blobMinMessages,
+		verifyReuse: verifyReuse}
 	if err := s.initSchema(); err != nil {
 		dbh.Discard()
 		return nil, err

@@ -26,8 +26,12 @@ const racyWindow = time.Second
 // to rule out a change in the same tick (racyWindow). An mtime in the
 // future (a clock skewed NFS server) is not trusted either.
 func trustedMtime(dir string) int64 {
-	m := mtimeOf(dir)
-	if time.Now().UnixNano()-m < int64(racyWindow) {
+	return trusted(mtimeOf(dir), time.Now())
+}
+
+// trusted is trustedMtime for an mtime m read at now.
+func trusted(m int64, now time.Time) int64 {
+	if now.UnixNano()-m < int64(racyWindow) {
 		return -1
 	}
 	return m
@@ -35,28 +39,44 @@ func trustedMtime(dir string) int64 {
 
 // current returns a mailbox's row after merging changes made on disk by
 // other programs. The check costs a query and two stats; the merge runs only
-// when new/ or cur/ changed since the index last saw them.
+// when new/ or cur/ changed since the index last saw them (or their mtimes
+// were too recent to trust and sameOnDisk finds a difference).
 func (s *Store) current(ctx context.Context, id int64, name string) (mboxRow, error) {
 	r, ok, err := s.rowBy(ctx, s.db, id, name)
 	if err != nil {
 		return r, err
 	}
-	if ok && r.newMtime >= 0 && r.curMtime >= 0 &&
-		mtimeOf(filepath.Join(r.dir, "new")) == r.newMtime && mtimeOf(filepath.Join(r.dir, "cur")) == r.curMtime {
+	if !ok {
+		return s.merge(ctx, id, name)
+	}
+	now := time.Now()
+	newM, curM := mtimeOf(filepath.Join(r.dir, "new")), mtimeOf(filepath.Join(r.dir, "cur"))
+	if r.newMtime >= 0 && r.curMtime >= 0 && newM == r.newMtime && curM == r.curMtime {
 		return r, nil
 	}
 	// An mtime left untrusted by this process's own change (a STORE
 	// renames a file, so under load cur/ is nearly always within
 	// racyWindow) is checked by reading, not merged in a write
 	// transaction: the write path reread every row and took the write
-	// lock after nearly every command (issue 7). Once the mtime can be
-	// trusted the write below records it, once.
-	if ok && !s.trustable(r) {
+	// lock after nearly every command (issue 7). Once the mtimes can be
+	// trusted the merge records them, once.
+	newT, curT := trusted(newM, now), trusted(curM, now)
+	if (newT < 0 || newT == r.newMtime) && (curT < 0 || curT == r.curMtime) {
+		if s.sh.verified.fresh(r, newM, curM, now, s.verifyReuse) {
+			return r, nil
+		}
 		if same, err := s.sameOnDisk(ctx, s.db, r); err == nil && same {
+			s.sh.verified.note(r, newM, curM, now)
 			return r, nil
 		}
 	}
-	err = s.write(ctx, func(w *wtx) error {
+	return s.merge(ctx, id, name)
+}
+
+// merge is current's write path: sync in a write transaction.
+func (s *Store) merge(ctx context.Context, id int64, name string) (mboxRow, error) {
+	var r mboxRow
+	err := s.write(ctx, func(w *wtx) error {
 		var err error
 		if r, err = w.ensureRow(id, name); err != nil {
 			return err
@@ -120,14 +140,6 @@ func (w *wtx) sync(r *mboxRow) error {
 	r.newMtime = trustedMtime(newDir)
 	r.curMtime = trustedMtime(curDir)
 	return w.saveRow(r)
-}
-
-// trustable reports whether a sync of r would record trusted mtimes for
-// both of its directories that differ from the row's: the write is then
-// worth its cost even when nothing else changed.
-func (s *Store) trustable(r mboxRow) bool {
-	newM, curM := trustedMtime(filepath.Join(r.dir, "new")), trustedMtime(filepath.Join(r.dir, "cur"))
-	return (r.newMtime != newM && newM >= 0) || (r.curMtime != curM && curM >= 0)
 }
 
 // sameOnDisk reports whether a sync of r would merge nothing: new/ holds
