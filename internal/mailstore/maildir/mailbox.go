@@ -191,6 +191,19 @@ func (f fileReader) Size() int64 { return f.size }
 // file (a flag change) between the index lookup and the open, so a missing
 // file is looked up again before the message counts as gone.
 func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
+	// The common case in one query (SEARCH on headers opens every
+	// message; issue 7); anything unusual (no row, no file) takes the
+	// careful path below, which tells the cases apart.
+	var name, file string
+	err := mb.s.db.QueryRowContext(ctx, `SELECT b.name, m.base || m.info FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+		WHERE m.mailbox_id = ? AND m.uid = ?`, mb.id, uid).Scan(&name, &file)
+	if err == nil && !strings.ContainsRune(file, '/') {
+		if dir, err := mb.s.dirOf(name); err == nil {
+			if f, err := openFile(filepath.Join(dir, "cur", file)); err == nil {
+				return f, nil
+			}
+		}
+	}
 	for attempt := 0; attempt < 4; attempt++ {
 		r, ok, err := mb.s.rowBy(ctx, mb.s.db, mb.id, "")
 		if err != nil {
@@ -216,21 +229,30 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 		if strings.ContainsRune(m.base+m.info, '/') {
 			return nil, fmt.Errorf("maildir: UID %d: bad file name %q in index", uid, m.base+m.info)
 		}
-		f, err := os.Open(filepath.Join(r.dir, "cur", m.base+m.info))
+		f, err := openFile(filepath.Join(r.dir, "cur", m.base+m.info))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
 		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
-		}
-		return fileReader{f, fi.Size()}, nil
+		return f, nil
 	}
 	return nil, fmt.Errorf("maildir: UID %d: file gone: %w", uid, mailstore.ErrNotExist)
+}
+
+// openFile opens a message file with its size.
+func openFile(path string) (fileReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return fileReader{}, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fileReader{}, err
+	}
+	return fileReader{f, fi.Size()}, nil
 }
 
 // SetCache implements mailstore.Mailbox: one write transaction for all

@@ -42,3 +42,26 @@ func BenchmarkStoreThenPoll50(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpenMessage50 opens each message of a 50-message mailbox, as
+// SEARCH on a header does (issue 7).
+func BenchmarkOpenMessage50(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	uids := appendN(b, s, 50)
+	ctx := context.Background()
+	mb, err := s.Open(ctx, "INBOX")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mb.Close()
+	for b.Loop() {
+		for _, uid := range uids {
+			f, err := mb.OpenMessage(ctx, uid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+}
