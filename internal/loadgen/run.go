@@ -24,7 +24,7 @@ const (
 	// is cut off this long after the stop, so 10,000 clients stop in
 	// seconds whatever the server's pace.
 	DefaultStopTimeout = 2 * time.Second
-	reconnectPause  = 100 * time.Millisecond // after a failed connection, so a dead server is not hammered
+	reconnectPause     = 100 * time.Millisecond // after a failed connection, so a dead server is not hammered
 )
 
 // Options configures a run. The zero value of each field is documented.
