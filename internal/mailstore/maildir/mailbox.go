@@ -51,7 +51,17 @@ func (mb *mailbox) current(ctx context.Context) (mboxRow, error) {
 // writeSynced runs fn in a write transaction on this mailbox's row, after
 // merging changes on disk.
 func (mb *mailbox) writeSynced(ctx context.Context, fn func(w *wtx, r *mboxRow) error) error {
-	return mb.s.write(ctx, func(w *wtx) error {
+	return mb.s.write(ctx, mb.synced(fn))
+}
+
+// writeSyncedLazy is writeSynced committed lazily (Store.writeLazy).
+func (mb *mailbox) writeSyncedLazy(ctx context.Context, fn func(w *wtx, r *mboxRow) error) error {
+	return mb.s.writeLazy(ctx, mb.synced(fn))
+}
+
+// synced wraps fn: the mailbox's row, merged with the disk, first.
+func (mb *mailbox) synced(fn func(w *wtx, r *mboxRow) error) func(w *wtx) error {
+	return func(w *wtx) error {
 		r, err := w.ensureRow(mb.id, "")
 		if err != nil {
 			return err
@@ -60,7 +70,7 @@ func (mb *mailbox) writeSynced(ctx context.Context, fn func(w *wtx, r *mboxRow) 
 			return err
 		}
 		return fn(w, &r)
-	})
+	}
 }
 
 func (mb *mailbox) State(ctx context.Context) (mailstore.MailboxState, error) {
@@ -256,12 +266,13 @@ func openFile(path string) (fileReader, error) {
 }
 
 // SetCache implements mailstore.Mailbox: one write transaction for all
-// the entries (each commit is an fsync).
+// the entries, committed lazily (writeLazy: the cache is rebuilt from
+// the files when lost).
 func (mb *mailbox) SetCache(ctx context.Context, entries []mailstore.CacheEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return mb.s.write(ctx, func(w *wtx) error {
+	return mb.s.writeLazy(ctx, func(w *wtx) error {
 		for _, e := range entries {
 			// INSERT ... SELECT stores nothing for a UID expunged meanwhile.
 			if err := w.exec(`INSERT OR REPLACE INTO cache(mailbox_id, uid, data)
@@ -284,7 +295,7 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 	}
 	var changed []mailstore.MessageMeta
 	var failed []uint32
-	err = mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
+	err = mb.writeSyncedLazy(ctx, func(w *wtx, r *mboxRow) error { // as Dovecot: no fsync for flags
 		changed, failed = nil, nil
 		msgs, err := mb.s.selectMsgs(ctx, w.qtx, r.id, uids)
 		if err != nil {
@@ -342,7 +353,7 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 
 func (mb *mailbox) Expunge(ctx context.Context, uids []uint32) ([]uint32, error) {
 	var gone []uint32
-	err := mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
+	err := mb.writeSyncedLazy(ctx, func(w *wtx, r *mboxRow) error { // as Dovecot: no fsync for expunges
 		gone = nil
 		msgs, err := mb.s.selectMsgs(ctx, w.qtx, r.id, uids)
 		if err != nil || len(msgs) == 0 {
@@ -525,7 +536,7 @@ func (mb *mailbox) ClaimRecent(ctx context.Context) (uint32, error) {
 		return r.recentUID + 1, nil
 	}
 	var first uint32
-	err = mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
+	err = mb.writeSyncedLazy(ctx, func(w *wtx, r *mboxRow) error { // \Recent twice after a power loss harms no one
 		first = r.recentUID + 1
 		r.recentUID = r.uidNext - 1
 		return w.saveRow(r)

@@ -65,3 +65,31 @@ func BenchmarkOpenMessage50(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStoreFlagDurable is STORE of one flag, on and off, on an index
+// with fsync as in production (openTest has none): the commit's cost.
+func BenchmarkStoreFlagDurable(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	uids := appendN(b, s, 1)
+	ctx := context.Background()
+	mb, err := s.Open(ctx, "INBOX")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mb.Close()
+	i := 0
+	for b.Loop() {
+		op := mailstore.FlagsAdd
+		if i%2 == 1 {
+			op = mailstore.FlagsRemove
+		}
+		i++
+		if ch, _, err := mb.StoreFlags(ctx, uids, op, []string{`\Flagged`}, 0); err != nil || len(ch) != 1 {
+			b.Fatalf("StoreFlags = %d, %v", len(ch), err)
+		}
+	}
+}

@@ -396,6 +396,7 @@ func (w *wtx) addFound(r *mboxRow, km *keywordMap, found []foundFile, imported m
 	if len(found) == 0 {
 		return nil
 	}
+	w.mustSync = true // UIDs given out: never again after a power loss
 	slices.SortFunc(found, func(a, b foundFile) int {
 		ua, ub := imported[a.base], imported[b.base]
 		if ua != ub {
