@@ -95,9 +95,11 @@ func releaseShared(path string) { registry.Release(path) }
 // The index runs in WAL mode so readers never wait for a writer; writes are
 // BEGIN IMMEDIATE transactions, and busy_timeout lets several processes
 // share the file. synchronous=FULL (unless Options.NoFsync): with WAL,
-// NORMAL may lose the last commits on power loss, and UIDs and MODSEQs
-// already reported to clients (APPENDUID, COPYUID) must not be handed out
-// again; FULL costs one fsync of the WAL per commit.
+// NORMAL may lose the last commits on power loss, and UIDs already
+// reported to clients (APPENDUID, COPYUID) must not be handed out again;
+// FULL costs one fsync of the WAL per commit. Flag changes, expunges and
+// cached data commit with NORMAL (writeLazy), as Dovecot does not fsync
+// those either.
 func Open(root string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	abs, err := filepath.Abs(root)
