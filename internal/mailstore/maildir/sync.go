@@ -98,9 +98,17 @@ func (w *wtx) sync(r *mboxRow) error {
 	if !newChanged && !curChanged {
 		return nil
 	}
-	if same, err := w.s.sameOnDisk(w.ctx, w.qtx, *r); err != nil {
-		return err
-	} else if same {
+	// A poll's agreeing check a moment ago (verified) holds here too:
+	// nothing this process can see changed since.
+	now := time.Now()
+	same := w.s.sh.verified.fresh(*r, newM, curM, now, w.s.verifyReuse)
+	if !same {
+		var err error
+		if same, err = w.s.sameOnDisk(w.ctx, w.qtx, *r); err != nil {
+			return err
+		}
+	}
+	if same {
 		// Nothing to merge: only the mtimes are news.
 		newT, curT := trustedMtime(newDir), trustedMtime(curDir)
 		if newT == r.newMtime && curT == r.curMtime {
