@@ -40,8 +40,11 @@ type Store struct {
 
 	pollMu     sync.Mutex
 	watchNames map[string]int // open watching handles per mailbox name; guarded by pollMu
-	pollStop   chan struct{}  // guarded by pollMu
-	pollDone   chan struct{}  // guarded by pollMu
+	// watchBase is each watched mailbox's HIGHESTMODSEQ when its watch
+	// began, the poller's first point of comparison; guarded by pollMu.
+	watchBase map[string]uint64
+	pollStop  chan struct{} // guarded by pollMu
+	pollDone  chan struct{} // guarded by pollMu
 	// subs are the file watches of the watched mailboxes (nil where
 	// watching failed); guarded by pollMu.
 	subs map[string]*fswatch.Sub
