@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -19,7 +20,9 @@ const benchUsage = `usage: postern bench [flags]
 Runs N concurrent IMAP clients against a server for a duration and prints
 per-command rates and latencies (issue 7). Every answer is checked: a NO,
 a BAD or incomplete data counts as an error. Works against any IMAP
-server, Postern or not. Ctrl-C stops early (clients log out); twice, at once.
+server, Postern or not. Ctrl-C stops early: the clients log out together
+within --stop-timeout and the figures are printed; a second Ctrl-C exits at
+once (status 130).
 
 Each client logs in as one of the users and selects --mailbox, shared by
 the clients of that user; the messages there at the start are never
@@ -54,6 +57,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of the generated corpus and of the clients' choices")
 	idle := fs.Duration("idle", loadgen.DefaultIdleHold, "time spent in IDLE before DONE")
 	timeout := fs.Duration("timeout", loadgen.DefaultTimeout, "limit on one command or connection")
+	stopTimeout := fs.Duration("stop-timeout", loadgen.DefaultStopTimeout, "after Ctrl-C, how long clients may finish and log out before their connections are closed")
 	jsonFile := fs.String("json", "", "also write the results as JSON to FILE")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	if err := fs.Parse(args); err != nil {
@@ -77,7 +81,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		Addr: *addr, TLS: mode, Insecure: *insecure,
 		Users: *users, NUsers: *nusers, Clients: *clients, Duration: *duration,
 		Profile: prof, Commands: commands, Mailbox: *mailbox, Populate: *populate, Seed: *seed,
-		IdleHold: *idle, Timeout: *timeout,
+		IdleHold: *idle, Timeout: *timeout, StopTimeout: *stopTimeout,
 	}
 	if *corpus != "" {
 		if opts.Corpus, err = loadgen.LoadCorpus(*corpus); err != nil {
@@ -89,14 +93,14 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		opts.Progress = stderr
 	}
-	// The first Ctrl-C stops the run cleanly; stop() restores the default
-	// handler so a second one ends the program at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	defer stop()
+	// The load tool shares the machine with the server it measures: its
+	// own cost is profiled the same way (issue 7).
+	if err := startPprof(stderr, slog.New(slog.NewTextHandler(stderr, nil))); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer stopOnSignals(cancel, stderr)()
 	res, err := loadgen.Run(ctx, opts)
 	if err != nil {
 		return err
@@ -118,6 +122,42 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// interruptedStatus is the exit status after a second interrupt: 128 +
+// SIGINT, as shells report a program killed by Ctrl-C.
+const interruptedStatus = 130
+
+// stopOnSignals makes the first SIGINT or SIGTERM cancel the run (the
+// clients stop, log out within --stop-timeout, the report is printed) and
+// a second one exit at once. The second is handled here rather than by
+// restoring the default action: a program started in the background by a
+// non-interactive shell (as bench/compare-dovecot.sh does) inherits SIGINT
+// ignored, and restoring that disposition made a second Ctrl-C do nothing.
+// The returned function stops the handling.
+func stopOnSignals(cancel context.CancelFunc, stderr io.Writer) func() {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "bench: stopping: clients log out (interrupt again to quit at once)")
+		cancel()
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "bench: interrupted")
+			os.Exit(interruptedStatus)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
 }
 
 // commandFlags collects repeated --command lines.

@@ -22,7 +22,8 @@ import (
 // accepted: profiles show mailbox names and the like.
 const pprofEnv = "POSTERN_PPROF"
 
-// startPprof serves the profiles when pprofEnv asks for them.
+// startPprof serves the profiles when pprofEnv asks for them (`postern serve`
+// and `postern bench`, whose own cost counts in what it measures).
 func startPprof(stdout io.Writer, log *slog.Logger) error {
 	addr := os.Getenv(pprofEnv)
 	if addr == "" {

@@ -80,6 +80,10 @@ func (cl *client) loop(ctx context.Context) {
 
 // record counts one outcome and drops a connection that broke.
 func (cl *client) record(op Op, d time.Duration, in uint64, err error) {
+	if err != nil && cl.r.hardStopped() {
+		cl.drop() // cut off by the run's own hard stop: not the server's failure
+		return
+	}
 	if errors.Is(err, errSkipped) {
 		cl.r.stats.ops[op].skipped.Add(1)
 		return
@@ -92,6 +96,7 @@ func (cl *client) record(op Op, d time.Duration, in uint64, err error) {
 
 func (cl *client) drop() {
 	if cl.c != nil {
+		cl.r.untrack(cl.c)
 		cl.c.close()
 		cl.c = nil
 		cl.r.live.Add(-1)
@@ -102,13 +107,17 @@ func (cl *client) drop() {
 func (cl *client) connect(ctx context.Context) bool {
 	start := time.Now()
 	// A connection under way when the run is cancelled completes (bounded
-	// by the timeout) and then logs out, as commands in flight do.
-	c, err := dial(context.WithoutCancel(ctx), cl.r.opts.Addr, cl.r.opts.TLS, cl.r.tls, cl.r.opts.Timeout)
+	// by the timeout and StopTimeout) and then logs out, as commands in
+	// flight do.
+	c, err := dial(cl.r.hard, cl.r.opts.Addr, cl.r.opts.TLS, cl.r.tls, cl.r.opts.Timeout)
 	if err != nil {
-		cl.r.stats.record(OpConnect, time.Since(start), 0, err)
+		if !cl.r.hardStopped() {
+			cl.r.stats.record(OpConnect, time.Since(start), 0, err)
+		}
 		return false
 	}
 	cl.r.stats.record(OpConnect, time.Since(start), c.in, nil)
+	cl.r.track(c)
 	cl.c = c
 	cl.r.live.Add(1)
 	start, in := time.Now(), c.in
@@ -139,6 +148,7 @@ func (cl *client) finish() {
 		_, _ = cl.c.run("EXPUNGE", nil)
 	}
 	cl.c.logout()
+	cl.r.untrack(cl.c)
 	cl.c = nil
 	cl.r.live.Add(-1)
 }

@@ -110,6 +110,10 @@ func dial(ctx context.Context, addr string, mode TLSMode, tc *tls.Config, timeou
 	}
 	c.setConn(nc)
 	_ = nc.SetDeadline(time.Now().Add(timeout))
+	// The greeting, STARTTLS and the handshake end with ctx too (the run's
+	// hard stop): the connection is not the runner's to close yet.
+	unwatch := context.AfterFunc(ctx, func() { nc.Close() })
+	defer unwatch()
 	g, err := c.r.next()
 	if err != nil {
 		nc.Close()

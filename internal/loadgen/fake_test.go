@@ -32,6 +32,14 @@ type fakeServer struct {
 	mu     sync.Mutex
 	onVerb func(verb string) // if set, called with each command's name; guarded by mu
 	verbs  map[string]int    // commands received, by name; guarded by mu
+	stuck  bool              // answer nothing more, on any connection; guarded by mu
+}
+
+// isStuck reports whether the server stopped answering.
+func (s *fakeServer) isStuck() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stuck
 }
 
 // saw counts a command and calls the hook.
@@ -110,6 +118,10 @@ func (s *fakeServer) serve(c net.Conn) {
 			}
 		}
 		s.saw(verb)
+		if s.isStuck() {
+			io.Copy(io.Discard, r) // until the client closes
+			return
+		}
 		switch verb {
 		case "LOGIN":
 			fmt.Fprintf(w, "%s OK logged in\r\n", tag)
@@ -126,6 +138,10 @@ func (s *fakeServer) serve(c net.Conn) {
 			fmt.Fprint(w, "+ idling\r\n")
 			w.Flush()
 			if _, err := r.ReadString('\n'); err != nil {
+				return
+			}
+			if s.isStuck() {
+				io.Copy(io.Discard, r)
 				return
 			}
 			fmt.Fprintf(w, "%s OK done\r\n", tag)
@@ -291,6 +307,41 @@ func TestCancel(t *testing.T) {
 	// counts commands before it answers, so all are counted by now.
 	if in, out := s.count("LOGIN"), s.count("LOGOUT"); in < 3 || out != in {
 		t.Errorf("%d LOGINs and %d LOGOUTs, want as many, and at least 3", in, out)
+	}
+}
+
+// TestCancelStuckServer: cancelled while its clients are in IDLE against
+// a server that then answers nothing (not DONE, not LOGOUT), the run
+// still ends: StopTimeout after the cancellation every connection is
+// closed, and Run returns the figures. What the hard stop cut off is not
+// counted as errors.
+func TestCancelStuckServer(t *testing.T) {
+	const clients = 20
+	s := startFake(t, fakeEmpty)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	idles := 0
+	s.onVerb = func(verb string) { // called under s.mu
+		if verb == "IDLE" {
+			if idles++; idles == clients {
+				s.stuck = true
+				cancel()
+			}
+		}
+	}
+	p, _ := LookupProfile("idle")
+	res, err := Run(ctx, Options{
+		Addr: s.ln.Addr().String(), Users: "u%d:p", NUsers: 3, Clients: clients, Duration: time.Hour,
+		Profile: p, IdleHold: time.Hour, StopTimeout: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Errors() != 0 {
+		t.Errorf("Errors() = %d, want 0 (the hard stop's failures are not the server's): %+v", res.Errors(), res.Commands)
+	}
+	if c, _ := res.Command("LOGIN"); c.Count != clients {
+		t.Errorf("LOGIN: %+v, want %d", c, clients)
 	}
 }
 

@@ -19,7 +19,12 @@ const (
 	DefaultTimeout  = 30 * time.Second       // one command, or connecting
 	DefaultIdleHold = 100 * time.Millisecond // time spent in IDLE before DONE
 	DefaultMessages = 100                    // generated corpus size
-	reconnectPause  = 100 * time.Millisecond // after a failed connection, so a dead server is not hammered
+	// DefaultStopTimeout bounds a run's end after a cancellation: what
+	// clients still do (the command in flight, their cleanup and LOGOUT)
+	// is cut off this long after the stop, so 10,000 clients stop in
+	// seconds whatever the server's pace.
+	DefaultStopTimeout = 2 * time.Second
+	reconnectPause     = 100 * time.Millisecond // after a failed connection, so a dead server is not hammered
 )
 
 // Options configures a run. The zero value of each field is documented.
@@ -57,6 +62,11 @@ type Options struct {
 
 	IdleHold time.Duration // zero: DefaultIdleHold
 	Timeout  time.Duration // zero: DefaultTimeout
+	// StopTimeout is how long clients may still talk to the server after
+	// ctx is cancelled (their command in flight, then their cleanup and
+	// LOGOUT, all at once); past it their connections are closed. The end
+	// at Duration is not bounded by it. Zero: DefaultStopTimeout.
+	StopTimeout time.Duration
 
 	// Progress receives a line every ProgressEvery (zero: 1 s) while the
 	// run lasts; nil: none.
@@ -82,6 +92,14 @@ type runner struct {
 	caps  map[string]bool // from the probe; read-only once the clients start
 	stop  chan struct{}   // closed at the deadline or on cancellation
 	live  atomic.Int64    // connected clients, for the progress line
+
+	// hard is cancelled StopTimeout after a cancellation: connecting
+	// clients give up, and every tracked connection is closed.
+	hard       context.Context
+	hardCancel context.CancelFunc
+	connMu     sync.Mutex
+	conns      map[*conn]struct{} // the clients' open connections; guarded by connMu
+	killed     bool               // hard stop done: new connections close at once; guarded by connMu
 }
 
 // Run prepares the users' mailboxes (populating them if asked), runs the
@@ -162,7 +180,11 @@ func newRunner(opts Options) (*runner, error) {
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = time.Second
 	}
-	r := &runner{opts: opts, stop: make(chan struct{}), stats: newStats(opts.Profile)}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = DefaultStopTimeout
+	}
+	r := &runner{opts: opts, stop: make(chan struct{}), stats: newStats(opts.Profile), conns: map[*conn]struct{}{}}
+	r.hard, r.hardCancel = context.WithCancel(context.Background())
 	r.tls = opts.TLSConfig
 	if r.tls == nil {
 		host, _, err := net.SplitHostPort(opts.Addr)
@@ -352,15 +374,64 @@ func (r *runner) runClients(ctx context.Context) time.Duration {
 		r.progress(ctx, start)
 	}()
 	t := time.NewTimer(r.opts.Duration)
+	cancelled := false
 	select {
 	case <-t.C:
 	case <-ctx.Done():
 		t.Stop()
+		cancelled = true
 	}
 	close(r.stop)
+	if cancelled {
+		// Interrupted: the clients wind down together, for StopTimeout
+		// at most (a slow or stuck server must not hold the report).
+		kill := time.AfterFunc(r.opts.StopTimeout, r.hardStop)
+		defer kill.Stop()
+	}
 	wg.Wait()
+	r.hardCancel()
 	<-progressDone
 	return time.Unix(0, measuredEnd.Load()).Sub(start)
+}
+
+// track records a client's connection, so that a hard stop can close it;
+// after the hard stop it is closed at once.
+func (r *runner) track(c *conn) {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	if r.killed {
+		c.close()
+		return
+	}
+	r.conns[c] = struct{}{}
+}
+
+// hardStopped reports whether the hard stop happened.
+func (r *runner) hardStopped() bool {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	return r.killed
+}
+
+// untrack forgets a connection the client closed.
+func (r *runner) untrack(c *conn) {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	delete(r.conns, c)
+}
+
+// hardStop ends what the clients still do: connecting gives up, and
+// closing the connections makes every read and write in flight fail at
+// once (net.Conn allows Close concurrently with them).
+func (r *runner) hardStop() {
+	r.hardCancel()
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	r.killed = true
+	for c := range r.conns {
+		c.close()
+	}
+	clear(r.conns)
 }
 
 // progress prints a line every ProgressEvery until the stop.

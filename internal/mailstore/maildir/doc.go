@@ -13,20 +13,25 @@
 // postern-keywords file; keywords past the 26th live in the index only.
 //
 // Index. root/postern-index.sqlite (modernc.org/sqlite via database/sql):
-// WAL, busy_timeout, synchronous=FULL, every write a BEGIN IMMEDIATE
-// transaction, so several processes share it and a UID or MODSEQ is never
-// handed out twice. See schema.go for the tables.
+// WAL, busy_timeout, every write a BEGIN IMMEDIATE transaction, so several
+// processes share it and a UID is never handed out twice. Commits that
+// give out UIDs are synchronous=FULL; flag changes, expunges and cached
+// data are NORMAL (no fsync; Store.writeLazy), Dovecot's durability
+// contract. See schema.go for the tables.
 //
 // Outside programs. Calls that need the current state (Messages, Changes,
 // State, Status, Open and every write) compare the mtimes of new/ and cur/
 // with the ones the index recorded: two stats when nothing happened. A
 // changed new/ has its files moved to cur/ and given the next UIDs; a
 // changed cur/ is compared with the index: unknown files become new
-// messages, vanished ones expunges, renamed ones flag changes. A new/ mtime
-// less than a second old is not trusted (a delivery in the same tick would
-// not move it), so new/ is read again at the next call. Known weakness: a
-// cur/ change by another program within the same timestamp tick as one of
-// our own writes is seen only with the next change of cur/ (or Reindex).
+// messages, vanished ones expunges, renamed ones flag changes. An mtime
+// less than a second old (racyWindow) is not trusted (a change in the same
+// tick would not move it): the directory's names are then compared with
+// the index by reading (sameOnDisk, no write lock), and a full merge runs
+// only when they differ. An agreeing comparison is reused for
+// verifyReuse (100 ms) while the index row and the mtimes stay the same,
+// so another program's change in the very tick of ours shows within that
+// time; every other change shows at once.
 //
 // UIDs survive the index. Each folder's postern-uidlist records its
 // UIDVALIDITY and a "UID BASE" line per message, appended (and fsync'd) in

@@ -52,7 +52,17 @@ func (mb *mailbox) current(ctx context.Context) (mboxRow, error) {
 // writeSynced runs fn in a write transaction on this mailbox's row, after
 // merging changes on disk.
 func (mb *mailbox) writeSynced(ctx context.Context, fn func(w *wtx, r *mboxRow) error) error {
-	return mb.s.write(ctx, func(w *wtx) error {
+	return mb.s.write(ctx, mb.synced(fn))
+}
+
+// writeSyncedLazy is writeSynced committed lazily (Store.writeLazy).
+func (mb *mailbox) writeSyncedLazy(ctx context.Context, fn func(w *wtx, r *mboxRow) error) error {
+	return mb.s.writeLazy(ctx, mb.synced(fn))
+}
+
+// synced wraps fn: the mailbox's row, merged with the disk, first.
+func (mb *mailbox) synced(fn func(w *wtx, r *mboxRow) error) func(w *wtx) error {
+	return func(w *wtx) error {
 		r, err := w.ensureRow(mb.id, "")
 		if err != nil {
 			return err
@@ -61,7 +71,7 @@ func (mb *mailbox) writeSynced(ctx context.Context, fn func(w *wtx, r *mboxRow) 
 			return err
 		}
 		return fn(w, &r)
-	})
+	}
 }
 
 func (mb *mailbox) State(ctx context.Context) (mailstore.MailboxState, error) {
@@ -192,6 +202,19 @@ func (f fileReader) Size() int64 { return f.size }
 // file (a flag change) between the index lookup and the open, so a missing
 // file is looked up again before the message counts as gone.
 func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
+	// The common case in one query (SEARCH on headers opens every
+	// message; issue 7); anything unusual (no row, no file) takes the
+	// careful path below, which tells the cases apart.
+	var name, file string
+	err := mb.s.db.QueryRowContext(ctx, `SELECT b.name, m.base || m.info FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+		WHERE m.mailbox_id = ? AND m.uid = ?`, mb.id, uid).Scan(&name, &file)
+	if err == nil && !strings.ContainsRune(file, '/') {
+		if dir, err := mb.s.dirOf(name); err == nil {
+			if f, err := openFile(filepath.Join(dir, "cur", file)); err == nil {
+				return f, nil
+			}
+		}
+	}
 	for attempt := 0; attempt < 4; attempt++ {
 		r, ok, err := mb.s.rowBy(ctx, mb.s.db, mb.id, "")
 		if err != nil {
@@ -217,9 +240,7 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 		if strings.ContainsRune(m.base+m.info, '/') {
 			return nil, fmt.Errorf("maildir: UID %d: bad file name %q in index", uid, m.base+m.info)
 		}
-		// O_NOFOLLOW: a message file replaced by a symbolic link since the
-		// scan (which indexes regular files only) is not followed out.
-		f, err := os.OpenFile(filepath.Join(r.dir, "cur", m.base+m.info), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+		f, err := openFile(filepath.Join(r.dir, "cur", m.base+m.info))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -229,23 +250,35 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 		if err != nil {
 			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
 		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
-		}
-		return fileReader{f, fi.Size()}, nil
+		return f, nil
 	}
 	return nil, fmt.Errorf("maildir: UID %d: file gone: %w", uid, mailstore.ErrNotExist)
 }
 
+// openFile opens a message file with its size.
+// O_NOFOLLOW: a message file replaced by a symbolic link since the scan
+// (which indexes regular files only) is not followed out of the mail root.
+func openFile(path string) (fileReader, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return fileReader{}, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fileReader{}, err
+	}
+	return fileReader{f, fi.Size()}, nil
+}
+
 // SetCache implements mailstore.Mailbox: one write transaction for all
-// the entries (each commit is an fsync).
+// the entries, committed lazily (writeLazy: the cache is rebuilt from
+// the files when lost).
 func (mb *mailbox) SetCache(ctx context.Context, entries []mailstore.CacheEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return mb.s.write(ctx, func(w *wtx) error {
+	return mb.s.writeLazy(ctx, func(w *wtx) error {
 		for _, e := range entries {
 			// INSERT ... SELECT stores nothing for a UID expunged meanwhile.
 			if err := w.exec(`INSERT OR REPLACE INTO cache(mailbox_id, uid, data)
@@ -268,7 +301,7 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 	}
 	var changed []mailstore.MessageMeta
 	var failed []uint32
-	err = mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
+	err = mb.writeSyncedLazy(ctx, func(w *wtx, r *mboxRow) error { // as Dovecot: no fsync for flags
 		changed, failed = nil, nil
 		msgs, err := mb.s.selectMsgs(ctx, w.qtx, r.id, uids)
 		if err != nil {
@@ -326,7 +359,7 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 
 func (mb *mailbox) Expunge(ctx context.Context, uids []uint32) ([]uint32, error) {
 	var gone []uint32
-	err := mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
+	err := mb.writeSyncedLazy(ctx, func(w *wtx, r *mboxRow) error { // as Dovecot: no fsync for expunges
 		gone = nil
 		msgs, err := mb.s.selectMsgs(ctx, w.qtx, r.id, uids)
 		if err != nil || len(msgs) == 0 {
@@ -509,7 +542,7 @@ func (mb *mailbox) ClaimRecent(ctx context.Context) (uint32, error) {
 		return r.recentUID + 1, nil
 	}
 	var first uint32
-	err = mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
+	err = mb.writeSyncedLazy(ctx, func(w *wtx, r *mboxRow) error { // \Recent twice after a power loss harms no one
 		first = r.recentUID + 1
 		r.recentUID = r.uidNext - 1
 		return w.saveRow(r)

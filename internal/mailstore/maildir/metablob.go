@@ -143,7 +143,7 @@ func readBlob(ctx context.Context, q querier, id, epoch int64, uidValidity uint3
 // and is only an optimization: failures are logged, not returned.
 func (s *Store) saveBlob(ctx context.Context, id, epoch int64, uidValidity uint32, h uint64, msgs []cachedMsg) {
 	data := encodeBlob(msgs)
-	err := s.write(ctx, func(w *wtx) error {
+	err := s.writeLazy(ctx, func(w *wtx) error { // an optimization, rebuilt when lost
 		var (
 			cur  sql.NullInt64
 			uv   uint32

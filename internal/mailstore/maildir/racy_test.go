@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/internal/mailstore"
 )
 
 // TestRacyCurRename: another program renames a file in cur/ (a flag
@@ -52,5 +54,104 @@ func TestRacyCurRename(t *testing.T) {
 	}
 	if !slices.Contains(msgs[0].Flags, `\Flagged`) {
 		t.Errorf("flags after a same-tick rename to ...F = %v, want \\Flagged", msgs[0].Flags)
+	}
+}
+
+// TestRacyAfterOwnStore: this store's own flag change leaves cur/ too
+// recent to trust, and the polls that follow check it by reading
+// (sameOnDisk) rather than merging. Another program's change in the same
+// tick (cur/'s mtime put back to what the store saw) must still show: at
+// once when no agreeing check is younger than verifyReuse, after it
+// otherwise.
+func TestRacyAfterOwnStore(t *testing.T) {
+	tests := []struct {
+		name   string
+		reuse  bool // verifyReuse left at an hour: the change is not seen yet
+		change func(t *testing.T, cur, newDir string, files []string)
+		check  func(msgs []mailstore.MessageMeta) bool
+	}{
+		{"rename", false, func(t *testing.T, cur, _ string, files []string) {
+			mustRename(t, filepath.Join(cur, files[1]), filepath.Join(cur, files[1]+"S"))
+		}, func(msgs []mailstore.MessageMeta) bool {
+			return len(msgs) == 2 && slices.Contains(msgs[1].Flags, `\Seen`)
+		}},
+		{"rename within verifyReuse", true, func(t *testing.T, cur, _ string, files []string) {
+			mustRename(t, filepath.Join(cur, files[1]), filepath.Join(cur, files[1]+"S"))
+		}, func(msgs []mailstore.MessageMeta) bool {
+			return len(msgs) == 2 && !slices.Contains(msgs[1].Flags, `\Seen`)
+		}},
+		{"remove", false, func(t *testing.T, cur, _ string, files []string) {
+			if err := os.Remove(filepath.Join(cur, files[1])); err != nil {
+				t.Fatal(err)
+			}
+		}, func(msgs []mailstore.MessageMeta) bool { return len(msgs) == 1 }},
+		{"add to cur", false, func(t *testing.T, cur, _ string, _ []string) {
+			if err := os.WriteFile(filepath.Join(cur, "9.M9P9.other:2,"), []byte(testMsg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, func(msgs []mailstore.MessageMeta) bool { return len(msgs) == 3 }},
+		{"deliver to new", false, func(t *testing.T, _, newDir string, _ []string) {
+			if err := os.WriteFile(filepath.Join(newDir, "9.M9P9.mta"), []byte(testMsg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, func(msgs []mailstore.MessageMeta) bool { return len(msgs) == 3 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := Open(t.TempDir(), Options{NoFsync: true, PollInterval: time.Hour, SafetyPoll: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			s.verifyReuse = 0
+			if tt.reuse {
+				s.verifyReuse = time.Hour
+			}
+			uids := appendN(t, s, 2)
+			mb := openT(t, s, "INBOX")
+			if _, _, err := mb.StoreFlags(ctx, uids[:1], mailstore.FlagsAdd, []string{`\Flagged`}, 0); err != nil {
+				t.Fatal(err)
+			}
+			d, _ := s.dirOf("INBOX")
+			cur, newDir := filepath.Join(d, "cur"), filepath.Join(d, "new")
+			curFi, _ := os.Stat(cur)
+			newFi, _ := os.Stat(newDir)
+			// A poll that finds nothing changed.
+			if ch, exp, _, err := mb.Changes(ctx, 0); err != nil || len(ch) != 2 || len(exp) != 0 {
+				t.Fatalf("Changes = %v, %v, %v; want the 2 messages", ch, exp, err)
+			}
+			var files []string
+			ents, _ := os.ReadDir(cur)
+			for _, e := range ents {
+				files = append(files, e.Name())
+			}
+			slices.Sort(files) // appendN's names sort in delivery order
+			tt.change(t, cur, newDir, files)
+			if err := os.Chtimes(cur, curFi.ModTime(), curFi.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(newDir, newFi.ModTime(), newFi.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			msgs, err := mb.Messages(ctx)
+			if err != nil || !tt.check(msgs) {
+				t.Errorf("Messages after another program's same-tick change = %v, %v", msgs, err)
+			}
+			if tt.reuse {
+				// The period over, the change shows.
+				s.verifyReuse = 0
+				if msgs, err := mb.Messages(ctx); err != nil || len(msgs) != 2 || !slices.Contains(msgs[1].Flags, `\Seen`) {
+					t.Errorf("Messages once verifyReuse is over = %v, %v; want the second \\Seen", msgs, err)
+				}
+			}
+		})
+	}
+}
+
+func mustRename(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.Rename(from, to); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@ package maildir
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
@@ -36,6 +38,9 @@ type Store struct {
 	// blobMin is the size from which a mailbox's metadata is also kept
 	// as a blob (blobMinMessages; tests lower it).
 	blobMin int
+	// verifyReuse is how long a sameOnDisk check stays valid
+	// (verifyReuse; tests set 0 to check every time).
+	verifyReuse time.Duration
 
 	pollMu  sync.Mutex
 	watched map[int64]int // open watching handles per mailbox id; guarded by pollMu
@@ -68,6 +73,9 @@ type shared struct {
 	watchers fanout.Watchers
 
 	meta metaCache
+
+	// verified is the last agreeing sameOnDisk check of each mailbox.
+	verified verified
 }
 
 // registry is the process-wide table of open indexes, keyed by index path,
@@ -87,9 +95,11 @@ func releaseShared(path string) { registry.Release(path) }
 // The index runs in WAL mode so readers never wait for a writer; writes are
 // BEGIN IMMEDIATE transactions, and busy_timeout lets several processes
 // share the file. synchronous=FULL (unless Options.NoFsync): with WAL,
-// NORMAL may lose the last commits on power loss, and UIDs and MODSEQs
-// already reported to clients (APPENDUID, COPYUID) must not be handed out
-// again; FULL costs one fsync of the WAL per commit.
+// NORMAL may lose the last commits on power loss, and UIDs already
+// reported to clients (APPENDUID, COPYUID) must not be handed out again;
+// FULL costs one fsync of the WAL per commit. Flag changes, expunges and
+// cached data commit with NORMAL (writeLazy), as Dovecot does not fsync
+// those either.
 func Open(root string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	abs, err := filepath.Abs(root)
@@ -124,7 +134,8 @@ func Open(root string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("maildir: open index: %w", err)
 	}
 	s := &Store{root: abs, opts: opts, log: opts.Logger, db: dbh, watched: map[int64]int{}, watchBase: map[int64]uint64{}, subs: map[int64]*fswatch.Sub{},
-		fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1), blobMin: blobMinMessages}
+		fsSignal: make(chan struct{}, 1), idxSignal: make(chan struct{}, 1), blobMin: blobMinMessages,
+		verifyReuse: verifyReuse}
 	if err := s.initSchema(); err != nil {
 		dbh.Discard()
 		return nil, err
@@ -245,14 +256,53 @@ type wtx struct {
 	// q prepares statements once per transaction and keeps the
 	// UIDVALIDITY counter (shared with the other driver).
 	q *sqlindex.Tx
+	// mustSync is set when the transaction gave out UIDs: a lazy one
+	// (writeLazy) then syncs the WAL after all.
+	mustSync bool
 }
 
-// write runs fn in a write transaction.
+// write runs fn in a write transaction, committed durably
+// (synchronous=FULL: the WAL is fsynced).
 func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
+	return s.writeTx(ctx, false, fn)
+}
+
+// writeLazy runs fn in a write transaction whose loss on power failure is
+// acceptable, as Dovecot's default durability (mail_fsync = optimized)
+// has it: flag changes, expunges, \Recent claims and cached data commit
+// with synchronous=NORMAL, without an fsync of the WAL (Dovecot fsyncs
+// neither its index log on those). A crash of the process loses nothing:
+// the WAL is written. A power loss may lose the last such commits: flags
+// and expunges come back as they were, and their MODSEQs may be given out
+// again. What a client must never see twice stays durable: new messages
+// and their UIDs (APPEND, COPY, MOVE, and a merge that picks up delivered
+// mail, even inside a lazy transaction: mustSync) are fsynced.
+func (s *Store) writeLazy(ctx context.Context, fn func(w *wtx) error) error {
+	return s.writeTx(ctx, !s.opts.NoFsync, fn)
+}
+
+// writeTx is write, or writeLazy when lazy is set. SQLite refuses to
+// change the synchronous level inside a transaction, so a lazy one takes
+// a connection of its own, lowers the level, and puts it back after.
+func (s *Store) writeTx(ctx context.Context, lazy bool, fn func(w *wtx) error) error {
 	s.sh.wmu.Lock()
 	defer s.sh.wmu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	var tx *sql.Tx
+	var err error
+	if lazy {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("maildir: begin: %w", err)
+		}
+		defer restoreFull(conn)
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+			return fmt.Errorf("maildir: begin: %w", err)
+		}
+		tx, err = conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("maildir: begin: %w", err)
+		}
+	} else if tx, err = s.db.BeginTx(ctx, nil); err != nil {
 		return fmt.Errorf("maildir: begin: %w", err)
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, qtx: s.db.Querier(tx), touched: map[int64]bool{}, saved: map[int64]uint64{}, q: s.db.NewTx(ctx, tx, "maildir: index")}
@@ -269,6 +319,12 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		}
 		return fmt.Errorf("maildir: commit: %w", err)
 	}
+	if lazy && w.mustSync {
+		// The WAL holds the commit; its fsync is what FULL would have done.
+		if err := syncFile(filepath.Join(s.root, IndexName) + "-wal"); err != nil {
+			return fmt.Errorf("maildir: commit: %w", err)
+		}
+	}
 	for _, a := range w.after {
 		a()
 	}
@@ -280,6 +336,26 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		}
 	}
 	return nil
+}
+
+// restoreFull puts a connection lowered by writeLazy back to
+// synchronous=FULL before it returns to the pool, or drops it from the
+// pool when that fails: no later transaction may commit lazily unasked.
+func restoreFull(conn *sql.Conn) {
+	if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	conn.Close()
+}
+
+// syncFile fsyncs a file.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 // bumpEpoch marks the removal of mailbox rows: a row id may be handed out

@@ -2,6 +2,7 @@ package maildir
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -25,8 +26,12 @@ const racyWindow = time.Second
 // to rule out a change in the same tick (racyWindow). An mtime in the
 // future (a clock skewed NFS server) is not trusted either.
 func trustedMtime(dir string) int64 {
-	m := mtimeOf(dir)
-	if time.Now().UnixNano()-m < int64(racyWindow) {
+	return trusted(mtimeOf(dir), time.Now())
+}
+
+// trusted is trustedMtime for an mtime m read at now.
+func trusted(m int64, now time.Time) int64 {
+	if now.UnixNano()-m < int64(racyWindow) {
 		return -1
 	}
 	return m
@@ -34,17 +39,44 @@ func trustedMtime(dir string) int64 {
 
 // current returns a mailbox's row after merging changes made on disk by
 // other programs. The check costs a query and two stats; the merge runs only
-// when new/ or cur/ changed since the index last saw them.
+// when new/ or cur/ changed since the index last saw them (or their mtimes
+// were too recent to trust and sameOnDisk finds a difference).
 func (s *Store) current(ctx context.Context, id int64, name string) (mboxRow, error) {
 	r, ok, err := s.rowBy(ctx, s.db, id, name)
 	if err != nil {
 		return r, err
 	}
-	if ok && r.newMtime >= 0 && r.curMtime >= 0 &&
-		mtimeOf(filepath.Join(r.dir, "new")) == r.newMtime && mtimeOf(filepath.Join(r.dir, "cur")) == r.curMtime {
+	if !ok {
+		return s.merge(ctx, id, name)
+	}
+	now := time.Now()
+	newM, curM := mtimeOf(filepath.Join(r.dir, "new")), mtimeOf(filepath.Join(r.dir, "cur"))
+	if r.newMtime >= 0 && r.curMtime >= 0 && newM == r.newMtime && curM == r.curMtime {
 		return r, nil
 	}
-	err = s.write(ctx, func(w *wtx) error {
+	// An mtime left untrusted by this process's own change (a STORE
+	// renames a file, so under load cur/ is nearly always within
+	// racyWindow) is checked by reading, not merged in a write
+	// transaction: the write path reread every row and took the write
+	// lock after nearly every command (issue 7). Once the mtimes can be
+	// trusted the merge records them, once.
+	newT, curT := trusted(newM, now), trusted(curM, now)
+	if (newT < 0 || newT == r.newMtime) && (curT < 0 || curT == r.curMtime) {
+		if s.sh.verified.fresh(r, newM, curM, now, s.verifyReuse) {
+			return r, nil
+		}
+		if same, err := s.sameOnDisk(ctx, s.db, r); err == nil && same {
+			s.sh.verified.note(r, newM, curM, now)
+			return r, nil
+		}
+	}
+	return s.merge(ctx, id, name)
+}
+
+// merge is current's write path: sync in a write transaction.
+func (s *Store) merge(ctx context.Context, id int64, name string) (mboxRow, error) {
+	var r mboxRow
+	err := s.write(ctx, func(w *wtx) error {
 		var err error
 		if r, err = w.ensureRow(id, name); err != nil {
 			return err
@@ -65,6 +97,25 @@ func (w *wtx) sync(r *mboxRow) error {
 	curChanged := r.curMtime < 0 || curM != r.curMtime
 	if !newChanged && !curChanged {
 		return nil
+	}
+	// A poll's agreeing check a moment ago (verified) holds here too:
+	// nothing this process can see changed since.
+	now := time.Now()
+	same := w.s.sh.verified.fresh(*r, newM, curM, now, w.s.verifyReuse)
+	if !same {
+		var err error
+		if same, err = w.s.sameOnDisk(w.ctx, w.qtx, *r); err != nil {
+			return err
+		}
+	}
+	if same {
+		// Nothing to merge: only the mtimes are news.
+		newT, curT := trustedMtime(newDir), trustedMtime(curDir)
+		if newT == r.newMtime && curT == r.curMtime {
+			return nil
+		}
+		r.newMtime, r.curMtime = newT, curT
+		return w.saveRow(r)
 	}
 	km, err := w.keywords(r.id)
 	if err != nil {
@@ -97,6 +148,57 @@ func (w *wtx) sync(r *mboxRow) error {
 	r.newMtime = trustedMtime(newDir)
 	r.curMtime = trustedMtime(curDir)
 	return w.saveRow(r)
+}
+
+// sameOnDisk reports whether a sync of r would merge nothing: new/ holds
+// no message and cur/ holds exactly the files the index names, with the
+// same info (flags). It reads the directories' names and one packed
+// column of the index (as metas does), without the write lock: Dovecot
+// too rereads a maildir whose mtime is recent, but in memory. A change
+// under way by another of our processes (file renamed, index not yet
+// committed) shows as a difference, and the caller then merges under the
+// lock as before.
+func (s *Store) sameOnDisk(ctx context.Context, q querier, r mboxRow) (bool, error) {
+	newNames, err := dirNames(filepath.Join(r.dir, "new"))
+	if err != nil || len(newNames) > 0 {
+		return false, err
+	}
+	// The index first, the directory second: a commit in between then
+	// shows as a difference, never as agreement.
+	var packed sql.NullString
+	if err := q.QueryRowContext(ctx, `SELECT group_concat(base || info, char(10)) FROM messages WHERE mailbox_id = ?`, r.id).Scan(&packed); err != nil {
+		return false, fmt.Errorf("maildir: index: %w", err)
+	}
+	curNames, err := dirNames(filepath.Join(r.dir, "cur"))
+	if err != nil {
+		return false, err
+	}
+	var known []string
+	if packed.String != "" {
+		known = strings.Split(packed.String, "\n")
+	}
+	if len(known) != len(curNames) {
+		return false, nil
+	}
+	slices.Sort(known)
+	slices.Sort(curNames)
+	return slices.Equal(known, curNames), nil
+}
+
+// dirNames returns the names in dir that a sync would look at (dot files
+// are not mail; anything else that is not a message file makes sameOnDisk
+// false, and the full sync deals with it).
+func dirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	return slices.DeleteFunc(names, func(n string) bool { return strings.HasPrefix(n, ".") }), nil
 }
 
 // foundFile is a message file in cur/ the index does not know yet.
@@ -302,6 +404,7 @@ func (w *wtx) addFound(r *mboxRow, km *keywordMap, found []foundFile, imported m
 	if len(found) == 0 {
 		return nil
 	}
+	w.mustSync = true // UIDs given out: never again after a power loss
 	slices.SortFunc(found, func(a, b foundFile) int {
 		ua, ub := imported[a.base], imported[b.base]
 		if ua != ub {

@@ -11,13 +11,28 @@ import (
 // watchStart counts a watching handle, subscribes to the mailbox's files
 // with the first, and starts the poller, with the watch of the index, with
 // the first mailbox.
+//
+// The mailbox's HIGHESTMODSEQ now is the poller's first point of
+// comparison (as in the Maildir store): another process's commit is a
+// change even when it is the first thing the poller sees. Without it, a
+// poller first woken by that very commit took its result for the
+// starting state and never told the watchers.
 func (s *Store) watchStart(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.BusyTimeout)
+	base, baseOK, err := rowByName(ctx, s.db, name)
+	cancel()
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
 	w := s.watchedNames()
 	w[name]++
 	if w[name] == 1 {
 		s.subs[name] = s.subscribe(name)
+		if err == nil && baseOK {
+			if s.watchBase == nil {
+				s.watchBase = map[string]uint64{}
+			}
+			s.watchBase[name] = base.modSeq
+		}
 	}
 	if s.pollStop == nil {
 		s.idxSub = s.subscribeIndex()
@@ -77,6 +92,7 @@ func (s *Store) watchStop(name string) {
 			sub.Close()
 		}
 		delete(s.subs, name)
+		delete(s.watchBase, name)
 	}
 	var stop, done chan struct{}
 	var idx *fswatch.Sub
@@ -139,8 +155,14 @@ func (s *Store) poll(stop, done chan struct{}) {
 		}
 		s.pollMu.Lock()
 		names := make([]string, 0, len(s.watchNames))
+		bases := map[string]uint64{}
 		for n := range s.watchNames {
 			names = append(names, n)
+			if _, ok := last[n]; !ok {
+				if b, ok := s.watchBase[n]; ok {
+					bases[n] = b
+				}
+			}
 		}
 		s.pollMu.Unlock()
 		seen := make(map[string]uint64, len(names))
@@ -151,7 +173,11 @@ func (s *Store) poll(stop, done chan struct{}) {
 			if err != nil || !ok {
 				continue
 			}
-			if prev, ok := last[n]; ok && prev != r.modSeq {
+			prev, ok := last[n]
+			if !ok {
+				prev, ok = bases[n]
+			}
+			if ok && prev != r.modSeq {
 				s.sh.watchers.NotifyNew(r.id, r.modSeq)
 			}
 			seen[n] = r.modSeq
