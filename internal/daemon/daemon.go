@@ -82,6 +82,7 @@ func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator, t
 		d.throttle = auth.NewThrottle(auth.ThrottleOptions{Min: cfg.LoginDelay, Max: cfg.LoginDelayMax})
 	}
 	d.limit.log = log
+	d.limit.mem = newMemGuard(cfg.MemoryLimit)
 	var tlsConfig *tls.Config
 	if cfg.TLSCert != "" {
 		st, err := tlsconfig.Load(cfg.TLSCert, cfg.TLSKey)

@@ -16,6 +16,7 @@ type connLimiter struct {
 	maxTotal, maxPerIP int            // 0: no cap
 	allow              []netip.Prefix // empty: every address
 	log                *slog.Logger   // nil: refusals are not logged
+	mem                *memGuard      // nil: no memory bound
 
 	mu    sync.Mutex
 	total int                // guarded by mu
@@ -41,11 +42,18 @@ func allowed(allow []netip.Prefix, addr netip.Addr) bool {
 	return false
 }
 
+// reasonMemory is the refusal while the daemon's memory is near
+// memory_limit (memguard.go).
+const reasonMemory = "Server is short of memory, try again later"
+
 // acquire reserves a slot for addr, reporting false (and the reason) when a
 // cap is reached. Each successful acquire needs one release.
 func (l *connLimiter) acquire(addr netip.Addr) (ok bool, reason string) {
 	if !allowed(l.allow, addr) {
 		return false, "Connections from " + addr.Unmap().String() + " are not allowed"
+	}
+	if l.mem.overLimit() {
+		return false, reasonMemory
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -1,0 +1,101 @@
+package daemon
+
+import (
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"time"
+)
+
+// memGuard bounds the daemon's memory (the memory_limit key): it sets the
+// Go runtime's soft limit, so the collector works harder as the bound
+// nears, and it tells the listeners to refuse new connections while the
+// memory in use is close to the bound, so that a flood of connections
+// degrades service (new clients hear BYE [UNAVAILABLE] and retry later)
+// instead of growing the daemon until the kernel's OOM killer ends every
+// session at once.
+//
+// The refusal threshold is refuseEighths eighths of the limit, not the limit
+// itself: the soft limit makes the runtime collect garbage to stay under
+// it, so the memory in use only nears the limit when live data (sessions)
+// fill it, and new sessions must stop before that, leaving the collector
+// room to work and the connections already accepted room to run.
+type memGuard struct {
+	limit     int64 // octets; 0: no guard
+	threshold uint64
+
+	mu      sync.Mutex
+	checked time.Time // last sample; guarded by mu
+	since   int       // accepts since the last sample; guarded by mu
+	over    bool      // the last sample's verdict; guarded by mu
+	now     func() time.Time
+	sample  func() uint64 // the memory in use; tests replace it
+}
+
+const (
+	// memSampleEvery bounds how often the runtime's memory is sampled:
+	// reading runtime/metrics is cheap but not free, and an accept loop
+	// under a flood must stay cheap.
+	memSampleEvery = 100 * time.Millisecond
+	// memSampleAccepts resamples sooner after this many accepted
+	// connections, so that a burst of accepts between two samples cannot
+	// overshoot the bound by more than that many sessions.
+	memSampleAccepts = 64
+	// refuseEighths eighths of the limit is where refusals start.
+	refuseEighths = 6
+)
+
+// Runtime metrics whose sum is the memory the soft limit governs
+// (runtime/debug.SetMemoryLimit: all memory mapped by the runtime, less
+// what it has returned to the system).
+const (
+	metricTotal    = "/memory/classes/total:bytes"
+	metricReleased = "/memory/classes/heap/released:bytes"
+)
+
+// newMemGuard sets the runtime's soft memory limit to limit octets and
+// returns the guard; limit 0 leaves the runtime alone (GOMEMLIMIT, if set,
+// still applies) and returns a guard that never refuses.
+func newMemGuard(limit int64) *memGuard {
+	g := &memGuard{limit: limit, now: time.Now, sample: runtimeInUse}
+	if limit <= 0 {
+		return g
+	}
+	debug.SetMemoryLimit(limit)
+	g.threshold = uint64(limit) / 8 * refuseEighths
+	return g
+}
+
+// runtimeInUse is the memory the soft limit governs: what the runtime
+// mapped, less what it returned to the system.
+func runtimeInUse() uint64 {
+	s := []metrics.Sample{{Name: metricTotal}, {Name: metricReleased}}
+	metrics.Read(s)
+	var inUse uint64
+	if v := s[0].Value; v.Kind() == metrics.KindUint64 {
+		inUse = v.Uint64()
+	}
+	if v := s[1].Value; v.Kind() == metrics.KindUint64 && v.Uint64() <= inUse {
+		inUse -= v.Uint64()
+	}
+	return inUse
+}
+
+// overLimit reports whether new connections must be refused now. It reads
+// the runtime's figures at most every memSampleEvery or memSampleAccepts
+// calls, and answers from the last reading in between.
+func (g *memGuard) overLimit() bool {
+	if g == nil || g.limit <= 0 {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.since++
+	now := g.now()
+	if g.since < memSampleAccepts && now.Sub(g.checked) < memSampleEvery {
+		return g.over
+	}
+	g.checked, g.since = now, 0
+	g.over = g.sample() >= g.threshold
+	return g.over
+}
