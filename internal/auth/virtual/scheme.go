@@ -23,16 +23,6 @@ const (
 // errUnsupportedScheme marks a hash this package cannot check.
 var errUnsupportedScheme = errors.New("virtual: unsupported password scheme")
 
-// dummyHash is a bcrypt hash (cost 10, DefaultCost) of a password nobody
-// uses. Unknown users are checked against it so that the reply takes as long
-// as for a known user with a bcrypt hash of the default cost.
-const dummyHash = "$2a$10$fNIMAbBaz6qdBPWL3O8w/e9x7xLfxwOSsf8hYcad5dNxFLcHVRAOa"
-
-// burnTime spends about as long as checking a bcrypt password.
-func burnTime(password string) {
-	_ = bcrypt.CompareHashAndPassword([]byte(dummyHash), []byte(password))
-}
-
 // credential is a stored password: its scheme (upper case) and hash.
 type credential struct {
 	scheme string
