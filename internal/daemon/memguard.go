@@ -45,12 +45,15 @@ const (
 	refuseEighths = 6
 )
 
-// Runtime metrics whose sum is the memory the soft limit governs
-// (runtime/debug.SetMemoryLimit: all memory mapped by the runtime, less
-// what it has returned to the system).
+// Runtime metrics: all memory the runtime mapped, less the heap it has
+// returned to the system and the heap that is free but not yet returned.
+// The soft limit counts the free part too, but the runtime returns it as
+// the limit nears; counting it would keep refusing connections long
+// after a flood ended, until the scavenger got round to it.
 const (
 	metricTotal    = "/memory/classes/total:bytes"
 	metricReleased = "/memory/classes/heap/released:bytes"
+	metricFree     = "/memory/classes/heap/free:bytes"
 )
 
 // newMemGuard sets the runtime's soft memory limit to limit octets and
@@ -66,17 +69,19 @@ func newMemGuard(limit int64) *memGuard {
 	return g
 }
 
-// runtimeInUse is the memory the soft limit governs: what the runtime
-// mapped, less what it returned to the system.
+// runtimeInUse is the memory the runtime holds for the program: what it
+// mapped, less the heap that is free or returned to the system.
 func runtimeInUse() uint64 {
-	s := []metrics.Sample{{Name: metricTotal}, {Name: metricReleased}}
+	s := []metrics.Sample{{Name: metricTotal}, {Name: metricReleased}, {Name: metricFree}}
 	metrics.Read(s)
 	var inUse uint64
 	if v := s[0].Value; v.Kind() == metrics.KindUint64 {
 		inUse = v.Uint64()
 	}
-	if v := s[1].Value; v.Kind() == metrics.KindUint64 && v.Uint64() <= inUse {
-		inUse -= v.Uint64()
+	for _, x := range s[1:] {
+		if v := x.Value; v.Kind() == metrics.KindUint64 && v.Uint64() <= inUse {
+			inUse -= v.Uint64()
+		}
 	}
 	return inUse
 }
