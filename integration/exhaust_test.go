@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -503,4 +504,100 @@ func waitSockets(t *testing.T, pid, n int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestExhaustLiteral: literals announced and never finished, before and
+// after login, synchronizing and LITERAL+ (RFC 7888), an APPEND of 60 MiB
+// of which only a little comes: literal_timeout (or the login timeout)
+// ends each with a BYE, and the server's memory does not grow with the
+// sizes announced (8 clients announce 480 MiB in all).
+func TestExhaustLiteral(t *testing.T) {
+	s := startExhaustServer(t, exhaustLimits...)
+	const big = 60 << 20
+	tests := []struct {
+		name  string
+		login bool
+		send  string
+		// cont: the server must first answer a continuation request.
+		cont  bool
+		bytes int // octets of the literal actually sent
+		want  string
+	}{
+		{"login literal", false, "a LOGIN {4}\r\n", true, 2, "* BYE Autologout; login took too long"},
+		{"login literal+", false, "a LOGIN {4+}\r\n", false, 2, "* BYE Autologout; login took too long"},
+		{"append sync", true, fmt.Sprintf("a APPEND INBOX {%d}\r\n", big), true, 0, "* BYE Autologout; command not completed in time"},
+		{"append literal+", true, fmt.Sprintf("a APPEND INBOX {%d+}\r\n", big), false, 0, "* BYE Autologout; command not completed in time"},
+		{"append sync partial", true, fmt.Sprintf("a APPEND INBOX {%d}\r\n", big), true, 1 << 20, "* BYE Autologout; command not completed in time"},
+		{"append literal+ partial", true, fmt.Sprintf("a APPEND INBOX (\\Seen) {%d+}\r\n", big), false, 1 << 20, "* BYE Autologout; command not completed in time"},
+		{"append literal+ 2", true, fmt.Sprintf("a APPEND INBOX {%d+}\r\n", big), false, 4 << 20, "* BYE Autologout; command not completed in time"},
+		{"append literal+ 3", true, fmt.Sprintf("a APPEND INBOX {%d+}\r\n", big), false, 3 << 20, "* BYE Autologout; command not completed in time"},
+		{"append sync 2", true, fmt.Sprintf("a APPEND INBOX {%d}\r\n", big), true, 2 << 20, "* BYE Autologout; command not completed in time"},
+		{"list literal", true, "a LIST \"\" {60000}\r\n", true, 100, "* BYE Autologout; command not completed in time"},
+		{"catenate", true, fmt.Sprintf("a APPEND INBOX CATENATE (TEXT {%d+}\r\n", big), false, 1 << 20, "* BYE Autologout; command not completed in time"},
+	}
+	var wg sync.WaitGroup
+	announced := 0
+	for _, tt := range tests {
+		if strings.Contains(tt.send, strconv.Itoa(big)) {
+			announced += big
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := unfinishedLiteral(s.IMAP, tt.login, tt.send, tt.cont, tt.bytes, tt.want); err != nil {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	served(t, "127.0.0.2", s.IMAP)
+	// No partial message was delivered.
+	c := dialRaw(t, s.IMAP, true)
+	if u := c.mustOK("STATUS INBOX (MESSAGES)"); len(u) != 1 || u[0] != fmt.Sprintf("* STATUS INBOX (MESSAGES %d)", len(demoMessages)) {
+		t.Errorf("STATUS INBOX after the unfinished APPENDs = %q, want the demo's %d messages", u, len(demoMessages))
+	}
+	peak, err := procStatusKiB(s.proc.Pid, "VmHWM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("unfinished literals announcing %d MiB in all: daemon peak RSS (VmHWM) %.1f MiB", announced>>20, float64(peak)/1024)
+	// Less than a single announced literal: nothing was sized by the
+	// announcement, nor buffered whole.
+	if peak*1024 >= big {
+		t.Errorf("daemon peak RSS %d KiB, want under %d MiB, one literal's announced size", peak, big>>20)
+	}
+}
+
+// unfinishedLiteral sends a command announcing a literal, then n octets of
+// it, then nothing, and checks the server's last word and close.
+func unfinishedLiteral(addr string, login bool, send string, cont bool, n int, want string) error {
+	c, err := dialFromErr("127.0.0.1", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if g, err := c.line(ioTimeout); err != nil || !strings.HasPrefix(g, "* OK") {
+		return fmt.Errorf("greeting %q, %v", g, err)
+	}
+	if login {
+		io.WriteString(c, "l LOGIN demo demo\r\n")
+		if l, err := c.line(ioTimeout); err != nil || !strings.HasPrefix(l, "l OK") {
+			return fmt.Errorf("LOGIN answered %q, %v", l, err)
+		}
+	}
+	c.SetWriteDeadline(time.Now().Add(ioTimeout))
+	io.WriteString(c, send)
+	if cont {
+		if l, err := c.line(ioTimeout); err != nil || !strings.HasPrefix(l, "+ ") {
+			return fmt.Errorf("after %q: %q, %v; want a continuation request", send, l, err)
+		}
+	}
+	if _, err := c.Write(make([]byte, n)); err != nil {
+		return fmt.Errorf("sending %d octets: %w", n, err)
+	}
+	out, err := c.closedAfter(exLiteral + exLoginTimeout + ioTimeout)
+	if err != nil || out != want+"\r\n" {
+		return fmt.Errorf("after %d octets of the literal and silence: %q, %v; want %q and a close", n, out, err, want)
+	}
+	return nil
 }
