@@ -409,7 +409,7 @@ var Keys = []Key{
 	{"login_delay_max", "15s", "the most login_delay grows to", func(c *Config, v string) error { return setDuration(&c.LoginDelayMax, v) }},
 	{"login_failure_rate", "10", "failed logins per second from all addresses together before each further failure waits login_delay_max (a token bucket); 0: no global limit", func(c *Config, v string) error { return setRate(&c.LoginFailureRate, v) }},
 	{"login_failure_burst", "100", "failed logins at once the global limit lets through before login_failure_rate applies", func(c *Config, v string) error { return setInt(&c.LoginFailureBurst, v) }},
-	{"memory_limit", "0", "octets (or with K, M, G) of memory the daemon aims to stay under: the Go runtime's soft limit, and new connections get BYE [UNAVAILABLE] while the memory in use is above 3/4 of it; 0: no bound", func(c *Config, v string) error { return setSize(&c.MemoryLimit, v) }},
+	{"memory_limit", "0", "octets (or with K, M, G) of memory the daemon aims to stay under: the Go runtime's soft limit, and new connections get BYE [UNAVAILABLE] while its memory in use nears it; 0: no bound", func(c *Config, v string) error { return setSize(&c.MemoryLimit, v) }},
 	{"max_literal_total", "262144", "octets in all the literals of one command (APPEND messages not counted)", func(c *Config, v string) error { return setInt64(&c.MaxLiteralTotal, v) }},
 	{"max_fetch_items", "1000", "items in one FETCH (each HEADER.FIELDS name counts)", func(c *Config, v string) error { return setInt(&c.MaxFetchItems, v) }},
 	{"max_search_keys", "1000", "keys in one SEARCH program", func(c *Config, v string) error { return setInt(&c.MaxSearchKeys, v) }},

@@ -63,8 +63,8 @@ func TestMemGuardOff(t *testing.T) {
 func TestMemGuardLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	g := newMemGuard(1 << 30)
-	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
-		t.Errorf("soft limit = %d, want %d", got, 1<<30)
+	if got, want := debug.SetMemoryLimit(-1), softLimit(1<<30, codeSize()); got != want {
+		t.Errorf("soft limit = %d, want %d (1 GiB less the code)", got, want)
 	}
 	if g.overLimit() {
 		t.Error("a test binary is over 768 MiB?")
@@ -91,3 +91,19 @@ type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) Now() time.Time          { return c.t }
 func (c *fakeClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func TestSoftLimit(t *testing.T) {
+	tests := []struct{ limit, code, want int64 }{
+		{256 << 20, 24 << 20, 200 << 20},
+		{64 << 20, 0, 56 << 20},
+		{40 << 20, 30 << 20, 20 << 20}, // at least half
+	}
+	for _, tt := range tests {
+		if got := softLimit(tt.limit, tt.code); got != tt.want {
+			t.Errorf("softLimit(%d, %d) = %d, want %d", tt.limit, tt.code, got, tt.want)
+		}
+	}
+	if n := codeSize(); n <= 0 {
+		t.Errorf("codeSize() = %d, want the test binary's mapped size", n)
+	}
+}
