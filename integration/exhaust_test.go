@@ -37,6 +37,13 @@ const (
 // extra lines given (later lines override the demo's own).
 func startExhaustServer(t *testing.T, extra ...string) *server {
 	t.Helper()
+	return startServerIn(t, exhaustDir(t, extra...))
+}
+
+// exhaustDir makes a demo data directory whose configuration has the
+// extra lines given.
+func exhaustDir(t *testing.T, extra ...string) string {
+	t.Helper()
 	dir := t.TempDir()
 	if _, err := demo.Setup(t.Context(), dir); err != nil {
 		t.Fatal(err)
@@ -51,7 +58,7 @@ func startExhaustServer(t *testing.T, extra ...string) *server {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return startServerIn(t, dir)
+	return dir
 }
 
 // exhaustLimits are the configuration lines of the cap and timeout tests.
