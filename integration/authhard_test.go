@@ -255,3 +255,40 @@ func TestAuthLogsNoPasswords(t *testing.T) {
 	}
 	t.Logf("%d secrets checked against %d octets of debug log", len(secrets), len(logged))
 }
+
+// TestAuthGlobalRate: with login_failure_rate 0.01/s and a burst of 3,
+// failed logins from six different addresses (one each, as a botnet
+// would spread them) get their address's first delay for the first three
+// only; the next ones wait login_delay_max, as the log shows (an exact
+// assertion on the delays chosen, none on time), and each is answered
+// after at least that.
+func TestAuthGlobalRate(t *testing.T) {
+	s := startExhaustServer(t, "log_level = debug", "login_delay = 10ms", "login_delay_max = 300ms",
+		"login_failure_rate = 0.01", "login_failure_burst = 3")
+	for i := range 6 {
+		src := fmt.Sprintf("127.0.0.%d", 30+i)
+		c := greeted(t, src, s.IMAP)
+		start := time.Now()
+		out := c.exchange(t, "a LOGIN demo wrong")
+		if last := out[len(out)-1]; last != "a NO [AUTHENTICATIONFAILED] Authentication failed" {
+			t.Fatalf("failure from %s: %q", src, last)
+		}
+		if el := time.Since(start); i >= 3 && el < 300*time.Millisecond {
+			t.Errorf("failure %d (from %s) answered after %v, want at least login_delay_max 300ms", i+1, src, el)
+		}
+	}
+	// The right password is never delayed by the global limit.
+	greeted(t, "127.0.0.40", s.IMAP).exchange(t, "a LOGIN demo demo")
+
+	re := regexp.MustCompile(`failed login answer delayed" host="(127\.0\.0\.\d+) .*" delay=(\S+)`)
+	var got []string
+	for _, l := range strings.Split(s.stderr.String(), "\n") {
+		if m := re.FindStringSubmatch(l); m != nil {
+			got = append(got, m[1]+" "+m[2])
+		}
+	}
+	want := []string{"127.0.0.30 10ms", "127.0.0.31 10ms", "127.0.0.32 10ms", "127.0.0.33 300ms", "127.0.0.34 300ms", "127.0.0.35 300ms"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("delays logged = %q, want %q", got, want)
+	}
+}
