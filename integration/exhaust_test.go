@@ -432,6 +432,11 @@ func TestExhaustManyConnections(t *testing.T) {
 	if len(accepted) != exPerIP || refused != exhaustConns-exPerIP {
 		t.Errorf("accepted %d and refused %d, want %d and %d", len(accepted), refused, exPerIP, exhaustConns-exPerIP)
 	}
+	// Refusals are logged at most 10 a second: a few dozen lines here,
+	// not one per refusal.
+	if n := strings.Count(s.stderr.String(), `msg="connection refused"`); n >= exhaustConns/10 {
+		t.Errorf("the log has %d refusal lines for %d refusals, want them rate-limited", n, refused)
+	}
 	// Each refused connection lives only while its BYE is written: the
 	// sampler never sees more than the accepted ones plus a few in flight
 	// (16 clients at a time).
