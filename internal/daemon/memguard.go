@@ -54,7 +54,9 @@ const (
 	// memCollectEvery bounds the collections the guard forces while over
 	// its threshold.
 	memCollectEvery = time.Second
-	// refuseEighths eighths of the limit is where refusals start.
+	// refuseEighths eighths of the runtime's share (softLimit) is where
+	// refusals start: half, as the heap grows to twice its live data
+	// between collections (GOGC=100).
 	refuseEighths = 4
 )
 

@@ -22,7 +22,7 @@ func TestMemGuardSampling(t *testing.T) {
 	}{
 		{0, 10 << 20, false, 1},                // first call samples
 		{time.Millisecond, 70 << 20, false, 1}, // within 100 ms: last verdict
-		{memSampleEvery, 70 << 20, true, 2},    // resampled: over 3/4
+		{memSampleEvery, 70 << 20, true, 2},    // resampled: over the threshold
 		{time.Millisecond, 10 << 20, true, 2},  // still the last verdict
 		{memSampleEvery, 60<<20 - 1, false, 3}, // just under the threshold
 		{memSampleEvery, 60 << 20, true, 4},    // at it
@@ -59,7 +59,7 @@ func TestMemGuardOff(t *testing.T) {
 }
 
 // TestMemGuardLimit checks that a real guard sets the soft limit and
-// refuses once the runtime's memory passes 3/4 of it.
+// refuses once the runtime's memory passes its threshold.
 func TestMemGuardLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	g := newMemGuard(1 << 30)
@@ -67,7 +67,7 @@ func TestMemGuardLimit(t *testing.T) {
 		t.Errorf("soft limit = %d, want %d (1 GiB less the code)", got, want)
 	}
 	if g.overLimit() {
-		t.Error("a test binary is over 768 MiB?")
+		t.Error("a test binary is over half a GiB?")
 	}
 	small := newMemGuard(minTestLimit)
 	if !small.overLimit() {
