@@ -68,6 +68,7 @@ func (g *Gate) Login(ctx context.Context, username, password string, peer netip.
 			g.Logger.Warn(fmt.Sprintf("Login failed user=%s auth=%s host=%s", username, username, host))
 			if t := g.Throttle; t != nil && peer.IsValid() {
 				t.Failed(peer.Addr())
+				g.Logger.Debug("auth: failed login answer delayed", "host", host, "delay", t.Delay(peer.Addr()).String())
 				if err := t.Wait(ctx, peer.Addr()); err != nil {
 					return nil, fmt.Errorf("auth: login delay: %w", err)
 				}

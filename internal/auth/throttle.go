@@ -40,6 +40,17 @@ type ThrottleOptions struct {
 	// Sleep waits d or until ctx is done, returning ctx.Err() in the latter
 	// case. Nil means a timer-based wait. Tests inject a recorder.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// GlobalRate is how many failures per second, from all addresses
+	// together, are delayed only as their address's count says; beyond it
+	// (once GlobalBurst failures have passed at once) a failure's delay is
+	// Max, whatever its address: a token bucket, so that an attack spread
+	// over many addresses, each failing once or twice, is slowed too.
+	// Zero turns the global limit off.
+	GlobalRate float64
+	// GlobalBurst is the bucket's size: how many failures may pass at
+	// once before GlobalRate applies. Zero means one second's worth of
+	// GlobalRate (at least 1).
+	GlobalBurst int
 	// Report, if set, is told of every Failed and Succeeded call: a
 	// session served in a child process passes them on to the daemon's
 	// Throttle, so the delay spans connections (DESIGN.md §2).
@@ -59,12 +70,19 @@ type Throttle struct {
 	mu      sync.Mutex
 	entries map[netip.Addr]*list.Element // guarded by mu; values are *throttleEntry
 	order   list.List                    // guarded by mu; front = most recent failure
+
+	// The global bucket (GlobalRate): tokens left at filled.
+	tokens float64   // guarded by mu
+	filled time.Time // guarded by mu; zero: the bucket is full
 }
 
 type throttleEntry struct {
 	key      netip.Addr
 	failures int
 	last     time.Time
+	// overGlobal is set when the entry's last failure found the global
+	// bucket empty: its delay is then Max.
+	overGlobal bool
 }
 
 // NewThrottle returns a Throttle configured by opts.
@@ -158,6 +176,60 @@ func (t *Throttle) remove(el *list.Element) {
 	t.order.Remove(el)
 }
 
+// burst is the global bucket's size.
+func (t *Throttle) burst() float64 {
+	if t.opts.GlobalBurst > 0 {
+		return float64(t.opts.GlobalBurst)
+	}
+	return max(1, t.opts.GlobalRate)
+}
+
+// takeGlobal takes a token for one failure from the global bucket,
+// reporting false when it is empty (the failure is over the rate).
+// Called with mu held.
+func (t *Throttle) takeGlobal(now time.Time) bool {
+	if t.opts.GlobalRate <= 0 {
+		return true
+	}
+	if t.filled.IsZero() {
+		t.tokens = t.burst()
+	} else if el := now.Sub(t.filled); el > 0 {
+		t.tokens = min(t.burst(), t.tokens+el.Seconds()*t.opts.GlobalRate)
+	}
+	t.filled = now
+	if t.tokens < 1 {
+		return false
+	}
+	t.tokens--
+	return true
+}
+
+// GlobalExceeded reports whether the global bucket is empty now: the
+// next failure, from any address, will be delayed Max. A connection
+// served in a child process learns it from the daemon at start.
+func (t *Throttle) GlobalExceeded() bool {
+	if t.opts.GlobalRate <= 0 {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.filled.IsZero() {
+		return false
+	}
+	el := max(0, t.now().Sub(t.filled))
+	return t.tokens+el.Seconds()*t.opts.GlobalRate < 1
+}
+
+// Drain empties the global bucket now, as if the rate had just been
+// used up: a connection served in a child process starts so when the
+// daemon's bucket was empty (GlobalExceeded), as its own bucket would
+// otherwise start full.
+func (t *Throttle) Drain() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tokens, t.filled = 0, t.now()
+}
+
 // Delay reports how long to wait before answering addr, given its recent
 // failures: 0 when it has none.
 func (t *Throttle) Delay(addr netip.Addr) time.Duration {
@@ -168,7 +240,11 @@ func (t *Throttle) Delay(addr netip.Addr) time.Duration {
 	if el == nil {
 		return 0
 	}
-	return t.delayFor(el.Value.(*throttleEntry).failures)
+	e := el.Value.(*throttleEntry)
+	if e.overGlobal {
+		return t.max()
+	}
+	return t.delayFor(e.failures)
 }
 
 // Failed records a failed authentication from addr.
@@ -183,13 +259,15 @@ func (t *Throttle) Failed(addr netip.Addr) {
 	if t.entries == nil {
 		t.entries = make(map[netip.Addr]*list.Element)
 	}
+	over := !t.takeGlobal(now)
 	if el := t.lookup(key, now); el != nil {
 		e := el.Value.(*throttleEntry)
 		e.failures++
 		e.last = now
+		e.overGlobal = over
 		t.order.MoveToFront(el)
 	} else {
-		t.entries[key] = t.order.PushFront(&throttleEntry{key: key, failures: 1, last: now})
+		t.entries[key] = t.order.PushFront(&throttleEntry{key: key, failures: 1, last: now, overGlobal: over})
 	}
 	// The list is ordered by last failure, so stale and surplus entries
 	// are all at the back.

@@ -155,3 +155,88 @@ func TestThrottleZeroValue(t *testing.T) {
 		t.Errorf("zero Throttle: Delay = %v, want %v", got, DefaultThrottleMin)
 	}
 }
+
+// TestThrottlePenaltyPerAddress follows one address's delay from 2 s to
+// 15 s through Wait, as a protocol layer drives it, while another address
+// stays undelayed (DESIGN.md §5).
+func TestThrottlePenaltyPerAddress(t *testing.T) {
+	var slept []time.Duration
+	th, _ := newTestThrottle(ThrottleOptions{Sleep: func(ctx context.Context, d time.Duration) error {
+		slept = append(slept, d)
+		return nil
+	}})
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
+	ctx := context.Background()
+	for range 6 {
+		th.Failed(a)
+		th.Wait(ctx, a)
+	}
+	th.Wait(ctx, b)
+	want := "[2s 4s 8s 15s 15s 15s]"
+	if got := fmt.Sprint(slept); got != want {
+		t.Errorf("delays after failures from one address = %s, want %s", got, want)
+	}
+	th.Failed(b)
+	if got := th.Delay(b); got != 2*time.Second {
+		t.Errorf("Delay(other address after its first failure) = %v, want 2s", got)
+	}
+}
+
+// TestThrottleGlobal checks the global bucket: GlobalBurst failures pass
+// with their address's delay, the next ones (from fresh addresses) wait
+// Max, and the rate refills it.
+func TestThrottleGlobal(t *testing.T) {
+	th, clk := newTestThrottle(ThrottleOptions{GlobalRate: 2, GlobalBurst: 3})
+	addr := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}) }
+	steps := []struct {
+		advance time.Duration
+		addr    int
+		want    time.Duration
+	}{
+		{0, 1, 2 * time.Second},
+		{0, 2, 2 * time.Second},
+		{0, 3, 2 * time.Second},
+		{0, 4, 15 * time.Second}, // bucket empty: Max, though a first failure
+		{0, 5, 15 * time.Second},
+		{500 * time.Millisecond, 6, 2 * time.Second}, // one token back at 2/s
+		{0, 7, 15 * time.Second},
+		{10 * time.Second, 8, 2 * time.Second}, // refilled (to the burst, no more)
+		{0, 9, 2 * time.Second},
+		{0, 10, 2 * time.Second},
+		{0, 11, 15 * time.Second},
+	}
+	for i, s := range steps {
+		clk.Advance(s.advance)
+		th.Failed(addr(s.addr))
+		if got := th.Delay(addr(s.addr)); got != s.want {
+			t.Errorf("step %d: Failed(%v); Delay = %v, want %v", i, addr(s.addr), got, s.want)
+		}
+	}
+	if !th.GlobalExceeded() {
+		t.Error("GlobalExceeded() = false with the bucket empty")
+	}
+	// A later failure within the rate goes back to the address's own delay.
+	clk.Advance(time.Second)
+	if th.GlobalExceeded() {
+		t.Error("GlobalExceeded() = true after a refill")
+	}
+	th.Failed(addr(4))
+	if got := th.Delay(addr(4)); got != 4*time.Second {
+		t.Errorf("second failure of 198.51.100.4 within the rate: Delay = %v, want 4s", got)
+	}
+
+	off, _ := newTestThrottle(ThrottleOptions{})
+	for i := range 1000 {
+		off.Failed(addr(i % 250))
+	}
+	if off.GlobalExceeded() || off.Delay(addr(1)) != 15*time.Second || off.Delay(netip.MustParseAddr("192.0.2.99")) != 0 {
+		t.Error("GlobalRate 0 limits globally")
+	}
+
+	drained, _ := newTestThrottle(ThrottleOptions{GlobalRate: 1, GlobalBurst: 10})
+	drained.Drain()
+	drained.Failed(addr(1))
+	if got := drained.Delay(addr(1)); got != 15*time.Second {
+		t.Errorf("after Drain: Delay = %v, want 15s", got)
+	}
+}

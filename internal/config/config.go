@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"strconv"
@@ -217,11 +218,22 @@ type Config struct {
 	// logins from one client address: LoginDelay after the first, doubling
 	// up to LoginDelayMax (DESIGN.md §5).
 	LoginDelay, LoginDelayMax time.Duration
-	MaxLiteralTotal           int64
-	MaxFetchItems             int
-	MaxSearchKeys             int
-	MaxFlags                  int
-	WriteTimeout              time.Duration
+	// LoginFailureRate is how many failed logins per second, from all
+	// addresses together, pass with only their address's delay; beyond
+	// it (after LoginFailureBurst at once) each failure waits
+	// LoginDelayMax, so that a botnet spread over many addresses is slowed
+	// too. 0 turns the global limit off.
+	LoginFailureRate  float64
+	LoginFailureBurst int
+	// MemoryLimit is the daemon's memory bound in octets: the Go
+	// runtime's soft limit, and new connections are refused while the
+	// memory in use nears it. 0: no bound.
+	MemoryLimit     int64
+	MaxLiteralTotal int64
+	MaxFetchItems   int
+	MaxSearchKeys   int
+	MaxFlags        int
+	WriteTimeout    time.Duration
 }
 
 // mail_watch values.
@@ -237,44 +249,50 @@ func Default() *Config {
 			{ServiceIMAP, "[::]:143"},
 			{ServiceIMAPS, "[::]:993"},
 		},
-		Auth:             AuthSystem,
-		ServerID:         true,
-		MailWatch:        MailWatchInotify,
-		PAMService:       "imap",
-		MailStore:        StoreAuto,
-		MboxInbox:        "/var/mail/%u",
-		MboxDir:          "%h",
-		MboxHomeInbox:    true,
-		DefaultMailboxes: mustDefaultMailboxes(defaultMailboxesText),
-		PasswdFile:       "/etc/postern/passwd",
-		MailRoot:         "/var/vmail/%u/Maildir",
-		AuthCacheTTL:     time.Hour,
-		AuthCacheSize:    10000,
-		SystemMailRoot:   "%h/Maildir",
-		AlertFile:        "/etc/imapd.alert",
-		UserAlertFile:    ".imapalert",
-		NoLoginFile:      "/etc/nologin",
-		LogLevel:         "info",
-		MaxLineLength:    64 << 10,
-		MaxLiteralSize:   64 << 10,
-		MaxAppendSize:    64 << 20,
-		MaxDepth:         8,
-		LoginTimeout:     3 * time.Minute,
-		IdleTimeout:      30 * time.Minute,
-		IdleCommandLimit: 30 * time.Minute,
-		LiteralTimeout:   5 * time.Minute,
-		MaxConnections:   10000,
-		MaxConnsPerIP:    100,
-		MaxLoginFailures: 5,
-		LoginDelay:       2 * time.Second,
-		LoginDelayMax:    15 * time.Second,
-		MaxLiteralTotal:  256 << 10,
-		MaxFetchItems:    1000,
-		MaxSearchKeys:    1000,
-		MaxFlags:         256,
-		WriteTimeout:     time.Minute,
+		Auth:              AuthSystem,
+		ServerID:          true,
+		MailWatch:         MailWatchInotify,
+		PAMService:        "imap",
+		MailStore:         StoreAuto,
+		MboxInbox:         "/var/mail/%u",
+		MboxDir:           "%h",
+		MboxHomeInbox:     true,
+		DefaultMailboxes:  mustDefaultMailboxes(defaultMailboxesText),
+		PasswdFile:        "/etc/postern/passwd",
+		MailRoot:          "/var/vmail/%u/Maildir",
+		AuthCacheTTL:      time.Hour,
+		AuthCacheSize:     10000,
+		SystemMailRoot:    "%h/Maildir",
+		AlertFile:         "/etc/imapd.alert",
+		UserAlertFile:     ".imapalert",
+		NoLoginFile:       "/etc/nologin",
+		LogLevel:          "info",
+		MaxLineLength:     64 << 10,
+		MaxLiteralSize:    64 << 10,
+		MaxAppendSize:     64 << 20,
+		MaxDepth:          8,
+		LoginTimeout:      3 * time.Minute,
+		IdleTimeout:       30 * time.Minute,
+		IdleCommandLimit:  30 * time.Minute,
+		LiteralTimeout:    5 * time.Minute,
+		MaxConnections:    10000,
+		MaxConnsPerIP:     100,
+		MaxLoginFailures:  5,
+		LoginDelay:        2 * time.Second,
+		LoginDelayMax:     15 * time.Second,
+		LoginFailureRate:  10,
+		LoginFailureBurst: 100,
+		MaxLiteralTotal:   256 << 10,
+		MaxFetchItems:     1000,
+		MaxSearchKeys:     1000,
+		MaxFlags:          256,
+		WriteTimeout:      time.Minute,
 	}
 }
+
+// minMemoryLimit is the smallest memory_limit accepted: below it the
+// daemon would refuse every connection from the start.
+const minMemoryLimit = 32 << 20
 
 // Key documents one configuration key.
 type Key struct {
@@ -389,6 +407,9 @@ var Keys = []Key{
 	{"max_login_failures", "5", "failed logins on one connection before it is closed", func(c *Config, v string) error { return setInt(&c.MaxLoginFailures, v) }},
 	{"login_delay", "2s", "answer delay after a failed login from a client address, doubling with each further failure", func(c *Config, v string) error { return setDuration(&c.LoginDelay, v) }},
 	{"login_delay_max", "15s", "the most login_delay grows to", func(c *Config, v string) error { return setDuration(&c.LoginDelayMax, v) }},
+	{"login_failure_rate", "10", "failed logins per second from all addresses together before each further failure waits login_delay_max (a token bucket); 0: no global limit", func(c *Config, v string) error { return setRate(&c.LoginFailureRate, v) }},
+	{"login_failure_burst", "100", "failed logins at once the global limit lets through before login_failure_rate applies", func(c *Config, v string) error { return setInt(&c.LoginFailureBurst, v) }},
+	{"memory_limit", "0", "octets (or with K, M, G) of memory the daemon aims to stay under: the Go runtime's soft limit, and new connections get BYE [UNAVAILABLE] while its memory in use nears it; 0: no bound", func(c *Config, v string) error { return setSize(&c.MemoryLimit, v) }},
 	{"max_literal_total", "262144", "octets in all the literals of one command (APPEND messages not counted)", func(c *Config, v string) error { return setInt64(&c.MaxLiteralTotal, v) }},
 	{"max_fetch_items", "1000", "items in one FETCH (each HEADER.FIELDS name counts)", func(c *Config, v string) error { return setInt(&c.MaxFetchItems, v) }},
 	{"max_search_keys", "1000", "keys in one SEARCH program", func(c *Config, v string) error { return setInt(&c.MaxSearchKeys, v) }},
@@ -523,6 +544,12 @@ func (c *Config) Validate() error {
 	if c.LoginDelay <= 0 || c.LoginDelayMax < c.LoginDelay {
 		errs = append(errs, fmt.Errorf("login_delay %v and login_delay_max %v: want 0 < login_delay <= login_delay_max", c.LoginDelay, c.LoginDelayMax))
 	}
+	if c.LoginFailureRate > 0 && c.LoginFailureBurst < 1 {
+		errs = append(errs, fmt.Errorf("login_failure_burst %d: must be at least 1 while login_failure_rate is set", c.LoginFailureBurst))
+	}
+	if c.MemoryLimit != 0 && c.MemoryLimit < minMemoryLimit {
+		errs = append(errs, fmt.Errorf("memory_limit %d: must be 0 (no bound) or at least %d (32M): the daemon needs that much to start", c.MemoryLimit, minMemoryLimit))
+	}
 	if c.LoginTimeout <= 0 || c.LiteralTimeout <= 0 || c.IdleCommandLimit <= 0 || c.WriteTimeout <= 0 {
 		errs = append(errs, errors.New("timeouts must be positive"))
 	}
@@ -562,6 +589,38 @@ func setInt64(p *int64, v string) error {
 		return fmt.Errorf("want a non-negative integer, got %q", v)
 	}
 	*p = n
+	return nil
+}
+
+// setRate parses a non-negative rate per second ("10", "0.5").
+func setRate(p *float64, v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return fmt.Errorf("want a non-negative number per second, got %q", v)
+	}
+	*p = f
+	return nil
+}
+
+// setSize parses octets, optionally with a binary K, M or G suffix
+// ("512M" is 512 MiB).
+func setSize(p *int64, v string) error {
+	num, shift := v, 0
+	if n := len(v); n > 0 {
+		switch v[n-1] {
+		case 'K', 'k':
+			num, shift = v[:n-1], 10
+		case 'M', 'm':
+			num, shift = v[:n-1], 20
+		case 'G', 'g':
+			num, shift = v[:n-1], 30
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64>>shift {
+		return fmt.Errorf("want a size in octets such as 1073741824 or 1G, got %q", v)
+	}
+	*p = n << shift
 	return nil
 }
 
@@ -644,6 +703,9 @@ func (c *Config) Format() string {
 	kv("max_login_failures", c.MaxLoginFailures)
 	kv("login_delay", c.LoginDelay)
 	kv("login_delay_max", c.LoginDelayMax)
+	kv("login_failure_rate", strconv.FormatFloat(c.LoginFailureRate, 'g', -1, 64))
+	kv("login_failure_burst", c.LoginFailureBurst)
+	kv("memory_limit", c.MemoryLimit)
 	kv("max_literal_total", c.MaxLiteralTotal)
 	kv("max_fetch_items", c.MaxFetchItems)
 	kv("max_search_keys", c.MaxSearchKeys)

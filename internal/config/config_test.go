@@ -193,6 +193,9 @@ max_connections_per_ip = 7
 max_login_failures = 3
 login_delay = 1s
 login_delay_max = 9s
+login_failure_rate = 2.5
+login_failure_burst = 20
+memory_limit = 512M
 max_literal_total = 99999
 max_fetch_items = 10
 max_search_keys = 11
@@ -246,5 +249,49 @@ func TestParseDefaultMailboxes(t *testing.T) {
 	c, err := Parse(strings.NewReader("default_mailboxes =\n"), "empty")
 	if err != nil || c.DefaultMailboxes != nil {
 		t.Errorf("default_mailboxes = (empty) gives %v, %v; want none", c, err)
+	}
+}
+
+func TestSizeAndRateValues(t *testing.T) {
+	sizes := []struct {
+		in   string
+		want int64 // -1: an error
+	}{
+		{"0", 0}, {"1048576", 1 << 20}, {"64M", 64 << 20}, {"64m", 64 << 20}, {"2G", 2 << 30}, {"512K", 512 << 10},
+		{"", -1}, {"M", -1}, {"-1M", -1}, {"1.5G", -1}, {"1T", -1}, {"9999999999G", -1},
+	}
+	for _, tt := range sizes {
+		var got int64
+		err := setSize(&got, tt.in)
+		if (err != nil) != (tt.want < 0) || err == nil && got != tt.want {
+			t.Errorf("setSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	rates := []struct {
+		in   string
+		want float64 // -1: an error
+	}{
+		{"0", 0}, {"10", 10}, {"0.5", 0.5}, {"-1", -1}, {"Inf", -1}, {"NaN", -1}, {"x", -1},
+	}
+	for _, tt := range rates {
+		var got float64
+		err := setRate(&got, tt.in)
+		if (err != nil) != (tt.want < 0) || err == nil && got != tt.want {
+			t.Errorf("setRate(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"memory_limit = 1G\nlogin_failure_rate = 0\nlogin_failure_burst = 0\n"} {
+		if c, err := Parse(strings.NewReader(in), "in"); err != nil || c.Validate() != nil {
+			t.Errorf("Parse and Validate(%q) = %v, want no error", in, err)
+		}
+	}
+	for _, in := range []string{"memory_limit = 1M\n", "login_failure_rate = 5\nlogin_failure_burst = 0\n"} {
+		c, err := Parse(strings.NewReader(in), "in")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err == nil {
+			t.Errorf("Validate(%q) = nil, want an error", in)
+		}
 	}
 }

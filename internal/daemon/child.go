@@ -39,6 +39,9 @@ import (
 const (
 	envChildService  = "POSTERN_CHILD_SERVICE"
 	envChildFailures = "POSTERN_CHILD_LOGIN_FAILURES"
+	// envChildGlobal is "1" when the daemon's global failed-login bucket
+	// (login_failure_rate) was empty as the child started.
+	envChildGlobal = "POSTERN_CHILD_LOGIN_GLOBAL_EXCEEDED"
 )
 
 // RunChildIfRequested serves the connection and exits when this process is
@@ -55,8 +58,10 @@ func RunChildIfRequested() {
 // runChild is the child's whole life; it returns the exit status.
 func runChild(svc string) int {
 	failures, _ := strconv.Atoi(os.Getenv(envChildFailures))
+	globalExceeded := os.Getenv(envChildGlobal) == "1"
 	os.Unsetenv(envChildService)
 	os.Unsetenv(envChildFailures)
+	os.Unsetenv(envChildGlobal)
 	cfgFile, reports := os.NewFile(3, "configuration"), os.NewFile(4, "login results")
 	cfg, err := config.Parse(cfgFile, "the daemon's configuration")
 	cfgFile.Close()
@@ -85,7 +90,11 @@ func runChild(svc string) int {
 	// only this connection's own results are reported back.
 	var mu sync.Mutex
 	seeding := true
-	th := auth.NewThrottle(auth.ThrottleOptions{Min: cfg.LoginDelay, Max: cfg.LoginDelayMax, Report: func(_ netip.Addr, failed bool) {
+	// The global bucket is the daemon's: this process only knows whether
+	// it was empty at start (then Drain below). Its own bucket is made
+	// big enough that replaying the address's failures cannot empty it.
+	seeded := min(failures, 64)
+	th := auth.NewThrottle(auth.ThrottleOptions{Min: cfg.LoginDelay, Max: cfg.LoginDelayMax, GlobalRate: cfg.LoginFailureRate, GlobalBurst: cfg.LoginFailureBurst + seeded, Report: func(_ netip.Addr, failed bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if seeding {
@@ -97,8 +106,11 @@ func runChild(svc string) int {
 		}
 		io.WriteString(reports, line)
 	}})
-	for i := 0; i < failures && i < 64; i++ {
+	for range seeded {
 		th.Failed(peer)
+	}
+	if globalExceeded {
+		th.Drain()
 	}
 	mu.Lock()
 	seeding = false
@@ -211,6 +223,9 @@ func (d *Daemon) spawn(c net.Conn, svc config.Service) {
 	defer repR.Close()
 	cmd := exec.Command(d.children.exe)
 	cmd.Env = append(childEnviron(), envChildService+"="+string(svc), envChildFailures+"="+strconv.Itoa(d.throttle.Failures(addr)))
+	if d.throttle.GlobalExceeded() {
+		cmd.Env = append(cmd.Env, envChildGlobal+"=1")
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = conn, conn, os.Stderr
 	cmd.ExtraFiles = []*os.File{cfgR, repW}
 	err = cmd.Start()
@@ -266,7 +281,7 @@ func childEnviron() []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET", envChildService, envChildFailures:
+		case "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET", envChildService, envChildFailures, envChildGlobal:
 			continue
 		}
 		env = append(env, kv)

@@ -79,9 +79,10 @@ func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator, t
 	d := &Daemon{cfg: cfg, log: log, limit: newConnLimiter(cfg.MaxConnections, cfg.MaxConnsPerIP, cfg.AllowFrom)}
 	d.throttle = throttle
 	if d.throttle == nil {
-		d.throttle = auth.NewThrottle(auth.ThrottleOptions{Min: cfg.LoginDelay, Max: cfg.LoginDelayMax})
+		d.throttle = auth.NewThrottle(auth.ThrottleOptions{Min: cfg.LoginDelay, Max: cfg.LoginDelayMax, GlobalRate: cfg.LoginFailureRate, GlobalBurst: cfg.LoginFailureBurst})
 	}
 	d.limit.log = log
+	d.limit.mem = newMemGuard(cfg.MemoryLimit)
 	var tlsConfig *tls.Config
 	if cfg.TLSCert != "" {
 		st, err := tlsconfig.Load(cfg.TLSCert, cfg.TLSKey)

@@ -16,10 +16,47 @@ type connLimiter struct {
 	maxTotal, maxPerIP int            // 0: no cap
 	allow              []netip.Prefix // empty: every address
 	log                *slog.Logger   // nil: refusals are not logged
+	mem                *memGuard      // nil: no memory bound
 
 	mu    sync.Mutex
 	total int                // guarded by mu
 	perIP map[netip.Addr]int // guarded by mu
+
+	// Refusal log lines are rate-limited: a flood must not fill the
+	// disk or syslog. Guarded by mu.
+	logWindow  time.Time // start of the current second
+	logged     int       // lines logged in it
+	suppressed int       // refusals not logged since the last summary
+}
+
+// maxRefusalLogs is how many refusals are logged one by one per second;
+// the rest are counted, and the count logged in the next second that has
+// a refusal.
+const maxRefusalLogs = 10
+
+// logRefusal logs a refused connection, within maxRefusalLogs a second.
+func (l *connLimiter) logRefusal(addr netip.Addr, reason string) {
+	if l.log == nil {
+		return
+	}
+	now := time.Now()
+	l.mu.Lock()
+	if now.Sub(l.logWindow) >= time.Second {
+		if l.suppressed > 0 {
+			l.log.Warn("connections refused, not logged one by one", "count", l.suppressed)
+		}
+		l.logWindow, l.logged, l.suppressed = now, 0, 0
+	}
+	ok := l.logged < maxRefusalLogs
+	if ok {
+		l.logged++
+	} else {
+		l.suppressed++
+	}
+	l.mu.Unlock()
+	if ok {
+		l.log.Warn("connection refused", "remote", addr.String(), "reason", reason)
+	}
 }
 
 func newConnLimiter(maxTotal, maxPerIP int, allow []netip.Prefix) *connLimiter {
@@ -41,11 +78,18 @@ func allowed(allow []netip.Prefix, addr netip.Addr) bool {
 	return false
 }
 
+// reasonMemory is the refusal while the daemon's memory is near
+// memory_limit (memguard.go).
+const reasonMemory = "Server is short of memory, try again later"
+
 // acquire reserves a slot for addr, reporting false (and the reason) when a
 // cap is reached. Each successful acquire needs one release.
 func (l *connLimiter) acquire(addr netip.Addr) (ok bool, reason string) {
 	if !allowed(l.allow, addr) {
 		return false, "Connections from " + addr.Unmap().String() + " are not allowed"
+	}
+	if l.mem.overLimit() {
+		return false, reasonMemory
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -110,9 +154,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		}
 		addr := peerAddr(c)
 		if ok, reason := l.lim.acquire(addr); !ok {
-			if l.lim.log != nil {
-				l.lim.log.Warn("connection refused", "remote", addr.String(), "reason", reason)
-			}
+			l.lim.logRefusal(addr, reason)
+			// A goroutine only while the short BYE is written (it fits
+			// any socket buffer): the accept loop never waits on a client.
 			go refuse(c, l.svc, reason)
 			continue
 		}

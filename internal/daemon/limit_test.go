@@ -1,8 +1,12 @@
 package daemon
 
 import (
+	"bytes"
+	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestConnLimiter(t *testing.T) {
@@ -65,5 +69,23 @@ func TestAllowed(t *testing.T) {
 	l := newConnLimiter(0, 0, allow)
 	if ok, reason := l.acquire(netip.MustParseAddr("::ffff:198.51.100.1")); ok || reason != "Connections from 198.51.100.1 are not allowed" {
 		t.Errorf("acquire(::ffff:198.51.100.1) = %v, %q", ok, reason)
+	}
+}
+
+func TestRefusalLogLimited(t *testing.T) {
+	var buf bytes.Buffer
+	l := newConnLimiter(0, 0, nil)
+	l.log = slog.New(slog.NewTextHandler(&buf, nil))
+	a := netip.MustParseAddr("192.0.2.1")
+	for range 1000 {
+		l.logRefusal(a, "Too many connections from your address")
+	}
+	if n := strings.Count(buf.String(), `msg="connection refused"`); n != maxRefusalLogs {
+		t.Errorf("1000 refusals in a moment logged %d lines, want %d:\n%s", n, maxRefusalLogs, buf.String())
+	}
+	l.logWindow = l.logWindow.Add(-time.Second) // the next second
+	l.logRefusal(a, "Too many connections from your address")
+	if !strings.Contains(buf.String(), `msg="connections refused, not logged one by one" count=990`) {
+		t.Errorf("no summary of the 990 refusals not logged:\n%s", buf.String())
 	}
 }

@@ -173,6 +173,7 @@ func (c *conn) serve(ctx context.Context) {
 			return
 		}
 		if err := c.command(); err != nil {
+			c.timedOut(err)
 			c.w.Flush() // the last responses (BYE) before closing
 			if !errors.Is(err, errClose) {
 				c.log.Debug("imapserver: connection ends", "err", err)
@@ -229,6 +230,23 @@ func (c *conn) waitCommand() bool {
 		c.endReason("Unexpected client disconnect, while reading line")
 	}
 	return false
+}
+
+// timedOut says BYE to a client whose command did not arrive in time: a
+// line or literal dribbled in past LiteralTimeout, or past the login
+// deadline before login (a slowloris). RFC 3501 §7.1.5: the server sends
+// BYE before an autologout. A write that timed out gets no BYE: the
+// client is not reading.
+func (c *conn) timedOut(err error) {
+	if !errors.Is(err, os.ErrDeadlineExceeded) || c.w.enc.Err() != nil || c.srv.g.Closing() {
+		return
+	}
+	c.endReason("Autologout")
+	if c.state == imap.StateNotAuthenticated && !time.Now().Before(c.loginDeadline) {
+		c.bye("", "Autologout; login took too long")
+		return
+	}
+	c.bye("", "Autologout; command not completed in time")
 }
 
 // endReason tells the session why the connection is ending, for its

@@ -499,3 +499,28 @@ func TestEndReason(t *testing.T) {
 		}
 	}
 }
+
+// A command that starts and never ends is cut off with a BYE saying why:
+// before login by the login timeout, after it by the literal timeout
+// (a slowloris; RFC 3501 §7.1.5).
+func TestCommandTimeout(t *testing.T) {
+	ts := newTestServer(t, func(o *Options) { o.LoginTimeout = 100 * time.Millisecond })
+	tc := ts.dial(t)
+	tc.greet()
+	tc.send("a LOGIN alice")
+	tc.expect("* BYE Autologout; login took too long")
+	tc.expectEOF()
+
+	ts = newTestServer(t, func(o *Options) { o.LiteralTimeout = 100 * time.Millisecond })
+	tc = ts.dial(t)
+	tc.login()
+	tc.send("a NOOP")
+	tc.expect("* BYE Autologout; command not completed in time")
+	tc.expectEOF()
+
+	tc = ts.dial(t)
+	tc.login()
+	tc.send("a APPEND INBOX {100+}\r\nhalf a message")
+	tc.expect("* BYE Autologout; command not completed in time")
+	tc.expectEOF()
+}

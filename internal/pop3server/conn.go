@@ -153,6 +153,7 @@ func (c *conn) serve(ctx context.Context) {
 			return
 		}
 		if err := c.command(); err != nil {
+			c.timedOut(err)
 			c.flush() // the last response before closing
 			if !errors.Is(err, errClose) {
 				c.log.Debug("pop3server: connection ends", "err", err)
@@ -212,6 +213,22 @@ func (c *conn) waitCommand() bool {
 		c.endReason("Unexpected client disconnect, while reading line")
 	}
 	return false
+}
+
+// timedOut tells a client whose command line did not arrive by the
+// login or autologout deadline why it is dropped (a slowloris dribbling
+// one octet at a time; RFC 1939 §3 autologout). A write that timed out
+// gets nothing: the client is not reading.
+func (c *conn) timedOut(err error) {
+	if !errors.Is(err, os.ErrDeadlineExceeded) || c.werr != nil || c.srv.g.Closing() {
+		return
+	}
+	c.endReason("Autologout")
+	if c.state == stateAuthorization {
+		c.writeErr("", "Autologout; login took too long")
+	} else {
+		c.writeErr("", "Autologout; idle for too long")
+	}
 }
 
 // shuttingDown tells a waiting client the server is going away (POP3 has

@@ -457,3 +457,14 @@ func TestServeConnContext(t *testing.T) {
 	tc.expectEOF()
 	<-done
 }
+
+// Half a command line, never finished, is cut off by the login timeout
+// with the reason (a slowloris), as a silent client is.
+func TestCommandTimeout(t *testing.T) {
+	ts := newTestServer(t, func(o *Options) { o.LoginTimeout = 100 * time.Millisecond })
+	tc := ts.dial(t)
+	tc.greet()
+	tc.send("USER ali")
+	tc.expect("-ERR Autologout; login took too long")
+	tc.expectEOF()
+}

@@ -3,6 +3,7 @@ package system
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/go-crypt/crypt"
@@ -31,7 +32,13 @@ var errUnsupportedHash = errors.New("system: unsupported password hash")
 // decoders must never turn a shadow field into a cleartext comparison.
 type hasher struct {
 	dec   *crypt.Decoder
-	dummy algorithm.Digest
+	dummy algorithm.Digest // the built-in one, until pickDummy replaces it
+	// shadow is the file pickDummy reads, once, at the first burn; ""
+	// keeps the built-in dummy.
+	shadow    string
+	dummyOnce sync.Once
+	// dummyHash is the crypt(3) string of dummy, for tests.
+	dummyHash string
 	// computed counts hash computations, so that tests can assert that
 	// every login costs exactly one whatever its outcome.
 	computed atomic.Int64
@@ -53,7 +60,24 @@ func newHasher() (*hasher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("system: decoding the dummy hash: %w", err)
 	}
-	return &hasher{dec: dec, dummy: dummy}, nil
+	return &hasher{dec: dec, dummy: dummy, dummyHash: dummyHash}, nil
+}
+
+// pickDummy replaces the built-in dummy by a hash of the shadow file's
+// most common algorithm and cost (shadowDummy), so that unknown users
+// cost what known ones do on this system. Read lazily, at the first
+// login that needs it, as New reads no file.
+func (h *hasher) pickDummy() {
+	if h.shadow == "" {
+		return
+	}
+	hash := shadowDummy(h.shadow)
+	if hash == "" {
+		return
+	}
+	if d, err := h.dec.Decode(hash); err == nil {
+		h.dummy, h.dummyHash = d, hash
+	}
 }
 
 // decode parses a crypt(3) string. It fails for hashes no decoder reads.
@@ -79,6 +103,7 @@ func (h *hasher) match(d algorithm.Digest, password string) (bool, error) {
 // burn spends one dummy verification, the cost of checking a real
 // password; the result means nothing and is dropped.
 func (h *hasher) burn(password string) {
+	h.dummyOnce.Do(h.pickDummy)
 	h.computed.Add(1)
 	_, _ = h.dummy.MatchAdvanced(password)
 }

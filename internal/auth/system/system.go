@@ -103,6 +103,7 @@ func New(opts Options) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.shadow = opts.ShadowFile
 	return &Authenticator{opts: opts, log: log, hash: h}, nil
 }
 

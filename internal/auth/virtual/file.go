@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/postern/postern/internal/auth"
@@ -61,6 +62,13 @@ type File struct {
 	info    os.FileInfo       // guarded by mu; what users was read from
 	checked time.Time         // guarded by mu; last stat
 	gen     uint64            // guarded by mu; bumped on every load, for the cache
+	// dummy is what an unknown user's password is checked against: a
+	// hash of the scheme and cost most users of the file have (dummy.go).
+	dummy credential // guarded by mu
+
+	// dummyChecks counts checks against dummy, so that tests can see an
+	// unknown user pay the hash.
+	dummyChecks atomic.Int64
 }
 
 var _ auth.Authenticator = (*File)(nil)
@@ -125,6 +133,7 @@ func (f *File) load(now time.Time) error {
 		}
 	}
 	f.users, f.info, f.checked = users, info, now
+	f.dummy = dummyFor(users)
 	f.gen++
 	f.log.Debug("virtual: loaded password file", "file", f.path, "users", len(users))
 	return nil
@@ -133,11 +142,19 @@ func (f *File) load(now time.Time) error {
 // lookup returns the entry for name and the generation of the file it
 // comes from, first rereading the file if it changed and the reload
 // interval has passed.
-func (f *File) lookup(name string) (*entry, uint64) {
+func (f *File) lookup(name string) (*entry, uint64, credential) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.maybeReload()
-	return f.users[name], f.gen
+	return f.users[name], f.gen, f.dummy
+}
+
+// burn checks password against the dummy credential and drops the
+// result: the cost of checking a real user's password, paid where there
+// is none to check.
+func (f *File) burn(dummy credential, password string) {
+	f.dummyChecks.Add(1)
+	_, _ = dummy.check(password)
 }
 
 // maybeReload rereads the file if it changed. A failed reload keeps the
@@ -176,17 +193,16 @@ func (f *File) Authenticate(ctx context.Context, username, password string) (*au
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("virtual: %w", err)
 	}
-	var e *entry
-	var gen uint64
-	if ValidUsername(username) == nil {
-		e, gen = f.lookup(username)
+	e, gen, dummy := f.lookup(username)
+	if ValidUsername(username) != nil {
+		e = nil // never matched, whatever the file holds
 	}
 	if e == nil || password == "" {
-		burnTime(password)
+		f.burn(dummy, password)
 		return nil, auth.ErrInvalidCredentials
 	}
 	if e.credErr != nil {
-		burnTime(password)
+		f.burn(dummy, password)
 		f.log.Warn("virtual: login refused: unusable password hash", "user", e.name, "err", e.credErr)
 		return nil, auth.ErrInvalidCredentials
 	}
