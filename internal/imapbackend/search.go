@@ -2,8 +2,10 @@ package imapbackend
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,27 +51,41 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 // (SORT and THREAD read its envelope there).
 func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *imap.SearchCriteria, each func(m *searchMsg) error) ([]int, error) {
 	defer sel.flushCache(ctx)
+	defer sel.flushHdrCache(ctx)
 	ev := &evaluator{s: s, sel: sel, loc: s.b.opts.Location, n: uint32(len(sel.uids)), maxUID: sel.lastUID(), now: s.b.opts.Clock()}
-	needInfo := needs(criteria) >= costInfo || each != nil
+	if hc, ok := sel.mb.(mailstore.HeaderCacher); ok {
+		ev.hc, ev.hdrKeys = hc, headerKeys(criteria)
+	}
+	// With header keys answered from the header cache, the index's
+	// structures are loaded only for the batches where an entry is
+	// missing (the first SEARCH).
+	needInfo := each != nil || needs(criteria) >= costInfo && (len(ev.hdrKeys) == 0 || needsStructure(criteria))
 	var idx []int
-	for start := 0; start < len(sel.uids); start += fetchBatch {
-		end := min(start+fetchBatch, len(sel.uids))
-		var infos []mailstore.MessageInfo
-		var err error
+	for start := 0; start < len(sel.uids); start += searchBatch {
+		end := min(start+searchBatch, len(sel.uids))
+		b := &infoBatch{sel: sel, uids: sel.uids[start:end]}
 		if needInfo {
-			if infos, err = sel.mb.Info(ctx, sel.uids[start:end]); err != nil {
-				return nil, storeError("info", err)
+			if err := b.load(ctx); err != nil {
+				return nil, err
+			}
+		}
+		var hdrs []mailstore.CacheEntry
+		if len(ev.hdrKeys) > 0 {
+			var err error
+			if hdrs, err = ev.hc.HeaderCache(ctx, b.uids); err != nil {
+				return nil, storeError("header cache", err)
 			}
 		}
 		for i := start; i < end; i++ {
-			m := &searchMsg{i: i, uid: sel.uids[i]}
+			m := &searchMsg{i: i, uid: sel.uids[i], batch: b}
 			if needInfo {
-				for len(infos) > 0 && infos[0].UID < m.uid {
-					infos = infos[1:]
-				}
-				if len(infos) > 0 && infos[0].UID == m.uid {
-					m.info = &infos[0]
-				}
+				m.info = b.find(m.uid)
+			}
+			for len(hdrs) > 0 && hdrs[0].UID < m.uid {
+				hdrs = hdrs[1:]
+			}
+			if len(hdrs) > 0 && hdrs[0].UID == m.uid {
+				m.hdrs, _ = decodeHdrEntry(hdrs[0].Data)
 			}
 			m.src = msgSource{sel: sel, uid: m.uid, info: m.info}
 			ok, err := ev.match(ctx, criteria, m)
@@ -87,9 +103,45 @@ func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *im
 				idx = append(idx, i)
 			}
 		}
-		sel.flushCache(ctx) // one write per batch keeps the pending blobs bounded
+		// One write per batch keeps the pending blobs bounded.
+		sel.flushCache(ctx)
+		sel.flushHdrCache(ctx)
 	}
 	return idx, nil
+}
+
+// searchBatch is how many messages one Info or HeaderCache call covers in
+// a SEARCH.
+const searchBatch = 1024
+
+// infoBatch is the index metadata of one batch of messages, loaded at once
+// when first needed.
+type infoBatch struct {
+	sel    *selected
+	uids   []uint32
+	infos  []mailstore.MessageInfo
+	loaded bool
+}
+
+func (b *infoBatch) load(ctx context.Context) error {
+	if b.loaded {
+		return nil
+	}
+	infos, err := b.sel.mb.Info(ctx, b.uids)
+	if err != nil {
+		return storeError("info", err)
+	}
+	b.infos, b.loaded = infos, true
+	return nil
+}
+
+// find returns the info of uid, nil when the index no longer has it.
+func (b *infoBatch) find(uid uint32) *mailstore.MessageInfo {
+	i, ok := slices.BinarySearchFunc(b.infos, uid, func(mi mailstore.MessageInfo, u uint32) int { return cmp.Compare(mi.UID, u) })
+	if !ok {
+		return nil
+	}
+	return &b.infos[i]
 }
 
 // Costs of criteria, in the order they are tried.
@@ -124,10 +176,33 @@ func needs(c *imap.SearchCriteria) int {
 	return cost
 }
 
+// needsStructure reports whether c has criteria, other than header keys,
+// that need the index's metadata or the message's structure.
+func needsStructure(c *imap.SearchCriteria) bool {
+	h := *c
+	h.Header, h.Not, h.Or = nil, nil, nil
+	if needs(&h) >= costInfo {
+		return true
+	}
+	for i := range c.Not {
+		if needsStructure(&c.Not[i]) {
+			return true
+		}
+	}
+	for i := range c.Or {
+		if needsStructure(&c.Or[i][0]) || needsStructure(&c.Or[i][1]) {
+			return true
+		}
+	}
+	return false
+}
+
 // evaluator matches messages of the selected mailbox against criteria.
 type evaluator struct {
-	s      *session
-	sel    *selected
+	s       *session
+	sel     *selected
+	hc      mailstore.HeaderCacher // nil when the store has no header cache
+	hdrKeys []string               // the field names of the header keys; nil without hc
 	loc    *time.Location
 	n      uint32    // messages, for "*" in sequence sets
 	maxUID uint32    // for "*" in UID sets
@@ -136,16 +211,34 @@ type evaluator struct {
 
 // searchMsg is one message under evaluation, with what was loaded so far.
 type searchMsg struct {
-	i    int
-	uid  uint32
-	info *mailstore.MessageInfo // nil when the index no longer has it
-	src  msgSource
-	root *message.Part
-	hdr  *message.Header
+	i     int
+	uid   uint32
+	batch *infoBatch
+	info  *mailstore.MessageInfo // nil when the index no longer has it, or not loaded yet
+	src   msgSource
+	root  *message.Part
+	hdr   *message.Header
+	hdrs  *hdrEntry // the header cache entry; nil for none
+}
+
+// loadInfo sets m.info from its batch, loading the batch first if needed.
+func (m *searchMsg) loadInfo(ctx context.Context) error {
+	if m.info != nil || m.batch == nil {
+		return nil
+	}
+	if err := m.batch.load(ctx); err != nil {
+		return err
+	}
+	m.info = m.batch.find(m.uid)
+	m.src.info = m.info
+	return nil
 }
 
 func (m *searchMsg) part(ctx context.Context) (*message.Part, error) {
 	if m.root == nil {
+		if err := m.loadInfo(ctx); err != nil {
+			return nil, err
+		}
 		if m.info == nil {
 			return nil, mailstore.ErrNotExist
 		}
@@ -344,7 +437,7 @@ func civilDay(t time.Time) int {
 // case-insensitive substring of a field's value after RFC 2047 decoding; an
 // empty value matches any message that has the field (RFC 3501 §6.4.4).
 func (ev *evaluator) headerMatch(ctx context.Context, m *searchMsg, hf imap.SearchCriteriaHeaderField) (bool, error) {
-	h, err := m.header(ctx)
+	h, err := ev.headerFor(ctx, m, asciiLower(hf.Key))
 	if err != nil {
 		return false, err
 	}
@@ -358,6 +451,38 @@ func (ev *evaluator) headerMatch(ctx context.Context, m *searchMsg, hf imap.Sear
 		}
 	}
 	return false, nil
+}
+
+// headerFor returns a header that answers for the field name key (ASCII
+// lower case): the cached fields when they cover it, else the message's
+// header, read from the file, whose fields the search looks at are then
+// cached (written with the batch) for the next SEARCH.
+func (ev *evaluator) headerFor(ctx context.Context, m *searchMsg, key string) (*message.Header, error) {
+	if m.hdrs.covers(key) {
+		return &m.hdrs.hdr, nil
+	}
+	h, err := m.header(ctx)
+	if err != nil || ev.hc == nil {
+		return h, err
+	}
+	if e := buildHdrEntry(h, ev.hdrKeys, m.hdrs); !e.same(m.hdrs) {
+		ev.sel.pendingHdrs = append(ev.sel.pendingHdrs, mailstore.CacheEntry{UID: m.uid, Data: e.data})
+		m.hdrs = e
+	}
+	return h, nil
+}
+
+// flushHdrCache stores the header cache entries made since the last
+// flush, in one write. A failure costs a file read next time, nothing
+// more. Entries are written during EXAMINE too, as Dovecot fills its cache
+// then: they are the index's, not the mailbox's state.
+func (sel *selected) flushHdrCache(ctx context.Context) {
+	hc, ok := sel.mb.(mailstore.HeaderCacher)
+	if !ok || len(sel.pendingHdrs) == 0 {
+		return
+	}
+	_ = hc.SetHeaderCache(ctx, sel.pendingHdrs)
+	sel.pendingHdrs = sel.pendingHdrs[:0]
 }
 
 // textMatch implements BODY and, with header set, TEXT: a case-insensitive

@@ -46,6 +46,9 @@ type selected struct {
 	// pendingCache holds structures parsed by the current FETCH or SEARCH
 	// batch, stored together by flushCache.
 	pendingCache []mailstore.CacheEntry
+	// pendingHdrs holds the header cache entries made by the current
+	// SEARCH, stored together by flushHdrCache.
+	pendingHdrs []mailstore.CacheEntry
 	// binaryCache holds decoded section sizes for BINARY (binary.go).
 	binaryCache   map[binaryKey]binaryInfo
 	keywordsDirty bool
