@@ -203,10 +203,10 @@ type evaluator struct {
 	sel     *selected
 	hc      mailstore.HeaderCacher // nil when the store has no header cache
 	hdrKeys []string               // the field names of the header keys; nil without hc
-	loc    *time.Location
-	n      uint32    // messages, for "*" in sequence sets
-	maxUID uint32    // for "*" in UID sets
-	now    time.Time // for OLDER and YOUNGER (RFC 5032)
+	loc     *time.Location
+	n       uint32    // messages, for "*" in sequence sets
+	maxUID  uint32    // for "*" in UID sets
+	now     time.Time // for OLDER and YOUNGER (RFC 5032)
 }
 
 // searchMsg is one message under evaluation, with what was loaded so far.
