@@ -216,11 +216,18 @@ type msgSource struct {
 	uid  uint32
 	info *mailstore.MessageInfo
 	r    mailstore.MessageReader
+	// open, when set, opens the message instead of the mailbox's
+	// OpenMessage (SEARCH: one index lookup per batch).
+	open func(ctx context.Context, uid uint32) (mailstore.MessageReader, error)
 }
 
 func (m *msgSource) reader(ctx context.Context) (mailstore.MessageReader, error) {
 	if m.r == nil {
-		r, err := m.sel.mb.OpenMessage(ctx, m.uid)
+		open := m.sel.mb.OpenMessage
+		if m.open != nil {
+			open = m.open
+		}
+		r, err := open(ctx, m.uid)
 		if err != nil {
 			return nil, err
 		}

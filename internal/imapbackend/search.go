@@ -87,7 +87,7 @@ func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *im
 			if len(hdrs) > 0 && hdrs[0].UID == m.uid {
 				m.hdrs, _ = decodeHdrEntry(hdrs[0].Data)
 			}
-			m.src = msgSource{sel: sel, uid: m.uid, info: m.info}
+			m.src = msgSource{sel: sel, uid: m.uid, info: m.info, open: b.openMessage}
 			ok, err := ev.match(ctx, criteria, m)
 			if ok && err == nil && each != nil {
 				err = each(m)
@@ -121,6 +121,24 @@ type infoBatch struct {
 	uids   []uint32
 	infos  []mailstore.MessageInfo
 	loaded bool
+	open   func(context.Context, uint32) (mailstore.MessageReader, error) // set on first use
+}
+
+// openMessage opens a message of the batch: through the store's
+// mailstore.BatchOpener when it has one, which looks the whole batch up
+// on the first call.
+func (b *infoBatch) openMessage(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
+	if b.open == nil {
+		b.open = b.sel.mb.OpenMessage
+		if bo, ok := b.sel.mb.(mailstore.BatchOpener); ok {
+			open, err := bo.OpenBatch(ctx, b.uids)
+			if err != nil {
+				return nil, err // as OpenMessage's: ErrNotExist skips the message
+			}
+			b.open = open
+		}
+	}
+	return b.open(ctx, uid)
 }
 
 func (b *infoBatch) load(ctx context.Context) error {

@@ -123,6 +123,17 @@ type HeaderCacher interface {
 	SetHeaderCache(ctx context.Context, entries []CacheEntry) error
 }
 
+// BatchOpener is an optional Mailbox interface for reading many messages
+// in turn, as SEARCH BODY and TEXT do (RFC 3501 §6.4.4): one index lookup
+// for a batch of messages instead of one per message.
+type BatchOpener interface {
+	// OpenBatch looks up the messages uids (ascending) and returns a
+	// function that opens one message as OpenMessage does. Any UID may be
+	// asked for: one not looked up, or whose file moved since, takes
+	// OpenMessage's path.
+	OpenBatch(ctx context.Context, uids []uint32) (func(ctx context.Context, uid uint32) (MessageReader, error), error)
+}
+
 // FlagOp says how Mailbox.StoreFlags combines flags (RFC 3501 §6.4.6).
 type FlagOp int
 

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -56,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"OpenMessage", testOpenMessage},
 		{"SetCache", testSetCache},
 		{"HeaderCache", testHeaderCache},
+		{"OpenBatch", testOpenBatch},
 		{"CopyTo", testCopyTo},
 		{"MoveTo", testMoveTo},
 		{"ClaimRecent", testClaimRecent},
@@ -797,6 +799,51 @@ func testHeaderCache(t *testing.T, s mailstore.Store) {
 	}
 	if err := hc.SetHeaderCache(ctx, nil); err != nil {
 		t.Errorf("SetHeaderCache(nil) = %v, want nil", err)
+	}
+}
+
+// testOpenBatch checks the optional mailstore.BatchOpener: messages of
+// the batch open with their content even after a flag change (a Maildir
+// rename) made after the lookup; expunged ones and UIDs never stored are
+// ErrNotExist, as with OpenMessage.
+func testOpenBatch(t *testing.T, s mailstore.Store) {
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		mustAppend(t, s, "INBOX", msg(i))
+	}
+	mb := mustOpen(t, s, "INBOX")
+	defer mb.Close()
+	bo, ok := mb.(mailstore.BatchOpener)
+	if !ok {
+		t.Skip("no mailstore.BatchOpener")
+	}
+	open, err := bo.OpenBatch(ctx, []uint32{1, 2, 3, 42})
+	if err != nil {
+		t.Fatalf("OpenBatch = %v", err)
+	}
+	if _, _, err := mb.StoreFlags(ctx, []uint32{2}, mailstore.FlagsAdd, []string{`\Seen`, `\Flagged`}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mb.Expunge(ctx, []uint32{3}); err != nil {
+		t.Fatal(err)
+	}
+	for uid := uint32(1); uid <= 2; uid++ {
+		r, err := open(ctx, uid)
+		if err != nil {
+			t.Fatalf("open(%d) = %v", uid, err)
+		}
+		b, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+		r.Close()
+		if err != nil || string(b) != msg(int(uid)) {
+			t.Errorf("open(%d) read %q, %v; want %q", uid, b, err, msg(int(uid)))
+		}
+	}
+	for _, uid := range []uint32{3, 4, 42} {
+		r, err := open(ctx, uid)
+		if err == nil {
+			r.Close()
+		}
+		wantErr(t, fmt.Sprintf("open(%d)", uid), err, mailstore.ErrNotExist)
 	}
 }
 
