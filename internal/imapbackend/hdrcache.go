@@ -66,15 +66,23 @@ func decodeHdrEntry(data []byte) (e *hdrEntry, ok bool) {
 		return nil, false
 	}
 	i += k
-	e = &hdrEntry{data: data, names: make([]string, 0, n)}
-	for range n {
+	type span struct{ from, to int }
+	var spans [maxHdrNames]span
+	for j := range n {
 		l, k := binary.Uvarint(data[i:])
 		if k <= 0 || l > uint64(len(data)-i-k) {
 			return nil, false
 		}
 		i += k
-		e.names = append(e.names, string(data[i:i+int(l)]))
+		spans[j] = span{i, i + int(l)}
 		i += int(l)
+	}
+	// One string for all the names: an entry is decoded per message per
+	// SEARCH.
+	s := string(data[:i])
+	e = &hdrEntry{data: data, names: make([]string, n)}
+	for j := range n {
+		e.names[j] = s[spans[j].from:spans[j].to]
 	}
 	e.hdr = message.ParseHeader(data[i:])
 	return e, true

@@ -221,6 +221,7 @@ type evaluator struct {
 	sel     *selected
 	hc      mailstore.HeaderCacher // nil when the store has no header cache
 	hdrKeys []string               // the field names of the header keys; nil without hc
+	text    textSearcher           // BODY and TEXT buffers
 	loc     *time.Location
 	n       uint32    // messages, for "*" in sequence sets
 	maxUID  uint32    // for "*" in UID sets
@@ -529,8 +530,12 @@ func (ev *evaluator) textMatch(ctx context.Context, m *searchMsg, s string, head
 	}
 	found := false
 	nb := []byte(needle)
-	err = message.BodyText(r, root, func(text []byte) bool {
-		found = bytes.Contains(bytes.ToLower(text), nb)
+	ts := &ev.text
+	if ts.body == nil {
+		ts.body = make([]byte, message.TextBufferSize)
+	}
+	err = message.BodyTextBuffer(r, root, ts.body, func(text []byte) bool {
+		found = ts.contains(text, nb)
 		return !found
 	})
 	return found, err

@@ -26,8 +26,21 @@ const textChunk = 32 << 10
 // fn returns false. The error is an I/O error from r; undecodable content
 // ends that part's text silently.
 func BodyText(r io.ReaderAt, p *Part, fn func(text []byte) bool) error {
+	return BodyTextBuffer(r, p, nil, fn)
+}
+
+// TextBufferSize is the size of the scratch buffer BodyTextBuffer uses.
+const TextBufferSize = textChunk
+
+// BodyTextBuffer is BodyText using buf, at least TextBufferSize long, as
+// its scratch space, so that a SEARCH over many messages allocates it once
+// rather than once per message; a shorter buf (nil) is allocated.
+func BodyTextBuffer(r io.ReaderAt, p *Part, buf []byte, fn func(text []byte) bool) error {
 	var err error
-	buf := make([]byte, textChunk)
+	if len(buf) < textChunk {
+		buf = make([]byte, textChunk)
+	}
+	buf = buf[:textChunk]
 	p.Walk(func(_ []int, q *Part) bool {
 		if q.Type != "text" || len(q.Children) > 0 {
 			return true
