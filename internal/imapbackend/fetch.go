@@ -311,6 +311,8 @@ func (m *msgSource) writeSection(ctx context.Context, mw imapserver.FetchMessage
 // flushCache stores, replacing the one this FETCH queued for the same
 // message before (parsed, then given its PREVIEW).
 func (sel *selected) queueCache(uid uint32, data []byte) {
+	sel.cacheMu.Lock() // a parallel SEARCH (searchpar.go)
+	defer sel.cacheMu.Unlock()
 	if n := len(sel.pendingCache); n > 0 && sel.pendingCache[n-1].UID == uid {
 		sel.pendingCache[n-1].Data = data
 		return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/postern/postern/internal/imap"
@@ -17,7 +18,7 @@ import (
 // and, with noHdrCache, hide mailstore.HeaderCacher (the file-only path).
 type openCounter struct {
 	mailstore.Store
-	opens      *int
+	opens      *atomic.Int64 // a parallel SEARCH opens from several goroutines
 	noHdrCache bool
 }
 
@@ -35,11 +36,11 @@ func (s openCounter) Open(ctx context.Context, name string) (mailstore.Mailbox, 
 
 type countingMailbox struct {
 	mailstore.Mailbox
-	opens *int
+	opens *atomic.Int64
 }
 
 func (m *countingMailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
-	*m.opens++
+	m.opens.Add(1)
 	return m.Mailbox.OpenMessage(ctx, uid)
 }
 
@@ -103,7 +104,7 @@ func TestHeaderCacheSameAsFile(t *testing.T) {
 		for _, m := range trickyHeaders {
 			appendMsg(t, st, "INBOX", m)
 		}
-		var fileOpens, cacheOpens int
+		var fileOpens, cacheOpens atomic.Int64
 		file := login(t, openCounter{Store: st, opens: &fileOpens, noHdrCache: true})
 		selectBox(t, file, "INBOX", true)
 		cached := login(t, openCounter{Store: st, opens: &cacheOpens})
@@ -115,7 +116,7 @@ func TestHeaderCacheSameAsFile(t *testing.T) {
 				t.Fatalf("file SEARCH HEADER %q %q: %v", q.Key, q.Value, err)
 			}
 			for pass := 1; pass <= 2; pass++ {
-				cacheOpens = 0
+				cacheOpens.Store(0)
 				got, err := cached.Search(ctx, imap.NumKindSeq, c, nil)
 				if err != nil || !reflect.DeepEqual(got.All, want.All) {
 					t.Errorf("SEARCH HEADER %q %q, pass %d = %v, %v; from the file %v", q.Key, q.Value, pass, got.All, err, want.All)
@@ -129,8 +130,8 @@ func TestHeaderCacheSameAsFile(t *testing.T) {
 				case "":
 					wantOpens = len(trickyHeaders)
 				}
-				if pass == 2 && cacheOpens != wantOpens {
-					t.Errorf("SEARCH HEADER %q %q, second pass: %d files opened, want %d", q.Key, q.Value, cacheOpens, wantOpens)
+				if n := cacheOpens.Load(); pass == 2 && n != int64(wantOpens) {
+					t.Errorf("SEARCH HEADER %q %q, second pass: %d files opened, want %d", q.Key, q.Value, n, wantOpens)
 				}
 			}
 		}
@@ -152,7 +153,7 @@ func TestHeaderCacheCombined(t *testing.T) {
 				}
 			}
 		}
-		var n int
+		var n atomic.Int64
 		file := login(t, openCounter{Store: st, opens: &n, noHdrCache: true})
 		selectBox(t, file, "INBOX", true)
 		cached := login(t, st)

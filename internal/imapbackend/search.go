@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -60,6 +59,10 @@ func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *im
 	// structures are loaded only for the batches where an entry is
 	// missing (the first SEARCH).
 	needInfo := each != nil || needs(criteria) >= costInfo && (len(ev.hdrKeys) == 0 || needsStructure(criteria))
+	var workers []*evaluator
+	if each == nil && needs(criteria) == costBody {
+		workers = ev.workers() // needInfo is set: BODY and TEXT need the structure
+	}
 	var idx []int
 	for start := 0; start < len(sel.uids); start += searchBatch {
 		end := min(start+searchBatch, len(sel.uids))
@@ -76,6 +79,7 @@ func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *im
 				return nil, storeError("header cache", err)
 			}
 		}
+		msgs := make([]*searchMsg, 0, end-start)
 		for i := start; i < end; i++ {
 			m := &searchMsg{i: i, uid: sel.uids[i], batch: b}
 			if needInfo {
@@ -88,19 +92,27 @@ func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *im
 				m.hdrs, _ = decodeHdrEntry(hdrs[0].Data)
 			}
 			m.src = msgSource{sel: sel, uid: m.uid, info: m.info, open: b.openMessage}
-			ok, err := ev.match(ctx, criteria, m)
-			if ok && err == nil && each != nil {
-				err = each(m)
-			}
-			m.src.close()
+			msgs = append(msgs, m)
+		}
+		if len(workers) > 0 {
+			oks, err := evalParallel(ctx, workers, b, criteria, msgs)
 			if err != nil {
-				if errors.Is(err, mailstore.ErrNotExist) {
-					continue // expunged meanwhile
-				}
 				return nil, err
 			}
-			if ok {
-				idx = append(idx, i)
+			for j, ok := range oks {
+				if ok {
+					idx = append(idx, msgs[j].i)
+				}
+			}
+		} else {
+			for _, m := range msgs {
+				ok, err := ev.evalOne(ctx, criteria, m, each)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					idx = append(idx, m.i)
+				}
 			}
 		}
 		// One write per batch keeps the pending blobs bounded.
@@ -128,17 +140,26 @@ type infoBatch struct {
 // mailstore.BatchOpener when it has one, which looks the whole batch up
 // on the first call.
 func (b *infoBatch) openMessage(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
-	if b.open == nil {
-		b.open = b.sel.mb.OpenMessage
-		if bo, ok := b.sel.mb.(mailstore.BatchOpener); ok {
-			open, err := bo.OpenBatch(ctx, b.uids)
-			if err != nil {
-				return nil, err // as OpenMessage's: ErrNotExist skips the message
-			}
-			b.open = open
-		}
+	if err := b.prepareOpen(ctx); err != nil {
+		return nil, err // as OpenMessage's: ErrNotExist skips the message
 	}
 	return b.open(ctx, uid)
+}
+
+// prepareOpen sets b.open, looking the batch up once.
+func (b *infoBatch) prepareOpen(ctx context.Context) error {
+	if b.open != nil {
+		return nil
+	}
+	open := b.sel.mb.OpenMessage
+	if bo, ok := b.sel.mb.(mailstore.BatchOpener); ok {
+		var err error
+		if open, err = bo.OpenBatch(ctx, b.uids); err != nil {
+			return err
+		}
+	}
+	b.open = open
+	return nil
 }
 
 func (b *infoBatch) load(ctx context.Context) error {
@@ -485,7 +506,9 @@ func (ev *evaluator) headerFor(ctx context.Context, m *searchMsg, key string) (*
 		return h, err
 	}
 	if e := buildHdrEntry(h, ev.hdrKeys, m.hdrs); !e.same(m.hdrs) {
+		ev.sel.cacheMu.Lock()
 		ev.sel.pendingHdrs = append(ev.sel.pendingHdrs, mailstore.CacheEntry{UID: m.uid, Data: e.data})
+		ev.sel.cacheMu.Unlock()
 		m.hdrs = e
 	}
 	return h, nil
