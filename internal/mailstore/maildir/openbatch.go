@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/postern/postern/internal/mailstore"
 )
@@ -42,7 +43,7 @@ func (mb *mailbox) OpenBatch(ctx context.Context, uids []uint32) (func(context.C
 		if strings.ContainsRune(name, '/') {
 			return mb.OpenMessage(ctx, uid) // refuses it with the reason
 		}
-		f, err := os.Open(filepath.Join(cur, name))
+		f, err := openRegular(filepath.Join(cur, name))
 		if err != nil {
 			return mb.OpenMessage(ctx, uid)
 		}
@@ -53,4 +54,18 @@ func (mb *mailbox) OpenBatch(ctx context.Context, uids []uint32) (func(context.C
 		}
 		return fileReader{f, fi.Size()}, nil
 	}, nil
+}
+
+// openRegular opens a message file for reading as os.Open does, less the
+// poller registration: os.Open makes every file non-blocking and offers it
+// to the netpoller (on Linux two fcntl and an epoll_ctl that fails for a
+// regular file), which measured here took an open, fstat and close from
+// about 45 to 110-140 us, paid per message by a SEARCH BODY (issue 7).
+// os.NewFile of a blocking descriptor skips all that.
+func openRegular(path string) (*os.File, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
