@@ -59,9 +59,13 @@ func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *im
 	// structures are loaded only for the batches where an entry is
 	// missing (the first SEARCH).
 	needInfo := each != nil || needs(criteria) >= costInfo && (len(ev.hdrKeys) == 0 || needsStructure(criteria))
+	// Workers read files in parallel: for BODY and TEXT, and for header
+	// keys in a batch where the header cache misses a message (the first
+	// SEARCH reads every file). evalParallel loads the batch's metadata
+	// first, so that nothing is loaded lazily while they run.
 	var workers []*evaluator
-	if each == nil && needs(criteria) == costBody {
-		workers = ev.workers() // needInfo is set: BODY and TEXT need the structure
+	if each == nil && needs(criteria) >= costHeader {
+		workers = ev.workers()
 	}
 	var idx []int
 	for start := 0; start < len(sel.uids); start += searchBatch {
@@ -94,7 +98,7 @@ func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *im
 			m.src = msgSource{sel: sel, uid: m.uid, info: m.info, open: b.openMessage}
 			msgs = append(msgs, m)
 		}
-		if len(workers) > 0 {
+		if len(workers) > 0 && (needs(criteria) == costBody || ev.hdrMisses(msgs)) {
 			oks, err := evalParallel(ctx, workers, b, criteria, msgs)
 			if err != nil {
 				return nil, err
@@ -512,6 +516,23 @@ func (ev *evaluator) headerFor(ctx context.Context, m *searchMsg, key string) (*
 		m.hdrs = e
 	}
 	return h, nil
+}
+
+// hdrMisses reports whether the header cache lacks a field name of the
+// header keys for one of msgs (or there is no header cache): evaluating
+// them then reads files.
+func (ev *evaluator) hdrMisses(msgs []*searchMsg) bool {
+	if ev.hc == nil {
+		return true
+	}
+	for _, m := range msgs {
+		for _, k := range ev.hdrKeys {
+			if !m.hdrs.covers(k) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // flushHdrCache stores the header cache entries made since the last
