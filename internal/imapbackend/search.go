@@ -15,8 +15,11 @@ import (
 
 // Search implements imapserver.Session (RFC 3501 §6.4.4). Criteria are
 // tried cheapest first: sequence numbers, UIDs and flags from the session's
-// map, then sizes and dates from the index, then headers, and the message
+// map, then sizes and dates from the index, then headers (the fields of
+// header keys from the index's header cache, hdrcache.go), and the message
 // text last, so most messages are rejected without opening their file.
+// Messages whose files must be read are evaluated on several cores
+// (searchpar.go).
 func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
 	sel, err := s.needSel()
 	if err != nil {
@@ -78,10 +81,9 @@ func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *im
 		}
 		var hdrs []mailstore.CacheEntry
 		if len(ev.hdrKeys) > 0 {
-			var err error
-			if hdrs, err = ev.hc.HeaderCache(ctx, b.uids); err != nil {
-				return nil, storeError("header cache", err)
-			}
+			// Unreadable entries cost file reads, nothing more: the
+			// files are the truth.
+			hdrs, _ = ev.hc.HeaderCache(ctx, b.uids)
 		}
 		msgs := make([]*searchMsg, 0, end-start)
 		for i := start; i < end; i++ {
