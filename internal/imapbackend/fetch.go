@@ -216,11 +216,18 @@ type msgSource struct {
 	uid  uint32
 	info *mailstore.MessageInfo
 	r    mailstore.MessageReader
+	// open, when set, opens the message instead of the mailbox's
+	// OpenMessage (SEARCH: one index lookup per batch).
+	open func(ctx context.Context, uid uint32) (mailstore.MessageReader, error)
 }
 
 func (m *msgSource) reader(ctx context.Context) (mailstore.MessageReader, error) {
 	if m.r == nil {
-		r, err := m.sel.mb.OpenMessage(ctx, m.uid)
+		open := m.sel.mb.OpenMessage
+		if m.open != nil {
+			open = m.open
+		}
+		r, err := open(ctx, m.uid)
 		if err != nil {
 			return nil, err
 		}
@@ -304,6 +311,8 @@ func (m *msgSource) writeSection(ctx context.Context, mw imapserver.FetchMessage
 // flushCache stores, replacing the one this FETCH queued for the same
 // message before (parsed, then given its PREVIEW).
 func (sel *selected) queueCache(uid uint32, data []byte) {
+	sel.cacheMu.Lock() // a parallel SEARCH (searchpar.go)
+	defer sel.cacheMu.Unlock()
 	if n := len(sel.pendingCache); n > 0 && sel.pendingCache[n-1].UID == uid {
 		sel.pendingCache[n-1].Data = data
 		return

@@ -2,8 +2,9 @@ package imapbackend
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,8 +15,11 @@ import (
 
 // Search implements imapserver.Session (RFC 3501 §6.4.4). Criteria are
 // tried cheapest first: sequence numbers, UIDs and flags from the session's
-// map, then sizes and dates from the index, then headers, and the message
+// map, then sizes and dates from the index, then headers (the fields of
+// header keys from the index's header cache, hdrcache.go), and the message
 // text last, so most messages are rejected without opening their file.
+// Messages whose files must be read are evaluated on several cores
+// (searchpar.go).
 func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
 	sel, err := s.needSel()
 	if err != nil {
@@ -49,47 +53,140 @@ func (s *session) Search(ctx context.Context, kind imap.NumKind, criteria *imap.
 // (SORT and THREAD read its envelope there).
 func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *imap.SearchCriteria, each func(m *searchMsg) error) ([]int, error) {
 	defer sel.flushCache(ctx)
+	defer sel.flushHdrCache(ctx)
 	ev := &evaluator{s: s, sel: sel, loc: s.b.opts.Location, n: uint32(len(sel.uids)), maxUID: sel.lastUID(), now: s.b.opts.Clock()}
-	needInfo := needs(criteria) >= costInfo || each != nil
+	if hc, ok := sel.mb.(mailstore.HeaderCacher); ok {
+		ev.hc, ev.hdrKeys = hc, headerKeys(criteria)
+	}
+	// With header keys answered from the header cache, the index's
+	// structures are loaded only for the batches where an entry is
+	// missing (the first SEARCH).
+	needInfo := each != nil || needs(criteria) >= costInfo && (len(ev.hdrKeys) == 0 || needsStructure(criteria))
+	// Workers read files in parallel: for BODY and TEXT, and for header
+	// keys in a batch where the header cache misses a message (the first
+	// SEARCH reads every file). evalParallel loads the batch's metadata
+	// first, so that nothing is loaded lazily while they run.
+	var workers []*evaluator
+	if each == nil && needs(criteria) >= costHeader {
+		workers = ev.workers()
+	}
 	var idx []int
-	for start := 0; start < len(sel.uids); start += fetchBatch {
-		end := min(start+fetchBatch, len(sel.uids))
-		var infos []mailstore.MessageInfo
-		var err error
+	for start := 0; start < len(sel.uids); start += searchBatch {
+		end := min(start+searchBatch, len(sel.uids))
+		b := &infoBatch{sel: sel, uids: sel.uids[start:end]}
 		if needInfo {
-			if infos, err = sel.mb.Info(ctx, sel.uids[start:end]); err != nil {
-				return nil, storeError("info", err)
-			}
-		}
-		for i := start; i < end; i++ {
-			m := &searchMsg{i: i, uid: sel.uids[i]}
-			if needInfo {
-				for len(infos) > 0 && infos[0].UID < m.uid {
-					infos = infos[1:]
-				}
-				if len(infos) > 0 && infos[0].UID == m.uid {
-					m.info = &infos[0]
-				}
-			}
-			m.src = msgSource{sel: sel, uid: m.uid, info: m.info}
-			ok, err := ev.match(ctx, criteria, m)
-			if ok && err == nil && each != nil {
-				err = each(m)
-			}
-			m.src.close()
-			if err != nil {
-				if errors.Is(err, mailstore.ErrNotExist) {
-					continue // expunged meanwhile
-				}
+			if err := b.load(ctx); err != nil {
 				return nil, err
 			}
-			if ok {
-				idx = append(idx, i)
+		}
+		var hdrs []mailstore.CacheEntry
+		if len(ev.hdrKeys) > 0 {
+			// Unreadable entries cost file reads, nothing more: the
+			// files are the truth.
+			hdrs, _ = ev.hc.HeaderCache(ctx, b.uids)
+		}
+		msgs := make([]*searchMsg, 0, end-start)
+		for i := start; i < end; i++ {
+			m := &searchMsg{i: i, uid: sel.uids[i], batch: b}
+			if needInfo {
+				m.info = b.find(m.uid)
+			}
+			for len(hdrs) > 0 && hdrs[0].UID < m.uid {
+				hdrs = hdrs[1:]
+			}
+			if len(hdrs) > 0 && hdrs[0].UID == m.uid {
+				m.hdrs, _ = decodeHdrEntry(hdrs[0].Data)
+			}
+			m.src = msgSource{sel: sel, uid: m.uid, info: m.info, open: b.openMessage}
+			msgs = append(msgs, m)
+		}
+		if len(workers) > 0 && (needs(criteria) == costBody || ev.hdrMisses(msgs)) {
+			oks, err := evalParallel(ctx, workers, b, criteria, msgs)
+			if err != nil {
+				return nil, err
+			}
+			for j, ok := range oks {
+				if ok {
+					idx = append(idx, msgs[j].i)
+				}
+			}
+		} else {
+			for _, m := range msgs {
+				ok, err := ev.evalOne(ctx, criteria, m, each)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					idx = append(idx, m.i)
+				}
 			}
 		}
-		sel.flushCache(ctx) // one write per batch keeps the pending blobs bounded
+		// One write per batch keeps the pending blobs bounded.
+		sel.flushCache(ctx)
+		sel.flushHdrCache(ctx)
 	}
 	return idx, nil
+}
+
+// searchBatch is how many messages one Info or HeaderCache call covers in
+// a SEARCH.
+const searchBatch = 1024
+
+// infoBatch is the index metadata of one batch of messages, loaded at once
+// when first needed.
+type infoBatch struct {
+	sel    *selected
+	uids   []uint32
+	infos  []mailstore.MessageInfo
+	loaded bool
+	open   func(context.Context, uint32) (mailstore.MessageReader, error) // set on first use
+}
+
+// openMessage opens a message of the batch: through the store's
+// mailstore.BatchOpener when it has one, which looks the whole batch up
+// on the first call.
+func (b *infoBatch) openMessage(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
+	if err := b.prepareOpen(ctx); err != nil {
+		return nil, err // as OpenMessage's: ErrNotExist skips the message
+	}
+	return b.open(ctx, uid)
+}
+
+// prepareOpen sets b.open, looking the batch up once.
+func (b *infoBatch) prepareOpen(ctx context.Context) error {
+	if b.open != nil {
+		return nil
+	}
+	open := b.sel.mb.OpenMessage
+	if bo, ok := b.sel.mb.(mailstore.BatchOpener); ok {
+		var err error
+		if open, err = bo.OpenBatch(ctx, b.uids); err != nil {
+			return err
+		}
+	}
+	b.open = open
+	return nil
+}
+
+func (b *infoBatch) load(ctx context.Context) error {
+	if b.loaded {
+		return nil
+	}
+	infos, err := b.sel.mb.Info(ctx, b.uids)
+	if err != nil {
+		return storeError("info", err)
+	}
+	b.infos, b.loaded = infos, true
+	return nil
+}
+
+// find returns the info of uid, nil when the index no longer has it.
+func (b *infoBatch) find(uid uint32) *mailstore.MessageInfo {
+	i, ok := slices.BinarySearchFunc(b.infos, uid, func(mi mailstore.MessageInfo, u uint32) int { return cmp.Compare(mi.UID, u) })
+	if !ok {
+		return nil
+	}
+	return &b.infos[i]
 }
 
 // Costs of criteria, in the order they are tried.
@@ -124,28 +221,70 @@ func needs(c *imap.SearchCriteria) int {
 	return cost
 }
 
+// needsStructure reports whether c has criteria, other than header keys,
+// that need the index's metadata or the message's structure.
+func needsStructure(c *imap.SearchCriteria) bool {
+	h := *c
+	h.Header, h.Not, h.Or = nil, nil, nil
+	if needs(&h) >= costInfo {
+		return true
+	}
+	for i := range c.Not {
+		if needsStructure(&c.Not[i]) {
+			return true
+		}
+	}
+	for i := range c.Or {
+		if needsStructure(&c.Or[i][0]) || needsStructure(&c.Or[i][1]) {
+			return true
+		}
+	}
+	return false
+}
+
 // evaluator matches messages of the selected mailbox against criteria.
 type evaluator struct {
-	s      *session
-	sel    *selected
-	loc    *time.Location
-	n      uint32    // messages, for "*" in sequence sets
-	maxUID uint32    // for "*" in UID sets
-	now    time.Time // for OLDER and YOUNGER (RFC 5032)
+	s       *session
+	sel     *selected
+	hc      mailstore.HeaderCacher // nil when the store has no header cache
+	hdrKeys []string               // the field names of the header keys; nil without hc
+	text    textSearcher           // BODY and TEXT buffers
+	loc     *time.Location
+	n       uint32    // messages, for "*" in sequence sets
+	maxUID  uint32    // for "*" in UID sets
+	now     time.Time // for OLDER and YOUNGER (RFC 5032)
 }
 
 // searchMsg is one message under evaluation, with what was loaded so far.
 type searchMsg struct {
-	i    int
-	uid  uint32
-	info *mailstore.MessageInfo // nil when the index no longer has it
-	src  msgSource
-	root *message.Part
-	hdr  *message.Header
+	i     int
+	uid   uint32
+	batch *infoBatch
+	info  *mailstore.MessageInfo // nil when the index no longer has it, or not loaded yet
+	src   msgSource
+	root  *message.Part
+	hdr   *message.Header
+	hdrs  *hdrEntry // the header cache entry; nil for none
+}
+
+// loadInfo sets m.info from its batch, loading the batch first if needed.
+func (m *searchMsg) loadInfo(ctx context.Context) error {
+	if m.info != nil || m.batch == nil {
+		return nil
+	}
+	if err := m.batch.load(ctx); err != nil {
+		return err
+	}
+	m.info = m.batch.find(m.uid)
+	m.src.info = m.info
+	return nil
 }
 
 func (m *searchMsg) part(ctx context.Context) (*message.Part, error) {
 	if m.root == nil {
+		if err := m.loadInfo(ctx); err != nil {
+			return nil, err
+		}
 		if m.info == nil {
 			return nil, mailstore.ErrNotExist
 		}
@@ -344,7 +483,7 @@ func civilDay(t time.Time) int {
 // case-insensitive substring of a field's value after RFC 2047 decoding; an
 // empty value matches any message that has the field (RFC 3501 §6.4.4).
 func (ev *evaluator) headerMatch(ctx context.Context, m *searchMsg, hf imap.SearchCriteriaHeaderField) (bool, error) {
-	h, err := m.header(ctx)
+	h, err := ev.headerFor(ctx, m, asciiLower(hf.Key))
 	if err != nil {
 		return false, err
 	}
@@ -358,6 +497,57 @@ func (ev *evaluator) headerMatch(ctx context.Context, m *searchMsg, hf imap.Sear
 		}
 	}
 	return false, nil
+}
+
+// headerFor returns a header that answers for the field name key (ASCII
+// lower case): the cached fields when they cover it, else the message's
+// header, read from the file, whose fields the search looks at are then
+// cached (written with the batch) for the next SEARCH.
+func (ev *evaluator) headerFor(ctx context.Context, m *searchMsg, key string) (*message.Header, error) {
+	if m.hdrs.covers(key) {
+		return &m.hdrs.hdr, nil
+	}
+	h, err := m.header(ctx)
+	if err != nil || ev.hc == nil {
+		return h, err
+	}
+	if e := buildHdrEntry(h, ev.hdrKeys, m.hdrs); !e.same(m.hdrs) {
+		ev.sel.cacheMu.Lock()
+		ev.sel.pendingHdrs = append(ev.sel.pendingHdrs, mailstore.CacheEntry{UID: m.uid, Data: e.data})
+		ev.sel.cacheMu.Unlock()
+		m.hdrs = e
+	}
+	return h, nil
+}
+
+// hdrMisses reports whether the header cache lacks a field name of the
+// header keys for one of msgs (or there is no header cache): evaluating
+// them then reads files.
+func (ev *evaluator) hdrMisses(msgs []*searchMsg) bool {
+	if ev.hc == nil {
+		return true
+	}
+	for _, m := range msgs {
+		for _, k := range ev.hdrKeys {
+			if !m.hdrs.covers(k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// flushHdrCache stores the header cache entries made since the last
+// flush, in one write. A failure costs a file read next time, nothing
+// more. Entries are written during EXAMINE too, as Dovecot fills its cache
+// then: they are the index's, not the mailbox's state.
+func (sel *selected) flushHdrCache(ctx context.Context) {
+	hc, ok := sel.mb.(mailstore.HeaderCacher)
+	if !ok || len(sel.pendingHdrs) == 0 {
+		return
+	}
+	_ = hc.SetHeaderCache(ctx, sel.pendingHdrs)
+	sel.pendingHdrs = sel.pendingHdrs[:0]
 }
 
 // textMatch implements BODY and, with header set, TEXT: a case-insensitive
@@ -386,8 +576,12 @@ func (ev *evaluator) textMatch(ctx context.Context, m *searchMsg, s string, head
 	}
 	found := false
 	nb := []byte(needle)
-	err = message.BodyText(r, root, func(text []byte) bool {
-		found = bytes.Contains(bytes.ToLower(text), nb)
+	ts := &ev.text
+	if ts.body == nil {
+		ts.body = make([]byte, message.TextBufferSize)
+	}
+	err = message.BodyTextBuffer(r, root, ts.body, func(text []byte) bool {
+		found = ts.contains(text, nb)
 		return !found
 	})
 	return found, err

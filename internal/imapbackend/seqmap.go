@@ -2,6 +2,7 @@ package imapbackend
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/mailstore"
@@ -46,6 +47,12 @@ type selected struct {
 	// pendingCache holds structures parsed by the current FETCH or SEARCH
 	// batch, stored together by flushCache.
 	pendingCache []mailstore.CacheEntry
+	// pendingHdrs holds the header cache entries made by the current
+	// SEARCH, stored together by flushHdrCache.
+	pendingHdrs []mailstore.CacheEntry
+	// cacheMu guards pendingCache and pendingHdrs while the workers of a
+	// parallel SEARCH run (searchpar.go).
+	cacheMu sync.Mutex
 	// binaryCache holds decoded section sizes for BINARY (binary.go).
 	binaryCache   map[binaryKey]binaryInfo
 	keywordsDirty bool

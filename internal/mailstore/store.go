@@ -107,6 +107,33 @@ type CacheEntry struct {
 	Data []byte
 }
 
+// HeaderCacher is an optional Mailbox interface: a second opaque blob per
+// message, kept apart from the Cache of MessageInfo so that loading
+// structures for FETCH never reads it. The IMAP adapter keeps there the
+// header fields SEARCH looked at (RFC 3501 §6.4.4), so a later SEARCH on
+// them opens no message file, as Dovecot answers from its cache file. The
+// store removes a message's entry with the message, and may drop entries
+// at any time (a Reindex does).
+type HeaderCacher interface {
+	// HeaderCache returns the entries stored for the given UIDs, in
+	// ascending UID order; UIDs without one are left out.
+	HeaderCache(ctx context.Context, uids []uint32) ([]CacheEntry, error)
+	// SetHeaderCache stores entries, replacing earlier ones, all in one
+	// write. Entries whose UID no longer exists are skipped.
+	SetHeaderCache(ctx context.Context, entries []CacheEntry) error
+}
+
+// BatchOpener is an optional Mailbox interface for reading many messages
+// in turn, as SEARCH BODY and TEXT do (RFC 3501 §6.4.4): one index lookup
+// for a batch of messages instead of one per message.
+type BatchOpener interface {
+	// OpenBatch looks up the messages uids (ascending) and returns a
+	// function that opens one message as OpenMessage does. Any UID may be
+	// asked for: one not looked up, or whose file moved since, takes
+	// OpenMessage's path.
+	OpenBatch(ctx context.Context, uids []uint32) (func(ctx context.Context, uid uint32) (MessageReader, error), error)
+}
+
 // FlagOp says how Mailbox.StoreFlags combines flags (RFC 3501 §6.4.6).
 type FlagOp int
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
 
@@ -21,13 +22,27 @@ const textChunk = 32 << 10
 // quoted-printable; RFC 2045 §6) and converted from its charset to UTF-8;
 // text in an unknown charset is passed as it is. Memory use is bounded: text
 // arrives in chunks of at most 32 KiB that end at a line end (a longer line
-// is split, never inside a UTF-8 sequence), valid only during the call.
+// is split, never inside a UTF-8 sequence; a chunk of invalid UTF-8 grows
+// by its replacement characters), valid only during the call.
 // Parts are separated: no chunk holds text of two parts. Iteration stops when
 // fn returns false. The error is an I/O error from r; undecodable content
 // ends that part's text silently.
 func BodyText(r io.ReaderAt, p *Part, fn func(text []byte) bool) error {
+	return BodyTextBuffer(r, p, nil, fn)
+}
+
+// TextBufferSize is the size of the scratch buffer BodyTextBuffer uses.
+const TextBufferSize = textChunk
+
+// BodyTextBuffer is BodyText using buf, at least TextBufferSize long, as
+// its scratch space, so that a SEARCH over many messages allocates it once
+// rather than once per message; a shorter buf (nil) is allocated.
+func BodyTextBuffer(r io.ReaderAt, p *Part, buf []byte, fn func(text []byte) bool) error {
 	var err error
-	buf := make([]byte, textChunk)
+	if len(buf) < textChunk {
+		buf = make([]byte, textChunk)
+	}
+	buf = buf[:textChunk]
 	p.Walk(func(_ []int, q *Part) bool {
 		if q.Type != "text" || len(q.Children) > 0 {
 			return true
@@ -61,7 +76,14 @@ func DecodedReader(r io.ReaderAt, p *Part) io.Reader {
 
 func partText(r io.ReaderAt, p *Part, buf []byte, fn func([]byte) bool) (bool, error) {
 	src := DecodedReader(r, p)
-	if dec, ok := CharsetDecoder(p.Param("charset")); ok {
+	// UTF-8 and US-ASCII text, nearly all text, is passed as read when it
+	// is valid UTF-8 and converted chunk by chunk when it is not (chunks
+	// never end inside a UTF-8 sequence, so the result is the stream's):
+	// a transform.Reader costs 8 KiB of buffers per part, most of a SEARCH
+	// BODY's allocations (issue 7).
+	cs := p.Param("charset")
+	utf8Text := isUTF8(cs)
+	if dec, ok := CharsetDecoder(cs); ok && !utf8Text {
 		src = transform.NewReader(src, dec)
 	}
 	n := 0
@@ -77,8 +99,14 @@ func partText(r io.ReaderAt, p *Part, buf []byte, fn func([]byte) bool) (bool, e
 				cut = runeCut(buf[:n])
 			}
 		}
-		if cut > 0 && !fn(buf[:cut]) {
-			return false, nil
+		if cut > 0 {
+			text := buf[:cut]
+			if utf8Text && !utf8.Valid(text) {
+				text, _ = unicode.UTF8.NewDecoder().Bytes(text)
+			}
+			if !fn(text) {
+				return false, nil
+			}
 		}
 		n = copy(buf, buf[cut:n])
 		if eof {

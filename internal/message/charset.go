@@ -17,14 +17,14 @@ import (
 // case-insensitively; US-ASCII and UTF-8 are always known. ok is false for
 // an unknown charset, or one golang.org/x/text names but cannot decode.
 func CharsetDecoder(name string) (*encoding.Decoder, bool) {
-	name = strings.ToLower(strings.TrimSpace(name))
-	switch name {
-	case "":
-		return nil, false
-	case "utf-8", "utf8", "us-ascii", "ascii", "us_ascii", "ansi_x3.4-1968":
+	if isUTF8(name) {
 		// US-ASCII text is UTF-8; 8-bit bytes in it are replaced, not kept,
 		// so that comparisons see valid UTF-8.
 		return unicode.UTF8.NewDecoder(), true
+	}
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" {
+		return nil, false
 	}
 	if e, err := ianaindex.MIME.Encoding(name); err == nil && e != nil {
 		return e.NewDecoder(), true
@@ -33,6 +33,16 @@ func CharsetDecoder(name string) (*encoding.Decoder, bool) {
 		return e.NewDecoder(), true
 	}
 	return nil, false
+}
+
+// isUTF8 reports whether CharsetDecoder decodes the named charset as UTF-8
+// (UTF-8 itself, or US-ASCII).
+func isUTF8(name string) bool {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "utf-8", "utf8", "us-ascii", "ascii", "us_ascii", "ansi_x3.4-1968":
+		return true
+	}
+	return false
 }
 
 // DecodeHeader decodes the RFC 2047 encoded words in an unfolded header

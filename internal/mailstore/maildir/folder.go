@@ -141,7 +141,7 @@ func (w *wtx) dropRow(id int64) error {
 	}
 	for _, q := range []string{
 		`DELETE FROM messages WHERE mailbox_id = ?`, `DELETE FROM expunged WHERE mailbox_id = ?`,
-		`DELETE FROM cache WHERE mailbox_id = ?`, `DELETE FROM keywords WHERE mailbox_id = ?`,
+		`DELETE FROM cache WHERE mailbox_id = ?`, `DELETE FROM hdrcache WHERE mailbox_id = ?`, `DELETE FROM keywords WHERE mailbox_id = ?`,
 		`DELETE FROM savedate WHERE mailbox_id = ?`,
 		`DELETE FROM metablob WHERE mailbox_id = ?`,
 		`DELETE FROM mailboxes WHERE id = ?`,

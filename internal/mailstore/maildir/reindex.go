@@ -25,7 +25,7 @@ func (s *Store) Reindex(ctx context.Context) error {
 			return err
 		}
 		kept := w.keepHistory()
-		for _, q := range []string{`DELETE FROM messages`, `DELETE FROM expunged`, `DELETE FROM cache`, `DELETE FROM metablob`,
+		for _, q := range []string{`DELETE FROM messages`, `DELETE FROM expunged`, `DELETE FROM cache`, `DELETE FROM hdrcache`, `DELETE FROM metablob`,
 			`DELETE FROM keywords`, `DELETE FROM mailboxes`} {
 			if err := w.exec(q); err != nil {
 				return err

@@ -18,6 +18,9 @@ package maildir
 // when each message was stored in its mailbox (RFC 8514), in its own table
 // so that adding it needed no change to the messages rows or their packed
 // copy; an index from before it simply has no rows (SAVEDATE NIL).
+// hdrcache holds the header fields SEARCH looked at (mailstore.HeaderCacher),
+// apart from cache so that FETCH never reads them; an index from before it
+// has none, and SEARCH fills it.
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
@@ -54,6 +57,12 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_modseq ON messages (mailbox_id, modseq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_base ON messages (mailbox_id, base);
 CREATE TABLE IF NOT EXISTS cache (
+	mailbox_id INTEGER NOT NULL,
+	uid        INTEGER NOT NULL,
+	data       BLOB NOT NULL,
+	PRIMARY KEY (mailbox_id, uid)
+);
+CREATE TABLE IF NOT EXISTS hdrcache (
 	mailbox_id INTEGER NOT NULL,
 	uid        INTEGER NOT NULL,
 	data       BLOB NOT NULL,

@@ -384,6 +384,9 @@ func (w *wtx) recordExpunges(r *mboxRow, gone []expungedFile) error {
 		if err := w.exec(`DELETE FROM cache WHERE mailbox_id = ? AND uid = ?`, r.id, g.uid); err != nil {
 			return err
 		}
+		if err := w.exec(`DELETE FROM hdrcache WHERE mailbox_id = ? AND uid = ?`, r.id, g.uid); err != nil {
+			return err
+		}
 		if err := w.exec(`INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq, base) VALUES (?, ?, ?, ?)`,
 			r.id, g.uid, r.modSeq, g.base); err != nil {
 			return err

@@ -222,7 +222,7 @@ func (mb *mailbox) copyTo(uids []uint32, dest string, move bool) (uint32, []uint
 		}
 	}
 	for _, m := range picked {
-		m.flags, m.cache = slices.Clone(m.flags), slices.Clone(m.cache)
+		m.flags, m.cache, m.hdrs = slices.Clone(m.flags), slices.Clone(m.cache), slices.Clone(m.hdrs)
 		m.saved = mb.s.now()
 		dst = append(dst, d.add(m))
 	}

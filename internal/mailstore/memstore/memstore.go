@@ -50,6 +50,7 @@ type message struct {
 	saved  time.Time // when stored in this mailbox (RFC 8514)
 	data   []byte
 	cache  []byte
+	hdrs   []byte // mailstore.HeaderCacher's entry
 }
 
 type expunge struct {

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -55,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"Info", testInfo},
 		{"OpenMessage", testOpenMessage},
 		{"SetCache", testSetCache},
+		{"HeaderCache", testHeaderCache},
+		{"OpenBatch", testOpenBatch},
 		{"CopyTo", testCopyTo},
 		{"MoveTo", testMoveTo},
 		{"ClaimRecent", testClaimRecent},
@@ -752,6 +755,95 @@ func testSetCache(t *testing.T, s mailstore.Store) {
 	}
 	if err := mb.SetCache(ctx, nil); err != nil {
 		t.Errorf("SetCache(nil) = %v, want nil", err)
+	}
+}
+
+// testHeaderCache checks the optional mailstore.HeaderCacher: entries
+// stored and replaced in one call, skipped for missing UIDs, kept apart
+// from Cache, and gone with their message.
+func testHeaderCache(t *testing.T, s mailstore.Store) {
+	ctx := context.Background()
+	mustAppend(t, s, "INBOX", msg(1))
+	mustAppend(t, s, "INBOX", msg(2))
+	mustAppend(t, s, "INBOX", msg(3))
+	mb := mustOpen(t, s, "INBOX")
+	defer mb.Close()
+	hc, ok := mb.(mailstore.HeaderCacher)
+	if !ok {
+		t.Skip("no mailstore.HeaderCacher")
+	}
+	data := []byte("h1 \x00 binary")
+	err := hc.SetHeaderCache(ctx, []mailstore.CacheEntry{{UID: 1, Data: data}, {UID: 42, Data: data}, {UID: 3, Data: []byte("h3")}})
+	if err != nil {
+		t.Fatalf("SetHeaderCache = %v", err)
+	}
+	data[0] = 'X' // the store must have kept its own copy
+	got, err := hc.HeaderCache(ctx, []uint32{3, 1, 2, 42})
+	if err != nil || len(got) != 2 || got[0].UID != 1 || string(got[0].Data) != "h1 \x00 binary" || got[1].UID != 3 || string(got[1].Data) != "h3" {
+		t.Errorf("HeaderCache = %+v, %v; want UIDs 1 and 3", got, err)
+	}
+	if info, err := mb.Info(ctx, []uint32{1}); err != nil || len(info) != 1 || info[0].Cache != nil {
+		t.Errorf("Info after SetHeaderCache = %+v, %v; want no Cache", info, err)
+	}
+	if err := hc.SetHeaderCache(ctx, []mailstore.CacheEntry{{UID: 1, Data: []byte("v2")}}); err != nil {
+		t.Fatalf("SetHeaderCache again = %v", err)
+	}
+	if got, _ := hc.HeaderCache(ctx, []uint32{1}); len(got) != 1 || string(got[0].Data) != "v2" {
+		t.Errorf("HeaderCache(1) = %+v, want v2", got)
+	}
+	if _, err := mb.Expunge(ctx, []uint32{1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := hc.HeaderCache(ctx, []uint32{1, 3}); err != nil || len(got) != 1 || got[0].UID != 3 {
+		t.Errorf("HeaderCache after EXPUNGE 1 = %+v, %v; want UID 3 only", got, err)
+	}
+	if err := hc.SetHeaderCache(ctx, nil); err != nil {
+		t.Errorf("SetHeaderCache(nil) = %v, want nil", err)
+	}
+}
+
+// testOpenBatch checks the optional mailstore.BatchOpener: messages of
+// the batch open with their content even after a flag change (a Maildir
+// rename) made after the lookup; expunged ones and UIDs never stored are
+// ErrNotExist, as with OpenMessage.
+func testOpenBatch(t *testing.T, s mailstore.Store) {
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		mustAppend(t, s, "INBOX", msg(i))
+	}
+	mb := mustOpen(t, s, "INBOX")
+	defer mb.Close()
+	bo, ok := mb.(mailstore.BatchOpener)
+	if !ok {
+		t.Skip("no mailstore.BatchOpener")
+	}
+	open, err := bo.OpenBatch(ctx, []uint32{1, 2, 3, 42})
+	if err != nil {
+		t.Fatalf("OpenBatch = %v", err)
+	}
+	if _, _, err := mb.StoreFlags(ctx, []uint32{2}, mailstore.FlagsAdd, []string{`\Seen`, `\Flagged`}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mb.Expunge(ctx, []uint32{3}); err != nil {
+		t.Fatal(err)
+	}
+	for uid := uint32(1); uid <= 2; uid++ {
+		r, err := open(ctx, uid)
+		if err != nil {
+			t.Fatalf("open(%d) = %v", uid, err)
+		}
+		b, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+		r.Close()
+		if err != nil || string(b) != msg(int(uid)) {
+			t.Errorf("open(%d) read %q, %v; want %q", uid, b, err, msg(int(uid)))
+		}
+	}
+	for _, uid := range []uint32{3, 4, 42} {
+		r, err := open(ctx, uid)
+		if err == nil {
+			r.Close()
+		}
+		wantErr(t, fmt.Sprintf("open(%d)", uid), err, mailstore.ErrNotExist)
 	}
 }
 
