@@ -24,9 +24,10 @@ type mailbox struct {
 	watch chan struct{}
 
 	mu       sync.Mutex
-	name     string // last name seen; guarded by mu
-	watching bool   // guarded by mu
-	closed   bool   // guarded by mu
+	name     string    // last name seen; guarded by mu
+	watching bool      // guarded by mu
+	closed   bool      // guarded by mu
+	names    fileNames // OpenMessage's read-ahead (openahead.go); guarded by mu
 }
 
 var _ mailstore.Mailbox = (*mailbox)(nil)
@@ -187,10 +188,32 @@ type fileReader struct {
 
 func (f fileReader) Size() int64 { return f.size }
 
+// Stream implements mailstore.StreamReader: the file itself from off, so
+// that the connection can send it with sendfile(2). ReadAt (pread) does
+// not use the file offset Seek sets, so the two mix.
+func (f fileReader) Stream(off, n int64) (io.Reader, error) {
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	return &io.LimitedReader{R: f.File, N: n}, nil
+}
+
 // OpenMessage implements mailstore.Mailbox. Another session may rename the
 // file (a flag change) between the index lookup and the open, so a missing
-// file is looked up again before the message counts as gone.
+// file is looked up again before the message counts as gone. Names come
+// from a read-ahead when the messages are opened in UID order
+// (openahead.go).
 func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
+	if path, ok := mb.cachedPath(uid); ok {
+		f, err := os.Open(path)
+		if err == nil {
+			return statReader(f, uid)
+		}
+		mb.dropNames() // stale: renamed or removed since it was read
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
+		}
+	}
 	for attempt := 0; attempt < 4; attempt++ {
 		r, ok, err := mb.s.rowBy(ctx, mb.s.db, mb.id, "")
 		if err != nil {
@@ -205,32 +228,34 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 				return nil, err
 			}
 		}
-		msgs, err := mb.s.selectMsgs(ctx, mb.s.db, mb.id, []uint32{uid})
+		name, ok, err := mb.lookupName(ctx, r.dir, uid)
 		if err != nil {
 			return nil, err
 		}
-		if len(msgs) == 0 {
+		if !ok {
 			return nil, fmt.Errorf("maildir: UID %d: %w", uid, mailstore.ErrNotExist)
 		}
-		m := msgs[0]
-		if strings.ContainsRune(m.base+m.info, '/') {
-			return nil, fmt.Errorf("maildir: UID %d: bad file name %q in index", uid, m.base+m.info)
-		}
-		f, err := os.Open(filepath.Join(r.dir, "cur", m.base+m.info))
+		f, err := os.Open(filepath.Join(r.dir, "cur", name))
 		if errors.Is(err, os.ErrNotExist) {
+			mb.dropNames()
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
 		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
-		}
-		return fileReader{f, fi.Size()}, nil
+		return statReader(f, uid)
 	}
 	return nil, fmt.Errorf("maildir: UID %d: file gone: %w", uid, mailstore.ErrNotExist)
+}
+
+// statReader returns the open message file f with its size.
+func statReader(f *os.File, uid uint32) (mailstore.MessageReader, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
+	}
+	return fileReader{f, fi.Size()}, nil
 }
 
 // SetCache implements mailstore.Mailbox: one write transaction for all
@@ -256,6 +281,7 @@ func (mb *mailbox) SetCache(ctx context.Context, entries []mailstore.CacheEntry)
 // rename only leaves the old name (the index keeps the name on disk, so it
 // is not taken for another program's change).
 func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.FlagOp, flags []string, unchangedSince uint64) ([]mailstore.MessageMeta, []uint32, error) {
+	mb.dropNames() // files are renamed or removed
 	flags, err := mailstore.NormalizeFlags(flags)
 	if err != nil {
 		return nil, nil, err
@@ -319,6 +345,7 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 }
 
 func (mb *mailbox) Expunge(ctx context.Context, uids []uint32) ([]uint32, error) {
+	mb.dropNames() // files are renamed or removed
 	var gone []uint32
 	err := mb.writeSynced(ctx, func(w *wtx, r *mboxRow) error {
 		gone = nil
@@ -368,6 +395,7 @@ func (mb *mailbox) CopyTo(ctx context.Context, uids []uint32, dest string) (uint
 }
 
 func (mb *mailbox) MoveTo(ctx context.Context, uids []uint32, dest string) (uint32, []uint32, []uint32, error) {
+	mb.dropNames() // files are renamed or removed
 	return mb.copyTo(ctx, uids, dest, true)
 }
 
@@ -555,4 +583,7 @@ func (mb *mailbox) Close() error {
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
-var _ io.ReaderAt = fileReader{}
+var (
+	_ io.ReaderAt            = fileReader{}
+	_ mailstore.StreamReader = fileReader{}
+)
