@@ -3,8 +3,11 @@ package maildir
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 )
@@ -15,6 +18,14 @@ import (
 func fillIndex(tb testing.TB, s *Store, name string, n int) {
 	tb.Helper()
 	ctx := context.Background()
+	// Directories older than the racy window, so that a later sync
+	// trusts their recorded mtimes and keeps these file-less rows.
+	past := time.Now().Add(-time.Hour)
+	for _, d := range []string{"cur", "new"} {
+		if err := os.Chtimes(filepath.Join(s.root, d), past, past); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	err := s.write(ctx, func(w *wtx) error {
 		r, err := w.ensureRow(0, name)
 		if err != nil {

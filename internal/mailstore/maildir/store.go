@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
@@ -68,6 +69,30 @@ type shared struct {
 	watchers fanout.Watchers
 
 	meta metaCache
+
+	imu   sync.Mutex
+	index os.FileInfo // the index file meta describes; guarded by imu
+}
+
+// sharedLinger is how long an index's shared state (above all the
+// metadata cache) outlives its last Store: the next login of the user
+// then SELECTs a large mailbox from memory instead of reloading it (issue
+// 7). The same as the index's connections (sqlindex.Linger), which the
+// cache needs anyway.
+func sharedLinger() time.Duration { return sqlindex.Linger }
+
+// sameIndex records the index file the shared state describes, and drops
+// the metadata cache when the file is another one than last time (lost
+// and rebuilt while the state lingered): a new file's epoch and MODSEQs
+// start again and could match the cached ones.
+func (sh *shared) sameIndex(path string) {
+	fi, err := os.Stat(path)
+	sh.imu.Lock()
+	defer sh.imu.Unlock()
+	if err != nil || sh.index != nil && !os.SameFile(sh.index, fi) {
+		sh.meta.reset()
+	}
+	sh.index = fi // nil on error
 }
 
 // registry is the process-wide table of open indexes, keyed by index path,
@@ -78,7 +103,7 @@ func acquireShared(path string) *shared {
 	return registry.Acquire(path, func() *shared { return new(shared) })
 }
 
-func releaseShared(path string) { registry.Release(path) }
+func releaseShared(path string) { registry.ReleaseLater(path, sharedLinger()) }
 
 // Open opens the Maildir at root (INBOX is root itself: root/cur, root/new,
 // root/tmp), creating it and its index (root/postern-index.sqlite) when
@@ -131,6 +156,7 @@ func Open(root string, opts Options) (*Store, error) {
 	}
 	dbh.Ready()
 	s.sh, s.shID = acquireShared(path), path
+	s.sh.sameIndex(path)
 	s.removeTrash()
 	return s, nil
 }
