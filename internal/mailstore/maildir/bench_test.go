@@ -327,3 +327,37 @@ func BenchmarkMoveBack1k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFirstIndex10k is the first SELECT of a Maildir of 10,000
+// messages no index knew (compare-dovecot.sh's "first SELECT" on 100,000):
+// each iteration removes the index and indexes the folder again.
+func BenchmarkFirstIndex10k(b *testing.B) {
+	dir := b.TempDir()
+	cur := filepath.Join(dir, "cur")
+	if err := os.MkdirAll(cur, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 10_000; i++ {
+		name := filepath.Join(cur, fmt.Sprintf("1795630326.M%dP1.bench:2,%s", i, []string{"", "S"}[i%2]))
+		if err := os.WriteFile(name, []byte(testMsg), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(filepath.Join(dir, IndexName+suffix))
+		}
+		os.Remove(filepath.Join(dir, UIDListName))
+		s := openTest(b, dir)
+		mb, err := s.Open(ctx, "INBOX")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if msgs, err := mb.Messages(ctx); err != nil || len(msgs) != 10_000 {
+			b.Fatalf("Messages = %d, %v", len(msgs), err)
+		}
+		mb.Close()
+		s.Close()
+	}
+}
