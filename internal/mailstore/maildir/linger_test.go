@@ -2,6 +2,7 @@ package maildir
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,13 +55,15 @@ func TestMetaCacheOutlivesStore(t *testing.T) {
 }
 
 // TestMetaCacheIndexReplaced: an index file removed and rebuilt while the
-// cache lingered starts its epoch and MODSEQs again; the cache of the old
-// file must not be taken for it.
+// cache lingered starts its MODSEQs again, maybe in the old file's inode;
+// the cache of the old file must not be taken for it (a new index's epoch
+// starts at random).
 func TestMetaCacheIndexReplaced(t *testing.T) {
 	dir := t.TempDir()
 	s := openTest(t, dir)
 	appendT(t, s, "INBOX")
 	loadInbox(t, s)
+	oldEpoch := indexEpoch(t, s)
 	s.Close()
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(filepath.Join(dir, IndexName+suffix)); err != nil && !os.IsNotExist(err) {
@@ -70,8 +73,21 @@ func TestMetaCacheIndexReplaced(t *testing.T) {
 	s = openTest(t, dir)
 	defer s.Close()
 	openT(t, s, "INBOX").Close() // indexes the folder again
-	if heldInMemory(t, s) {
-		t.Error("the removed index's cached metadata survived into the new index")
+	if e := s.sh.meta.entry(1, false); e == nil || e.epoch != oldEpoch {
+		t.Fatal("the old index's cache did not linger: this test tests nothing")
+	}
+	if newEpoch := indexEpoch(t, s); newEpoch == oldEpoch {
+		t.Errorf("the rebuilt index's epoch is the old one's (%d): its cache would be taken as current", newEpoch)
 	}
 	checkCache(t, "rebuilt", s, "INBOX", false)
+}
+
+// indexEpoch is the index's epoch (meta's "epoch" key), 0 when unset.
+func indexEpoch(t *testing.T, s *Store) int64 {
+	t.Helper()
+	var e sql.NullInt64
+	if err := s.db.QueryRowContext(context.Background(), `SELECT (SELECT value FROM meta WHERE key = 'epoch')`).Scan(&e); err != nil {
+		t.Fatal(err)
+	}
+	return e.Int64
 }

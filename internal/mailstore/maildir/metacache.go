@@ -119,13 +119,6 @@ func (c *metaCache) resized(id int64, e *metaEntry, size int) {
 	}
 }
 
-// reset drops every entry.
-func (c *metaCache) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.entries, c.held = nil, 0
-}
-
 // forget drops a mailbox's entry.
 func (c *metaCache) forget(id int64) {
 	c.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -69,9 +70,6 @@ type shared struct {
 	watchers fanout.Watchers
 
 	meta metaCache
-
-	imu   sync.Mutex
-	index os.FileInfo // the index file meta describes; guarded by imu
 }
 
 // sharedLinger is how long an index's shared state (above all the
@@ -80,20 +78,6 @@ type shared struct {
 // 7). The same as the index's connections (sqlindex.Linger), which the
 // cache needs anyway.
 func sharedLinger() time.Duration { return sqlindex.Linger }
-
-// sameIndex records the index file the shared state describes, and drops
-// the metadata cache when the file is another one than last time (lost
-// and rebuilt while the state lingered): a new file's epoch and MODSEQs
-// start again and could match the cached ones.
-func (sh *shared) sameIndex(path string) {
-	fi, err := os.Stat(path)
-	sh.imu.Lock()
-	defer sh.imu.Unlock()
-	if err != nil || sh.index != nil && !os.SameFile(sh.index, fi) {
-		sh.meta.reset()
-	}
-	sh.index = fi // nil on error
-}
 
 // registry is the process-wide table of open indexes, keyed by index path,
 // so every handle on a mailbox is told of a commit by any other.
@@ -156,7 +140,6 @@ func Open(root string, opts Options) (*Store, error) {
 	}
 	dbh.Ready()
 	s.sh, s.shID = acquireShared(path), path
-	s.sh.sameIndex(path)
 	s.removeTrash()
 	return s, nil
 }
@@ -199,7 +182,15 @@ func (s *Store) initSchema() error {
 		return fmt.Errorf("maildir: index schema: %w", err)
 	}
 	if n == 0 {
-		// A new (or lost and re-created) index: recover what lives in files.
+		// A new (or lost and re-created) index starts its epoch at
+		// random: a process may still hold the metadata of the file it
+		// replaces (the cache outlives the last Store, sharedLinger),
+		// whose epoch, UIDVALIDITY and HIGHESTMODSEQ a rebuilt index
+		// could match; an inode number is no better, it is reused.
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)`, rand.Int64N(1<<52)+1); err != nil {
+			return fmt.Errorf("maildir: index: %w", err)
+		}
+		// Recover what lives in files.
 		for _, name := range s.readSubscriptions() {
 			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO subscriptions(name) VALUES (?)`, name); err != nil {
 				return fmt.Errorf("maildir: index: %w", err)
