@@ -361,3 +361,27 @@ func BenchmarkFirstIndex10k(b *testing.B) {
 		s.Close()
 	}
 }
+
+// BenchmarkSelectRelogin100k is a user's SELECT of 100,000 messages in a
+// new login after the last session logged out (the last Store closed), as
+// compare-dovecot.sh's "second SELECT": the process's metadata cache of
+// the previous session is still there (sharedLinger).
+func BenchmarkSelectRelogin100k(b *testing.B) {
+	dir := b.TempDir()
+	s := openTest(b, dir)
+	fillIndex(b, s, "INBOX", 100_000)
+	s.Close()
+	ctx := context.Background()
+	for b.Loop() {
+		s := openTest(b, dir)
+		mb, err := s.Open(ctx, "INBOX")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if msgs, err := mb.Messages(ctx); err != nil || len(msgs) != 100_000 {
+			b.Fatalf("Messages = %d, %v", len(msgs), err)
+		}
+		mb.Close()
+		s.Close()
+	}
+}
