@@ -37,7 +37,13 @@ func (mb *mailbox) cachedPath(uid uint32) (string, bool) {
 		return "", false
 	}
 	n.last = uid
-	return filepath.Join(n.dir, "cur", n.files[i]), true
+	path := filepath.Join(n.dir, "cur", n.files[i])
+	if i == len(n.uids)-1 {
+		// Used up: an idle session (IMAP IDLE after a FETCH) does not
+		// keep the names.
+		n.uids, n.files = nil, nil
+	}
+	return path, true
 }
 
 // dropNames forgets the read-ahead: after this mailbox renamed or removed

@@ -78,6 +78,9 @@ func TestOpenMessageReadAhead(t *testing.T) {
 	}
 	check("after an expunged one", 7)
 	check("after an expunged one", 8)
+	if n := len(reader.(*mailbox).names.uids); n != 0 {
+		t.Errorf("read-ahead holds %d names once used up, want 0", n)
+	}
 	check("back to the start", 1)
 	// This handle's own flag change drops its read-ahead.
 	if _, _, err := reader.StoreFlags(ctx, uids[6:8], mailstore.FlagsAdd, []string{mailstore.FlagFlagged}, 0); err != nil {
