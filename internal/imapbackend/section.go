@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/message"
 )
 
@@ -111,7 +112,16 @@ func writeSpan(w io.Writer, r io.ReaderAt, sp span, off, n int64) error {
 		return err
 	}
 	if sp.bare == 0 {
-		_, err := io.Copy(w, io.NewSectionReader(r, sp.start+off, n))
+		var src io.Reader
+		if s, ok := r.(mailstore.StreamReader); ok {
+			var err error
+			if src, err = s.Stream(sp.start+off, n); err != nil {
+				return err
+			}
+		} else {
+			src = io.NewSectionReader(r, sp.start+off, n)
+		}
+		_, err := io.Copy(w, src)
 		return err
 	}
 	cw := &message.CRLFWriter{W: w, Skip: off, Limit: n}

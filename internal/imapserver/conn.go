@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"runtime/debug"
@@ -50,6 +51,10 @@ type conn struct {
 	enabledExt map[string]bool
 	// compressed is set once COMPRESS DEFLATE is active (compress.go).
 	compressed bool
+	// writeDeadline is the write deadline last set on raw (zero: none
+	// known, set it on the next write); deadlineWriter renews it. Used
+	// by whoever holds the writer.
+	writeDeadline time.Time
 
 	mu       sync.Mutex
 	waiting  bool   // blocked waiting for a command; guarded by mu
@@ -104,13 +109,84 @@ func (c *conn) literalDeadline() time.Time {
 	return d
 }
 
-// deadlineWriter puts every write to the client under WriteTimeout.
+// deadlineWriter puts every write to the client under WriteTimeout. The
+// deadline is renewed only once writeDeadlineSlack of it has passed, not
+// on each write: a burst of FETCH responses is thousands of writes, and
+// each SetWriteDeadline is a lock and a timer update (issue 7). Each write
+// thus has between 7/8 of WriteTimeout and all of it.
 type deadlineWriter struct{ c *conn }
 
+// writeDeadlineSlack is the part of WriteTimeout that may pass before
+// the write deadline is renewed.
+func (c *conn) writeDeadlineSlack() time.Duration { return c.srv.opts.WriteTimeout / 8 }
+
+// renewWriteDeadline sets the write deadline to WriteTimeout from now,
+// unless the one set last is recent enough.
+func (c *conn) renewWriteDeadline() {
+	now := time.Now()
+	t := c.srv.opts.WriteTimeout
+	if !c.writeDeadline.IsZero() && c.writeDeadline.Sub(now) > t-c.writeDeadlineSlack() {
+		return
+	}
+	c.writeDeadline = now.Add(t)
+	c.raw.SetWriteDeadline(c.writeDeadline)
+}
+
+// forgetWriteDeadline is called after raw's deadlines were set for
+// another purpose (SetDeadline around a TLS handshake): the next write
+// sets its own.
+func (c *conn) forgetWriteDeadline() { c.writeDeadline = time.Time{} }
+
 func (d deadlineWriter) Write(p []byte) (int, error) {
-	d.c.raw.SetWriteDeadline(time.Now().Add(d.c.srv.opts.WriteTimeout))
+	d.c.renewWriteDeadline()
 	return d.c.nc.Write(p)
 }
+
+// sendChunk bounds each ReadFrom call on the connection, so that the
+// write deadline is renewed between chunks of a long body: a slow but
+// moving client is not cut off.
+const sendChunk = 1 << 20
+
+// copyBufs are the buffers of ReadFrom when the connection cannot take a
+// reader itself (TLS): 32 KiB, io.Copy's size, only while a body streams.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// ReadFrom streams a message body to the client (bufio.Writer.ReadFrom
+// hands literals here once its buffer is flushed): over plain TCP the
+// kernel copies a file to the socket (sendfile(2), net.TCPConn.ReadFrom),
+// else through a pooled buffer, in large writes instead of the buffered
+// writer's 4 KiB ones (DESIGN.md §7: stream from file to socket).
+func (d deadlineWriter) ReadFrom(r io.Reader) (int64, error) {
+	lr, ok := r.(*io.LimitedReader)
+	if !ok {
+		lr = &io.LimitedReader{R: r, N: math.MaxInt64}
+	}
+	rf, ok := d.c.nc.(io.ReaderFrom)
+	if _, isFile := lr.R.(*os.File); !ok || !isFile {
+		// No sendfile: the connection would copy through a buffer
+		// of its own, allocated on each call.
+		bp := copyBufs.Get().(*[]byte)
+		defer copyBufs.Put(bp)
+		return io.CopyBuffer(writerOnly{d}, r, *bp)
+	}
+	var total int64
+	for lr.N > 0 {
+		d.c.renewWriteDeadline()
+		chunk := &io.LimitedReader{R: lr.R, N: min(lr.N, sendChunk)}
+		want := chunk.N
+		n, err := rf.ReadFrom(chunk)
+		total += n
+		lr.N -= n
+		if err != nil || n < want {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// writerOnly hides ReadFrom from io.CopyBuffer, which would otherwise
+// call it back.
+type writerOnly struct{ io.Writer }
 
 // errClose ends the connection after the response already written.
 var errClose = errors.New("imapserver: closing connection")
@@ -140,6 +216,7 @@ func (c *conn) serve(ctx context.Context) {
 	c.loginDeadline = time.Now().Add(c.srv.opts.LoginTimeout)
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		c.raw.SetDeadline(c.loginDeadline)
+		c.forgetWriteDeadline()
 		if err := tc.HandshakeContext(ctx); err != nil {
 			c.log.Info("imapserver: TLS handshake failed", "err", err)
 			return

@@ -34,6 +34,7 @@ func handleStartTLS(c *conn, cmd *command) error {
 	}
 	tc := tls.Server(c.raw, c.srv.opts.TLSConfig)
 	c.raw.SetDeadline(c.literalDeadline())
+	c.forgetWriteDeadline()
 	if err := tc.HandshakeContext(c.ctx); err != nil {
 		c.log.Info("imapserver: STARTTLS handshake failed", "err", err)
 		return &ioError{err}

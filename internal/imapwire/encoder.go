@@ -248,6 +248,34 @@ func (l *literalWriter) Write(p []byte) (int, error) {
 	return k, err
 }
 
+// ReadFrom copies r into the literal, at most the octets still expected
+// (one more is read to tell a long source), through the buffered writer's
+// ReadFrom: once its buffer is flushed, a writer that takes a reader itself
+// gets the rest in one call (the connection's sendfile path), not in
+// buffer-sized writes. io.Copy calls it.
+func (l *literalWriter) ReadFrom(r io.Reader) (int64, error) {
+	if l.e.err != nil {
+		return 0, l.e.err
+	}
+	lr, ok := r.(*io.LimitedReader)
+	bounded := ok && lr.N <= l.n
+	if !bounded {
+		lr = &io.LimitedReader{R: r, N: l.n}
+	}
+	n, err := l.e.w.ReadFrom(lr)
+	l.n -= n
+	l.e.setErr(err)
+	if err == nil && !bounded && l.n == 0 {
+		// Anything left in r would overflow the literal.
+		var one [1]byte
+		if k, _ := io.ReadFull(r, one[:]); k > 0 {
+			l.e.setErr(errors.New("imapwire: literal longer than announced"))
+			err = l.e.err
+		}
+	}
+	return n, err
+}
+
 func (l *literalWriter) Close() error {
 	if l.n != 0 {
 		l.e.setErr(fmt.Errorf("imapwire: literal shorter than announced by %d octets", l.n))

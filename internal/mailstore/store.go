@@ -238,3 +238,16 @@ type MessageReader interface {
 	io.Closer
 	Size() int64
 }
+
+// StreamReader is an optional MessageReader interface for sending a range
+// of the message once, front to back, as a FETCH of a body does. A driver
+// that keeps each message in a file of its own returns an
+// *io.LimitedReader over the *os.File, positioned at off, so that the
+// kernel can copy it to a socket (sendfile(2), through net.TCPConn's
+// ReadFrom) instead of the server reading it through a buffer (DESIGN.md
+// §7).
+type StreamReader interface {
+	// Stream returns a reader of octets off..off+n of the message. It is
+	// valid until the next Stream or ReadAt call or Close.
+	Stream(off, n int64) (io.Reader, error)
+}

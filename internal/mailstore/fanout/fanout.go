@@ -5,7 +5,10 @@
 // are the drivers' own business (their pollers).
 package fanout
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Watchers is the set of watch channels of each mailbox, by mailbox id.
 // Its zero value is ready to use; it is safe for concurrent use.
@@ -99,20 +102,22 @@ func (w *Watchers) noteLocked(id int64, modSeq uint64) {
 }
 
 // Registry shares one *T per key (an index path) among the users of a
-// process, created on first Acquire and dropped after the last Release.
-// Its zero value is ready to use; it is safe for concurrent use.
+// process, created on first Acquire and dropped after the last Release
+// (or, with ReleaseLater, a while after it). Its zero value is ready to
+// use; it is safe for concurrent use.
 type Registry[T any] struct {
 	mu sync.Mutex
 	m  map[string]*entry[T] // guarded by mu
 }
 
 type entry[T any] struct {
-	refs int
-	v    *T
+	refs  int
+	v     *T
+	timer *time.Timer // drops the unused entry (ReleaseLater); guarded by Registry.mu
 }
 
 // Acquire returns the value for key, made with newT if there is none, and
-// counts one more user. Each Acquire needs one Release.
+// counts one more user. Each Acquire needs one Release or ReleaseLater.
 func (r *Registry[T]) Acquire(key string, newT func() *T) *T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -124,17 +129,42 @@ func (r *Registry[T]) Acquire(key string, newT func() *T) *T {
 		e = &entry[T]{v: newT()}
 		r.m[key] = e
 	}
+	if e.timer != nil {
+		e.timer.Stop()
+		e.timer = nil
+	}
 	e.refs++
 	return e.v
 }
 
 // Release counts one user less, dropping the value after the last.
-func (r *Registry[T]) Release(key string) {
+func (r *Registry[T]) Release(key string) { r.ReleaseLater(key, 0) }
+
+// ReleaseLater counts one user less; after the last, the value is kept
+// for linger more, for the next Acquire of key (a user logging in again
+// finds what the last session cached), then dropped.
+func (r *Registry[T]) ReleaseLater(key string, linger time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e := r.m[key]; e != nil {
-		if e.refs--; e.refs <= 0 {
-			delete(r.m, key)
-		}
+	e := r.m[key]
+	if e == nil {
+		return
+	}
+	if e.refs--; e.refs > 0 {
+		return
+	}
+	if linger <= 0 {
+		delete(r.m, key)
+		return
+	}
+	e.timer = time.AfterFunc(linger, func() { r.expire(key, e) })
+}
+
+// expire drops e, left unused for its linger, unless acquired again.
+func (r *Registry[T]) expire(key string, e *entry[T]) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m[key] == e && e.refs <= 0 {
+		delete(r.m, key)
 	}
 }

@@ -1,6 +1,9 @@
 package fanout
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func pending(ch chan struct{}) int {
 	n := 0
@@ -56,6 +59,33 @@ func TestRegistry(t *testing.T) {
 	r.Release("a")
 	if r.Acquire("a", newInt) == x || made != 3 {
 		t.Error("a value outlived its last Release")
+	}
+}
+
+func TestRegistryReleaseLater(t *testing.T) {
+	var r Registry[int]
+	made := 0
+	newInt := func() *int { made++; v := made; return &v }
+	x := r.Acquire("a", newInt)
+	r.ReleaseLater("a", time.Hour)
+	if r.Acquire("a", newInt) != x || made != 1 {
+		t.Fatal("a lingering value was not found again")
+	}
+	// Acquired again: the pending drop must not take it.
+	e := r.m["a"]
+	r.expire("a", e)
+	if r.Acquire("a", newInt) != x {
+		t.Fatal("a value in use was dropped when its linger ended")
+	}
+	r.ReleaseLater("a", time.Hour)
+	r.ReleaseLater("a", time.Hour)
+	r.expire("a", e) // the linger ends with no user
+	if r.Acquire("a", newInt) == x || made != 2 {
+		t.Error("a value outlived its linger")
+	}
+	r.Release("a")
+	if len(r.m) != 0 {
+		t.Errorf("entries left after the last Release: %v", r.m)
 	}
 }
 

@@ -25,9 +25,10 @@ type mailbox struct {
 	watch chan struct{}
 
 	mu       sync.Mutex
-	name     string // last name seen; guarded by mu
-	watching bool   // guarded by mu
-	closed   bool   // guarded by mu
+	name     string    // last name seen; guarded by mu
+	watching bool      // guarded by mu
+	closed   bool      // guarded by mu
+	names    fileNames // OpenMessage's read-ahead (openahead.go); guarded by mu
 }
 
 var _ mailstore.Mailbox = (*mailbox)(nil)
@@ -198,20 +199,44 @@ type fileReader struct {
 
 func (f fileReader) Size() int64 { return f.size }
 
+// Stream implements mailstore.StreamReader: the file itself from off, so
+// that the connection can send it with sendfile(2). ReadAt (pread) does
+// not use the file offset Seek sets, so the two mix.
+func (f fileReader) Stream(off, n int64) (io.Reader, error) {
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	return &io.LimitedReader{R: f.File, N: n}, nil
+}
+
 // OpenMessage implements mailstore.Mailbox. Another session may rename the
 // file (a flag change) between the index lookup and the open, so a missing
-// file is looked up again before the message counts as gone.
+// file is looked up again before the message counts as gone. Names come
+// from a read-ahead when the messages are opened in UID order
+// (openahead.go).
 func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
-	// The common case in one query (SEARCH on headers opens every
-	// message; issue 7); anything unusual (no row, no file) takes the
-	// careful path below, which tells the cases apart.
-	var name, file string
-	err := mb.s.db.QueryRowContext(ctx, `SELECT b.name, m.base || m.info FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
-		WHERE m.mailbox_id = ? AND m.uid = ?`, mb.id, uid).Scan(&name, &file)
-	if err == nil && !strings.ContainsRune(file, '/') {
-		if dir, err := mb.s.dirOf(name); err == nil {
-			if f, err := openFile(filepath.Join(dir, "cur", file)); err == nil {
-				return f, nil
+	if path, ok := mb.cachedPath(uid); ok {
+		f, err := openRegular(path)
+		if err == nil {
+			return statReader(f, uid)
+		}
+		mb.dropNames() // stale: renamed or removed since it was read
+		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
+		}
+	} else if !mb.ascendingOpen(uid) {
+		// A single message (not a scan in UID order, which the
+		// read-ahead serves): the common case in one query; anything
+		// unusual (no row, no file) takes the careful path below, which
+		// tells the cases apart.
+		var name, file string
+		err := mb.s.db.QueryRowContext(ctx, `SELECT b.name, m.base || m.info FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+			WHERE m.mailbox_id = ? AND m.uid = ?`, mb.id, uid).Scan(&name, &file)
+		if err == nil && !strings.ContainsRune(file, '/') {
+			if dir, err := mb.s.dirOf(name); err == nil {
+				if f, err := openRegular(filepath.Join(dir, "cur", file)); err == nil {
+					return statReader(f, uid)
+				}
 			}
 		}
 	}
@@ -229,19 +254,19 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 				return nil, err
 			}
 		}
-		msgs, err := mb.s.selectMsgs(ctx, mb.s.db, mb.id, []uint32{uid})
+		name, ok, err := mb.lookupName(ctx, r.dir, uid)
 		if err != nil {
 			return nil, err
 		}
-		if len(msgs) == 0 {
+		if !ok {
 			return nil, fmt.Errorf("maildir: UID %d: %w", uid, mailstore.ErrNotExist)
 		}
-		m := msgs[0]
-		if strings.ContainsRune(m.base+m.info, '/') {
-			return nil, fmt.Errorf("maildir: UID %d: bad file name %q in index", uid, m.base+m.info)
-		}
-		f, err := openFile(filepath.Join(r.dir, "cur", m.base+m.info))
+		// O_NOFOLLOW (openRegular): a message file replaced by a symbolic
+		// link since the scan (which indexes regular files only) is not
+		// followed out of the mail root.
+		f, err := openRegular(filepath.Join(r.dir, "cur", name))
 		if errors.Is(err, os.ErrNotExist) {
+			mb.dropNames()
 			continue
 		}
 		if errors.Is(err, syscall.ELOOP) {
@@ -250,23 +275,17 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 		if err != nil {
 			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
 		}
-		return f, nil
+		return statReader(f, uid)
 	}
 	return nil, fmt.Errorf("maildir: UID %d: file gone: %w", uid, mailstore.ErrNotExist)
 }
 
-// openFile opens a message file with its size.
-// O_NOFOLLOW: a message file replaced by a symbolic link since the scan
-// (which indexes regular files only) is not followed out of the mail root.
-func openFile(path string) (fileReader, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return fileReader{}, err
-	}
+// statReader returns the open message file f with its size.
+func statReader(f *os.File, uid uint32) (mailstore.MessageReader, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return fileReader{}, err
+		return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
 	}
 	return fileReader{f, fi.Size()}, nil
 }
@@ -295,6 +314,7 @@ func (mb *mailbox) SetCache(ctx context.Context, entries []mailstore.CacheEntry)
 // rename only leaves the old name (the index keeps the name on disk, so it
 // is not taken for another program's change).
 func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.FlagOp, flags []string, unchangedSince uint64) ([]mailstore.MessageMeta, []uint32, error) {
+	mb.dropNames() // files are renamed or removed
 	flags, err := mailstore.NormalizeFlags(flags)
 	if err != nil {
 		return nil, nil, err
@@ -358,6 +378,7 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 }
 
 func (mb *mailbox) Expunge(ctx context.Context, uids []uint32) ([]uint32, error) {
+	mb.dropNames() // files are renamed or removed
 	var gone []uint32
 	err := mb.writeSyncedLazy(ctx, func(w *wtx, r *mboxRow) error { // as Dovecot: no fsync for expunges
 		gone = nil
@@ -407,6 +428,7 @@ func (mb *mailbox) CopyTo(ctx context.Context, uids []uint32, dest string) (uint
 }
 
 func (mb *mailbox) MoveTo(ctx context.Context, uids []uint32, dest string) (uint32, []uint32, []uint32, error) {
+	mb.dropNames() // files are renamed or removed
 	return mb.copyTo(ctx, uids, dest, true)
 }
 
@@ -594,4 +616,7 @@ func (mb *mailbox) Close() error {
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
-var _ io.ReaderAt = fileReader{}
+var (
+	_ io.ReaderAt            = fileReader{}
+	_ mailstore.StreamReader = fileReader{}
+)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -78,6 +79,13 @@ type shared struct {
 	verified verified
 }
 
+// sharedLinger is how long an index's shared state (above all the
+// metadata cache) outlives its last Store: the next login of the user
+// then SELECTs a large mailbox from memory instead of reloading it (issue
+// 7). The same as the index's connections (sqlindex.Linger), which the
+// cache needs anyway.
+func sharedLinger() time.Duration { return sqlindex.Linger }
+
 // registry is the process-wide table of open indexes, keyed by index path,
 // so every handle on a mailbox is told of a commit by any other.
 var registry fanout.Registry[shared]
@@ -86,7 +94,7 @@ func acquireShared(path string) *shared {
 	return registry.Acquire(path, func() *shared { return new(shared) })
 }
 
-func releaseShared(path string) { registry.Release(path) }
+func releaseShared(path string) { registry.ReleaseLater(path, sharedLinger()) }
 
 // Open opens the Maildir at root (INBOX is root itself: root/cur, root/new,
 // root/tmp), creating it and its index (root/postern-index.sqlite) when
@@ -184,7 +192,15 @@ func (s *Store) initSchema() error {
 		return fmt.Errorf("maildir: index schema: %w", err)
 	}
 	if n == 0 {
-		// A new (or lost and re-created) index: recover what lives in files.
+		// A new (or lost and re-created) index starts its epoch at
+		// random: a process may still hold the metadata of the file it
+		// replaces (the cache outlives the last Store, sharedLinger),
+		// whose epoch, UIDVALIDITY and HIGHESTMODSEQ a rebuilt index
+		// could match; an inode number is no better, it is reused.
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)`, rand.Int64N(1<<52)+1); err != nil {
+			return fmt.Errorf("maildir: index: %w", err)
+		}
+		// Recover what lives in files.
 		for _, name := range s.readSubscriptions() {
 			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO subscriptions(name) VALUES (?)`, name); err != nil {
 				return fmt.Errorf("maildir: index: %w", err)

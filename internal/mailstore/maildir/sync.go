@@ -291,6 +291,7 @@ func (w *wtx) reconcileCur(r *mboxRow, km *keywordMap, picked map[string]bool) (
 		info     string
 	}
 	var changes []flagChange
+	anyExpunged := -1 // whether the mailbox has expunged rows; -1: not asked yet
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
 			continue
@@ -318,10 +319,20 @@ func (w *wtx) reconcileCur(r *mboxRow, km *keywordMap, picked map[string]bool) (
 			}
 			continue
 		}
+		if anyExpunged < 0 {
+			// Asked once: a folder indexed for the first time has no
+			// expunged rows, and 100,000 lookups would be most of its
+			// indexing (issue 7).
+			if err := w.qtx.QueryRowContext(w.ctx, `SELECT EXISTS(SELECT 1 FROM expunged WHERE mailbox_id = ?)`, r.id).Scan(&anyExpunged); err != nil {
+				return nil, fmt.Errorf("maildir: index: %w", err)
+			}
+		}
 		var n int
-		err := w.qtx.QueryRowContext(w.ctx, `SELECT count(*) FROM expunged WHERE mailbox_id = ? AND base = ?`, r.id, base).Scan(&n)
-		if err != nil {
-			return nil, fmt.Errorf("maildir: index: %w", err)
+		if anyExpunged > 0 {
+			err := w.qtx.QueryRowContext(w.ctx, `SELECT count(*) FROM expunged WHERE mailbox_id = ? AND base = ?`, r.id, base).Scan(&n)
+			if err != nil {
+				return nil, fmt.Errorf("maildir: index: %w", err)
+			}
 		}
 		if n > 0 {
 			// Expunged, but the unlink did not happen: finish it.
@@ -426,36 +437,56 @@ func (w *wtx) addFound(r *mboxRow, km *keywordMap, found []foundFile, imported m
 	})
 	r.modSeq++
 	var lines []uidLine
-	for _, f := range found {
+	ins := make([]any, 0, 10*min(len(found), insertBatch))
+	dates := make([]any, 0, 3*min(len(found), insertBatch))
+	assigned := map[uint32]bool{} // UIDs given in this call, not inserted yet
+	now := w.s.opts.Now().Unix()
+	for i, f := range found {
 		uid := imported[f.base]
-		if uid == 0 || w.uidTaken(r.id, uid) {
+		if uid == 0 || assigned[uid] || w.uidTaken(r.id, uid) {
 			uid = r.uidNext
 		}
 		if uid >= r.uidNext {
 			r.uidNext = uid + 1
 		}
+		assigned[uid] = true
 		sys, kws := parseInfo(f.info, km.name)
 		slices.Sort(kws)
 		kws = slices.Compact(kws)
 		_, off := f.mtime.Zone()
-		err := w.exec(`INSERT INTO messages(mailbox_id, uid, modseq, sysflags, keywords, size, internaldate, tzoffset, base, info)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.id, uid, r.modSeq, sys, strings.Join(kws, " "), f.size,
-			f.mtime.Unix(), off, f.base, f.info)
-		if err != nil {
-			return err
-		}
+		ins = append(ins, r.id, uid, r.modSeq, sys, strings.Join(kws, " "), f.size, f.mtime.Unix(), off, f.base, f.info)
 		// A file picked up is saved now; one the index knew before a
-		// reindex keeps its date.
-		if err := w.setSaveDate(r.id, uid, false); err != nil {
-			return err
-		}
+		// reindex keeps its date (OR IGNORE).
+		dates = append(dates, r.id, uid, now)
 		if imported[f.base] != uid {
 			lines = append(lines, uidLine{uid, f.base})
+		}
+		if n := len(ins) / 10; n == insertBatch || i == len(found)-1 {
+			// Many rows per statement: a first index of 100,000 files
+			// is otherwise 200,000 statements (issue 7).
+			if err := w.exec(`INSERT INTO messages(mailbox_id, uid, modseq, sysflags, keywords, size, internaldate, tzoffset, base, info)
+				VALUES `+valuesList(n, 10), ins...); err != nil {
+				return err
+			}
+			if err := w.exec(`INSERT OR IGNORE INTO savedate(mailbox_id, uid, date) VALUES `+valuesList(n, 3), dates...); err != nil {
+				return err
+			}
+			ins, dates = ins[:0], dates[:0]
+			clear(assigned)
 		}
 	}
 	w.touched[r.id] = true
 	r.uidlistLines += int64(len(lines))
 	return w.s.appendUIDList(r.dir, lines)
+}
+
+// insertBatch is how many rows addFound inserts per statement.
+const insertBatch = 64
+
+// valuesList is "(?, ...), ..." for n rows of cols columns.
+func valuesList(n, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(row+", ", n-1) + row
 }
 
 func (w *wtx) uidTaken(id int64, uid uint32) bool {

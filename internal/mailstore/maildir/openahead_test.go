@@ -1,0 +1,94 @@
+package maildir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/postern/postern/internal/mailstore"
+)
+
+// readMsg reads uid through mb.OpenMessage, by ReadAt and by Stream.
+func readMsg(t *testing.T, mb mailstore.Mailbox, uid uint32) (string, error) {
+	t.Helper()
+	r, err := mb.OpenMessage(context.Background(), uid)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	buf := make([]byte, r.Size())
+	if _, err := r.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
+		t.Fatalf("ReadAt UID %d: %v", uid, err)
+	}
+	src, err := r.(mailstore.StreamReader).Stream(2, r.Size()-2)
+	if err != nil {
+		t.Fatalf("Stream UID %d: %v", uid, err)
+	}
+	tail, err := io.ReadAll(src)
+	if err != nil || string(tail) != string(buf[2:]) {
+		t.Fatalf("Stream UID %d from 2 = %q, %v; want %q", uid, tail, err, buf[2:])
+	}
+	return string(buf), nil
+}
+
+// TestOpenMessageReadAhead: messages opened in UID order come from the
+// read-ahead of file names, and a name gone stale meanwhile (another
+// handle renamed the file for a flag, or expunged it) is looked up again:
+// each UID still opens its own message, an expunged one none.
+func TestOpenMessageReadAhead(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	body := func(i int) string { return fmt.Sprintf("Subject: m%d\r\n\r\nbody %d\r\n", i, i) }
+	var uids []uint32
+	for i := 1; i <= 8; i++ {
+		_, uid, err := s.Append(ctx, "INBOX", strings.NewReader(body(i)), mailstore.AppendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids = append(uids, uid)
+	}
+	reader, other := openT(t, s, "INBOX"), openT(t, s, "INBOX")
+	check := func(step string, i int) {
+		t.Helper()
+		got, err := readMsg(t, reader, uids[i-1])
+		if err != nil || got != body(i) {
+			t.Errorf("%s: UID %d = %q, %v; want %q", step, uids[i-1], got, err, body(i))
+		}
+	}
+	check("first", 1)
+	check("ascending", 2) // reads the names of 2..8 ahead
+	if n := len(reader.(*mailbox).names.uids); n != 7 {
+		t.Errorf("read-ahead holds %d names after an ascending open, want 7", n)
+	}
+	if _, _, err := other.StoreFlags(ctx, uids[2:5], mailstore.FlagsAdd, []string{mailstore.FlagSeen}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Expunge(ctx, uids[5:6]); err != nil {
+		t.Fatal(err)
+	}
+	check("renamed by another handle", 3)
+	check("renamed by another handle", 4)
+	check("renamed by another handle", 5)
+	if _, err := readMsg(t, reader, uids[5]); !errors.Is(err, mailstore.ErrNotExist) {
+		t.Errorf("expunged UID %d: error %v, want ErrNotExist", uids[5], err)
+	}
+	check("after an expunged one", 7)
+	check("after an expunged one", 8)
+	if n := len(reader.(*mailbox).names.uids); n != 0 {
+		t.Errorf("read-ahead holds %d names once used up, want 0", n)
+	}
+	check("back to the start", 1)
+	// This handle's own flag change drops its read-ahead.
+	if _, _, err := reader.StoreFlags(ctx, uids[6:8], mailstore.FlagsAdd, []string{mailstore.FlagFlagged}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(reader.(*mailbox).names.uids); n != 0 {
+		t.Errorf("read-ahead holds %d names after this handle's STORE, want 0", n)
+	}
+	check("after its own STORE", 7)
+	check("after its own STORE", 8)
+}
