@@ -7,9 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/mailstore/maildir"
@@ -104,7 +102,7 @@ func BenchmarkSearch10k(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := cpuTime()
+			cpu := cpuTime(b)
 			for i := 0; i < b.N; i++ {
 				if _, err := s.Search(ctx, imap.NumKindSeq, tc.c, nil); err != nil {
 					b.Fatal(err)
@@ -112,16 +110,7 @@ func BenchmarkSearch10k(b *testing.B) {
 			}
 			// CPU time (all threads, GC and workers included) beside the
 			// wall time: on a shared machine it moves far less.
-			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
-}
-
-// cpuTime returns the process's user and system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
