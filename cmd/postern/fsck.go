@@ -206,6 +206,12 @@ func fsckOne(ctx context.Context, sp storeSpec, homeInbox, repair bool) (mailsto
 		return mailstore.CheckResult{}, fmt.Errorf("%s: this store cannot be checked", sp.kind)
 	}
 	res, err := ck.Check(ctx, false)
+	if err != nil && indexDamaged(err) {
+		// SQLite gave up reading the index: a problem of the store, not
+		// of this run.
+		res.Problems = append(res.Problems, mailstore.Problem{Kind: mailstore.CheckIndex, File: indexPath, Detail: err.Error()})
+		err = nil
+	}
 	if err != nil || !repair {
 		st.Close()
 		return res, err
@@ -234,6 +240,14 @@ func fsckOne(ctx context.Context, sp storeSpec, homeInbox, repair bool) (mailsto
 	merged := mailstore.MergeRepaired(res, after)
 	merged.Problems = append(before, merged.Problems...)
 	return merged, nil
+}
+
+// indexDamaged reports whether err is SQLite finding its file damaged:
+// SQLITE_CORRUPT (11) or SQLITE_NOTADB (26).
+func indexDamaged(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "malformed") || strings.Contains(m, "not a database") ||
+		strings.Contains(m, "(11)") || strings.Contains(m, "(26)")
 }
 
 // moveAside renames a damaged index (and its -wal and -shm) to
