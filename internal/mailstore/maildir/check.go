@@ -119,6 +119,9 @@ func (w *wtx) checkFolder(res *mailstore.CheckResult, r mboxRow) error {
 		res.Problems = append(res.Problems, p)
 	}
 	ul, haveList := readUIDList(r.dir)
+	// A cur/ whose mtime is not the one the index recorded has changes the
+	// next sync merges.
+	curChanged := r.curMtime < 0 || mtimeOf(filepath.Join(r.dir, "cur")) != r.curMtime
 	switch {
 	case !haveList:
 		add(mailstore.Problem{Kind: mailstore.CheckUIDList, File: filepath.Join(r.dir, UIDListName),
@@ -126,6 +129,12 @@ func (w *wtx) checkFolder(res *mailstore.CheckResult, r mboxRow) error {
 	case ul.uidValidity != r.uidValidity:
 		add(mailstore.Problem{Kind: mailstore.CheckUIDValidity, File: filepath.Join(r.dir, UIDListName),
 			Detail: fmt.Sprintf("index says %d, postern-uidlist %d", r.uidValidity, ul.uidValidity)})
+	case ul.uidNext > r.uidNext && curChanged:
+		// An append or copy interrupted before its commit: its uidlist
+		// lines name files in cur/ that the next sync adopts with
+		// those UIDs (UIDNEXT then moves past them).
+		add(mailstore.Problem{Kind: mailstore.CheckUIDNext, Pending: true,
+			Detail: fmt.Sprintf("index UIDNEXT %d is below postern-uidlist's %d (an interrupted append): the next sync adopts its files", r.uidNext, ul.uidNext)})
 	case ul.uidNext > r.uidNext:
 		add(mailstore.Problem{Kind: mailstore.CheckUIDNext,
 			Detail: fmt.Sprintf("index UIDNEXT %d is below postern-uidlist's %d: UIDs could be handed out twice", r.uidNext, ul.uidNext)})
@@ -189,8 +198,16 @@ func (w *wtx) checkFolder(res *mailstore.CheckResult, r mboxRow) error {
 		files := cur[m.base]
 		switch {
 		case len(files) == 0:
-			add(mailstore.Problem{UID: m.uid, File: m.base + m.info, Kind: mailstore.CheckMissing,
-				Detail: "indexed, but no file in cur/"})
+			// cur/ changed since the index last read it: an expunge
+			// interrupted between its unlink and its commit, the source
+			// of an interrupted MOVE, or another program's expunge. The
+			// next sync records the expunge (doc.go, crash safety).
+			p := mailstore.Problem{UID: m.uid, File: m.base + m.info, Kind: mailstore.CheckMissing,
+				Detail: "indexed, but no file in cur/"}
+			if curChanged {
+				p.Pending, p.Detail = true, "indexed, file gone from cur/ (an interrupted or outside expunge): the next sync expunges it"
+			}
+			add(p)
 			continue
 		case len(files) > 1:
 			add(mailstore.Problem{UID: m.uid, File: m.base, Kind: mailstore.CheckUID,

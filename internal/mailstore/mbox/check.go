@@ -200,7 +200,10 @@ func (w *wtx) checkFile(res *mailstore.CheckResult, r mboxRow, file string) erro
 			add(mailstore.Problem{File: file, Kind: mailstore.CheckUIDValidity, Pending: changed && !appended,
 				Detail: fmt.Sprintf("index says %d, the file's X-IMAP(base) %d", r.uidValidity, fd.uidValidity)})
 		} else if fd.uidLast >= r.uidNext {
-			add(mailstore.Problem{File: file, Kind: mailstore.CheckUIDNext, Pending: changed && !appended,
+			// In a changed file (an append interrupted after its write,
+			// which moved UIDLAST in place), the next read takes the
+			// new messages with their X-UIDs and UIDNEXT past them.
+			add(mailstore.Problem{File: file, Kind: mailstore.CheckUIDNext, Pending: changed,
 				Detail: fmt.Sprintf("index UIDNEXT %d is not above the file's UIDLAST %d", r.uidNext, fd.uidLast)})
 		}
 	}
