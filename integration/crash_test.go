@@ -29,11 +29,11 @@ import (
 //     crash has a UID above every UID seen before, UIDVALIDITY never
 //     changes and UIDNEXT stays above every UID seen.
 //
-// POSTERN_CRASH_KILLS sets the number of kills per store (default 12 in
+// POSTERN_CRASH_KILLS sets the number of kills per store (default 10 in
 // `go test`; scripts/crash.sh runs hundreds), POSTERN_CRASH_SEED the seed
 // (default: the time; logged, so a failure can be run again with it).
 func TestCrashKill9(t *testing.T) {
-	kills := envInt(t, "POSTERN_CRASH_KILLS", 12)
+	kills := envInt(t, "POSTERN_CRASH_KILLS", 10)
 	seed := uint64(envInt(t, "POSTERN_CRASH_SEED", int(time.Now().UnixNano()%1e9)))
 	t.Logf("POSTERN_CRASH_SEED=%d POSTERN_CRASH_KILLS=%d", seed, kills)
 	for _, kind := range []string{"maildir", "mbox"} {
@@ -122,24 +122,30 @@ func crashRun(t *testing.T, kind string, kills int, seed uint64) {
 		if round > 0 {
 			d = startDaemon(t, cs.conf)
 		}
-		crashVerify(t, m, d.addr, cs, fmt.Sprintf("round %d (seed %d)", round, seed))
+		// One session per round: it checks what the last one left, then
+		// works until the kill (a system account's login costs a
+		// yescrypt hash).
+		ic, err := dialConn(d.addr, cs.user, cs.pass)
+		if err != nil {
+			t.Fatalf("%s: round %d: the restarted server does not serve: %v\n%s", kind, round, err, d.stderr)
+		}
+		crashVerify(t, m, ic, fmt.Sprintf("round %d (seed %d)", round, seed))
 		if t.Failed() {
 			t.Fatalf("%s: stopped at round %d; run again with POSTERN_CRASH_SEED=%d", kind, round, seed)
 		}
 		if round == kills {
+			ic.close()
 			d.stop()
 			break
 		}
 		rng := rand.New(rand.NewPCG(seed, uint64(round)))
-		delay := time.Duration(2+rng.IntN(150)) * time.Millisecond
-		var timer *time.Timer
-		// The kill is armed once the client is logged in (a system
-		// account's login costs a yescrypt hash): the crash then falls
+		delay := time.Duration(2+rng.IntN(200)) * time.Millisecond
+		// The kill is armed once the client is logged in: it then falls
 		// among the mail commands.
-		ops += crashWork(t, m, d.addr, cs, rng, func() { timer = time.AfterFunc(delay, d.kill) })
-		if timer != nil {
-			timer.Stop()
-		}
+		timer := time.AfterFunc(delay, d.kill)
+		ops += crashWork(t, m, ic, rng)
+		ic.close()
+		timer.Stop()
 		d.kill()
 		out, code := runFsck(t, "-c", cs.conf, cs.store)
 		if code != 0 {
@@ -189,14 +195,7 @@ func uidList(s string) []uint32 {
 // crashWork sends commands until the server dies; it returns how many it
 // sent. Each command's effect is recorded in the model when acknowledged,
 // and as uncertain when the kill left it without an answer.
-func crashWork(t *testing.T, m *crashModel, addr string, cs crashSetup, rng *rand.Rand, arm func()) int {
-	ic, err := dialConn(addr, cs.user, cs.pass)
-	if err != nil {
-		t.Errorf("login: %v", err)
-		return 0
-	}
-	arm()
-	defer ic.close()
+func crashWork(t *testing.T, m *crashModel, ic *imapConn, rng *rand.Rand) int {
 	selected := ""
 	sel := func(box string) bool {
 		if selected == box {
@@ -376,13 +375,8 @@ func crashWork(t *testing.T, m *crashModel, addr string, cs crashSetup, rng *ran
 
 // crashVerify reads both mailboxes from a new session and checks them
 // against the model, then settles what was uncertain.
-func crashVerify(t *testing.T, m *crashModel, addr string, cs crashSetup, when string) {
+func crashVerify(t *testing.T, m *crashModel, ic *imapConn, when string) {
 	t.Helper()
-	ic, err := dialConn(addr, cs.user, cs.pass)
-	if err != nil {
-		t.Fatalf("%s: the restarted server does not serve: %v", when, err)
-	}
-	defer ic.close()
 	seen := map[string]map[string]fetched{}
 	for _, box := range crashBoxes {
 		uv, uidNext, msgs, err := ic.listMailbox(box)
