@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/maildir"
@@ -147,5 +148,51 @@ func TestFsckUsage(t *testing.T) {
 		if out, code := runFsck(t, args...); code != 2 {
 			t.Errorf("fsck %q = status %d, want 2\n%s", args, code, out)
 		}
+	}
+}
+
+// TestFsckMaildirTmpAndUIDList: a tmp/ file older than 36 hours is
+// reported and removed by --repair, a young one is left alone; a uidlist
+// line giving a message another UID is an error that --repair (a reindex
+// is reported.
+func TestFsckMaildirTmpAndUIDList(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "Maildir")
+	st, err := maildir.Open(root, maildir.Options{NoFsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillStore(t, st)
+	spec := "maildir:" + root
+	old, young := filepath.Join(root, "tmp", "1.M1P1.crashed"), filepath.Join(root, "tmp", "2.M2P2.writing")
+	for _, p := range []string{old, young} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-40 * time.Hour)
+	os.Chtimes(old, long, long)
+	out, code := runFsck(t, spec)
+	if code != 1 || !strings.Contains(out, "INBOX file="+old+": tmp: left in tmp/ for 40h0m0s") || strings.Contains(out, young) {
+		t.Fatalf("stale tmp: status %d\n%s", code, out)
+	}
+	out, code = runFsck(t, "--repair", spec)
+	if code != 0 || !strings.Contains(out, "tmp: left in tmp/ for 40h0m0s (repaired)") {
+		t.Fatalf("repair: status %d\n%s", code, out)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("stale tmp file still there: %v", err)
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("young tmp file removed: %v", err)
+	}
+	// The uidlist claims UID 2's file is UID 3: an error.
+	ul := filepath.Join(root, ".Work", maildir.UIDListName)
+	data, _ := os.ReadFile(ul)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	f := strings.Fields(lines[2]) // header, UID 1, UID 2
+	os.WriteFile(ul, []byte(string(data)+"3 "+f[1]+"\n"), 0o600)
+	out, code = runFsck(t, spec)
+	if code != 1 || !strings.Contains(out, "Work uid=2 file="+f[1]+": uidlist: postern-uidlist gives it UID 3") {
+		t.Fatalf("uidlist: status %d\n%s", code, out)
 	}
 }
