@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -185,13 +184,26 @@ func fsckOne(ctx context.Context, sp storeSpec, homeInbox, repair bool) (mailsto
 		return mbox.Open(mbox.Options{Root: sp.path, Inbox: sp.inbox, HomeMboxInbox: homeInbox})
 	}
 	var before []mailstore.Problem
+	// The stores rebuild an index too damaged to open; look first, so a
+	// check without --repair changes nothing.
+	if err := sqlindex.Probe(indexPath); err != nil && sqlindex.IsCorrupt(err) {
+		p := mailstore.Problem{Kind: mailstore.CheckIndex, File: indexPath, Detail: fmt.Sprintf("damaged: %v", err)}
+		if !repair {
+			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, nil
+		}
+		if _, err := sqlindex.MoveAside(indexPath, time.Now()); err != nil {
+			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, err
+		}
+		p.Repaired = true
+		before = append(before, p)
+	}
 	st, err := open()
 	if err != nil {
 		p := mailstore.Problem{Kind: mailstore.CheckIndex, File: indexPath, Detail: fmt.Sprintf("cannot open: %v", err)}
 		if !repair {
 			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, nil
 		}
-		if err := moveAside(indexPath); err != nil {
+		if _, err := sqlindex.MoveAside(indexPath, time.Now()); err != nil {
 			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, err
 		}
 		p.Repaired = true
@@ -222,7 +234,7 @@ func fsckOne(ctx context.Context, sp storeSpec, homeInbox, repair bool) (mailsto
 	}
 	if damaged {
 		st.Close()
-		if err := moveAside(indexPath); err != nil {
+		if _, err := sqlindex.MoveAside(indexPath, time.Now()); err != nil {
 			return res, err
 		}
 		if st, err = open(); err != nil {
@@ -246,19 +258,5 @@ func fsckOne(ctx context.Context, sp storeSpec, homeInbox, repair bool) (mailsto
 // SQLITE_CORRUPT (11) or SQLITE_NOTADB (26).
 func indexDamaged(err error) bool {
 	m := err.Error()
-	return strings.Contains(m, "malformed") || strings.Contains(m, "not a database") ||
-		strings.Contains(m, "(11)") || strings.Contains(m, "(26)")
-}
-
-// moveAside renames a damaged index (and its -wal and -shm) to
-// INDEX.corrupt-UNIXTIME, kept for a post-mortem.
-func moveAside(indexPath string) error {
-	suffix := fmt.Sprintf(".corrupt-%d", time.Now().Unix())
-	for _, ext := range []string{"", "-wal", "-shm"} {
-		err := os.Rename(indexPath+ext, indexPath+suffix+ext)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("fsck: %w", err)
-		}
-	}
-	return nil
+	return sqlindex.IsCorrupt(err) || strings.Contains(m, "malformed") || strings.Contains(m, "not a database")
 }

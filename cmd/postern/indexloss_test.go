@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -147,7 +148,7 @@ func TestIndexLossKeepsUIDs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{"random-header", false, func(t *testing.T, p string) { scribble(t, p, 0, 100) }},
+		{"random-header", true, func(t *testing.T, p string) { scribble(t, p, 0, 100) }},
 		{"random-pages", false, func(t *testing.T, p string) { scribble(t, p, 4096, 3*4096) }},
 	}
 	kinds := []struct {
@@ -200,6 +201,16 @@ func TestIndexLossKeepsUIDs(t *testing.T) {
 						t.Fatal(err)
 					}
 					d.damage(t, k.index(dir))
+					if d.name == "random-header" && viaFsck {
+						// A check alone reports the damage and changes nothing.
+						damaged, _ := os.ReadFile(k.index(dir))
+						if out, code := runFsck(t, k.spec(dir)); code != 1 || !strings.Contains(out, ": index: damaged: ") {
+							t.Errorf("fsck of a damaged index: status %d\n%s", code, out)
+						}
+						if now, _ := os.ReadFile(k.index(dir)); !bytes.Equal(now, damaged) {
+							t.Errorf("fsck without --repair changed the damaged index")
+						}
+					}
 					if viaFsck {
 						if out, code := runFsck(t, "--repair", k.spec(dir)); code != 0 {
 							t.Fatalf("fsck --repair: status %d\n%s", code, out)

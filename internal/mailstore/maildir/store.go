@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
@@ -90,7 +91,30 @@ func releaseShared(path string) { registry.Release(path) }
 // NORMAL may lose the last commits on power loss, and UIDs and MODSEQs
 // already reported to clients (APPENDUID, COPYUID) must not be handed out
 // again; FULL costs one fsync of the WAL per commit.
+//
+// An index SQLite reports damaged (not a database, or malformed where
+// Open reads it) is moved aside to IndexName.corrupt-TIME and made again
+// from the folders, with the UIDVALIDITY and UIDs of their postern-uidlist
+// files, as Dovecot rebuilds a corrupted index: the user keeps their mail
+// and clients their caches. Damage further in is found by `postern fsck`.
 func Open(root string, opts Options) (*Store, error) {
+	s, err := open(root, opts)
+	if err == nil || !sqlindex.IsCorrupt(err) {
+		return s, err
+	}
+	abs, aerr := filepath.Abs(root)
+	if aerr != nil {
+		return nil, err
+	}
+	dst, merr := sqlindex.MoveAside(filepath.Join(filepath.Clean(abs), IndexName), time.Now())
+	if merr != nil {
+		return nil, err
+	}
+	opts.withDefaults().Logger.Warn("maildir: damaged index moved aside; rebuilding it from the folders, keeping UIDs", "root", abs, "moved_to", dst, "err", err)
+	return open(root, opts)
+}
+
+func open(root string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	abs, err := filepath.Abs(root)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
@@ -87,11 +88,36 @@ func releaseShared(path string) { registry.Release(path) }
 // opts.IndexPath, all created when missing except the INBOX file, which
 // is created at the first delivery. Interrupted rewrites found in the
 // journal directory are finished first (see doc.go).
+//
+// An index SQLite reports damaged (not a database, or malformed where
+// Open reads it) is moved aside to its name plus .corrupt-TIME and made
+// again from the files (UIDs from X-UID and X-IMAP(base)), as Dovecot
+// rebuilds a corrupted index. Damage further in is found by `postern fsck`.
 func Open(opts Options) (mailstore.Store, error) {
 	return open(opts)
 }
 
 func open(opts Options) (*Store, error) {
+	s, err := openOnce(opts)
+	if err == nil || !sqlindex.IsCorrupt(err) || opts.Root == "" {
+		return s, err
+	}
+	root, aerr := filepath.Abs(opts.Root)
+	if aerr != nil {
+		return nil, err
+	}
+	o := opts
+	o.Root = root
+	o = o.withDefaults()
+	dst, merr := sqlindex.MoveAside(o.IndexPath, time.Now())
+	if merr != nil {
+		return nil, err
+	}
+	o.Logger.Warn("mbox: damaged index moved aside; rebuilding it from the mailbox files", "index", o.IndexPath, "moved_to", dst, "err", err)
+	return openOnce(opts)
+}
+
+func openOnce(opts Options) (*Store, error) {
 	if opts.Root == "" {
 		return nil, errors.New("mbox: Options.Root is required")
 	}
