@@ -3,6 +3,7 @@ package maildir
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -281,6 +282,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, qtx: s.db.Querier(tx), touched: map[int64]bool{}, saved: map[int64]uint64{}, q: s.db.NewTx(ctx, tx, "maildir: index")}
 	if err := fn(w); err != nil {
+		err = fullAsNoSpace(err)
 		tx.Rollback()
 		for _, u := range w.undo {
 			u()
@@ -291,7 +293,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		for _, u := range w.undo {
 			u()
 		}
-		return fmt.Errorf("maildir: commit: %w", err)
+		return fullAsNoSpace(fmt.Errorf("maildir: commit: %w", err))
 	}
 	for _, a := range w.after {
 		a()
@@ -315,3 +317,13 @@ func (w *wtx) bumpEpoch() error {
 
 // exec runs a statement (sqlindex.Tx.Exec).
 func (w *wtx) exec(query string, args ...any) error { return w.q.Exec(query, args...) }
+
+// fullAsNoSpace gives SQLite's "database or disk is full" (the index or its
+// write-ahead log could not grow) the kind mailstore.ErrNoSpace, as a mail
+// file's ENOSPC has, so the client hears NO [OVERQUOTA], not SERVERBUG.
+func fullAsNoSpace(err error) error {
+	if sqlindex.IsFull(err) && !errors.Is(err, mailstore.ErrNoSpace) {
+		return fmt.Errorf("maildir: index: %w: %w", mailstore.ErrNoSpace, err)
+	}
+	return err
+}

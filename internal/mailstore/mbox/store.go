@@ -279,11 +279,12 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, saved: map[int64]uint64{}, q: sqlindex.NewTx(ctx, tx, "mbox: index")}
 	if err := fn(w); err != nil {
+		err = fullAsNoSpace(err)
 		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("mbox: commit: %w", err)
+		return fullAsNoSpace(fmt.Errorf("mbox: commit: %w", err))
 	}
 	for _, a := range w.after {
 		a()
@@ -315,4 +316,14 @@ func ioErr(what string, err error) error {
 		return fmt.Errorf("mbox: %s: %w: %w", what, mailstore.ErrQuota, err)
 	}
 	return fmt.Errorf("mbox: %s: %w", what, err)
+}
+
+// fullAsNoSpace gives SQLite's "database or disk is full" (the index or its
+// write-ahead log could not grow) the kind mailstore.ErrNoSpace, as a mail
+// file's ENOSPC has, so the client hears NO [OVERQUOTA], not SERVERBUG.
+func fullAsNoSpace(err error) error {
+	if sqlindex.IsFull(err) && !errors.Is(err, mailstore.ErrNoSpace) {
+		return fmt.Errorf("mbox: index: %w: %w", mailstore.ErrNoSpace, err)
+	}
+	return err
 }

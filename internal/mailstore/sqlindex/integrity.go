@@ -51,6 +51,13 @@ func IsCorrupt(err error) bool {
 	return false
 }
 
+// IsFull reports whether err is SQLite unable to grow its file or its
+// write-ahead log: SQLITE_FULL (13), what a full file system gives.
+func IsFull(err error) bool {
+	var ce interface{ Code() int }
+	return errors.As(err, &ce) && ce.Code()&0xff == 13
+}
+
 // MoveAside renames a damaged index file, with its -wal and -shm, to
 // PATH.corrupt-UNIXTIME (kept for a post-mortem), so the next open makes
 // a new one; it returns the new name.
