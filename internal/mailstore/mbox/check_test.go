@@ -72,3 +72,51 @@ func TestCheckOutsideDeliveries(t *testing.T) {
 		t.Errorf("after close: %v", ps)
 	}
 }
+
+// TestAppendKilledBeforeCommit: an append killed after writing the file
+// (X-UID 1, and UIDLAST moved to 1 in place in the pseudo message) but
+// before its index commit leaves a message the next look must take with
+// the UID the file gives it, not renumber (which left the file's X-UID
+// and the index disagreeing: found by the crash test). The index before
+// the append stands in for the rolled-back transaction.
+func TestAppendKilledBeforeCommit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	if err := s.Create(ctx, "Dest", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Status(ctx, "Dest"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	index := testOptions(dir).Root + "/" + mbox.IndexName
+	before, err := os.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir)
+	if _, uid, err := s.Append(ctx, "Dest", strings.NewReader("Subject: killed\n\nbody\n"), mailstore.AppendOptions{}); err != nil || uid != 1 {
+		t.Fatalf("Append = %d, %v", uid, err)
+	}
+	s.Close()
+	os.Remove(index + "-wal")
+	os.Remove(index + "-shm")
+	if err := os.WriteFile(index, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir)
+	defer s.Close()
+	mb, err := s.Open(ctx, "Dest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	msgs, err := mb.Messages(ctx)
+	if err != nil || len(msgs) != 1 || msgs[0].UID != 1 {
+		t.Errorf("Messages = %v, %v; want UID 1 as the file says", msgs, err)
+	}
+	if ps := checkClean(t, s, "after the look"); len(ps) != 0 {
+		t.Errorf("after the look: %v", ps)
+	}
+}

@@ -266,7 +266,10 @@ type wtx struct {
 	touched map[int64]bool
 	saved   map[int64]uint64 // the HIGHESTMODSEQ saved for each mailbox row
 	after   []func()
-	q       *sqlindex.Tx // statements prepared once; the UIDVALIDITY counter
+	// undo runs after a rollback or a failed commit, while the files
+	// written in the transaction are still locked (appendMsgs).
+	undo []func()
+	q    *sqlindex.Tx // statements prepared once; the UIDVALIDITY counter
 }
 
 // write runs fn in a write transaction.
@@ -281,9 +284,15 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	if err := fn(w); err != nil {
 		err = fullAsNoSpace(err)
 		tx.Rollback()
+		for _, u := range w.undo {
+			u()
+		}
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		for _, u := range w.undo {
+			u()
+		}
 		return fullAsNoSpace(fmt.Errorf("mbox: commit: %w", err))
 	}
 	for _, a := range w.after {
