@@ -26,8 +26,10 @@ const fsckUsage = `usage: postern fsck [-c FILE] [--json] [--repair] STORE...
   against postern-uidlist (Maildir) or X-IMAP(base) (mbox), mbox framing and
   X-UID order, journals of interrupted mbox rewrites, the index's own
   integrity, tmp/ files older than 36 hours. It takes the locks the servers
-  take, so it can run beside them. One line per problem:
-    MAILBOX [uid=N] [file=F]: KIND: DETAIL [(pending)] [(repaired)]
+  take, so it can run beside them. One line per problem ("-" for the
+  store's index), then a summary line per store:
+    STORE MAILBOX [uid=N] [file=F]: KIND: DETAIL [(pending)] [(repaired)]
+    STORE: N mailboxes, N messages, N problems (N pending, N repaired)
   --repair  rebuilds the index from the files keeping UIDs (a damaged index
             is moved aside to INDEX.corrupt-TIME first), finishes or drops
             interrupted rewrites, removes stale tmp/ files.
