@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -108,7 +109,30 @@ func releaseShared(path string) { registry.ReleaseLater(path, sharedLinger()) }
 // FULL costs one fsync of the WAL per commit. Flag changes, expunges and
 // cached data commit with NORMAL (writeLazy), as Dovecot does not fsync
 // those either.
+//
+// An index SQLite reports damaged (not a database, or malformed where
+// Open reads it) is moved aside to IndexName.corrupt-TIME and made again
+// from the folders, with the UIDVALIDITY and UIDs of their postern-uidlist
+// files, as Dovecot rebuilds a corrupted index: the user keeps their mail
+// and clients their caches. Damage further in is found by `postern fsck`.
 func Open(root string, opts Options) (*Store, error) {
+	s, err := open(root, opts)
+	if err == nil || !sqlindex.IsCorrupt(err) {
+		return s, err
+	}
+	abs, aerr := filepath.Abs(root)
+	if aerr != nil {
+		return nil, err
+	}
+	dst, merr := sqlindex.MoveAside(filepath.Join(filepath.Clean(abs), IndexName), time.Now())
+	if merr != nil {
+		return nil, err
+	}
+	opts.withDefaults().Logger.Warn("maildir: damaged index moved aside; rebuilding it from the folders, keeping UIDs", "root", abs, "moved_to", dst, "err", err)
+	return open(root, opts)
+}
+
+func open(root string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -323,6 +347,7 @@ func (s *Store) writeTx(ctx context.Context, lazy bool, fn func(w *wtx) error) e
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, qtx: s.db.Querier(tx), touched: map[int64]bool{}, saved: map[int64]uint64{}, q: s.db.NewTx(ctx, tx, "maildir: index")}
 	if err := fn(w); err != nil {
+		err = fullAsNoSpace(err)
 		tx.Rollback()
 		for _, u := range w.undo {
 			u()
@@ -333,7 +358,7 @@ func (s *Store) writeTx(ctx context.Context, lazy bool, fn func(w *wtx) error) e
 		for _, u := range w.undo {
 			u()
 		}
-		return fmt.Errorf("maildir: commit: %w", err)
+		return fullAsNoSpace(fmt.Errorf("maildir: commit: %w", err))
 	}
 	if lazy && w.mustSync {
 		// The WAL holds the commit; its fsync is what FULL would have done.
@@ -383,3 +408,13 @@ func (w *wtx) bumpEpoch() error {
 
 // exec runs a statement (sqlindex.Tx.Exec).
 func (w *wtx) exec(query string, args ...any) error { return w.q.Exec(query, args...) }
+
+// fullAsNoSpace gives SQLite's "database or disk is full" (the index or its
+// write-ahead log could not grow) the kind mailstore.ErrNoSpace, as a mail
+// file's ENOSPC has, so the client hears NO [OVERQUOTA], not SERVERBUG.
+func fullAsNoSpace(err error) error {
+	if sqlindex.IsFull(err) && !errors.Is(err, mailstore.ErrNoSpace) {
+		return fmt.Errorf("maildir: index: %w: %w", mailstore.ErrNoSpace, err)
+	}
+	return err
+}

@@ -477,6 +477,8 @@ func (mb *mailbox) copyTo(ctx context.Context, uids []uint32, dest string, move 
 	}
 	var uv uint32
 	var src, dst []uint32
+	var held *openFile // the destination of a COPY, locked until the commit
+	defer func() { held.close() }()
 	err = mb.s.write(ctx, func(w *wtx) error {
 		src, dst = nil, nil
 		r, err := w.ensureRow(r0.name)
@@ -546,8 +548,22 @@ func (mb *mailbox) copyTo(ctx context.Context, uids []uint32, dest string, move 
 		if err != nil {
 			return err
 		}
+		undos := len(w.undo)
 		dst, err = w.appendMsgs(&d, dof, isNew, am)
+		if !move {
+			// Locked until the commit, so a failed one cuts the copies
+			// back (appendMsgs).
+			held = dof
+			uv = d.uidValidity
+			return err
+		}
+		// A MOVE rewrites the source next, under the same in-process
+		// lock: the destination is unlocked first, and its append can no
+		// longer be undone safely (nor can the rewrite). A failed commit
+		// then leaves the messages moved, never lost; the next look
+		// reads both files again.
 		dof.close()
+		w.undo = w.undo[:undos]
 		if err != nil {
 			return err
 		}

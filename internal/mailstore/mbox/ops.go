@@ -376,6 +376,11 @@ func (s *Store) appendTo(ctx context.Context, name string, msgs []appendMsg) ([]
 	}
 	var uids []uint32
 	var uv uint32
+	// The file stays locked until the transaction is over, so a failed
+	// commit can cut the append back (appendMsgs) before anyone else
+	// writes to the file.
+	var of *openFile
+	defer func() { of.close() }()
 	err = s.write(ctx, func(w *wtx) error {
 		r, err := w.ensureRow(name)
 		if err != nil {
@@ -388,11 +393,10 @@ func (s *Store) appendTo(ctx context.Context, name string, msgs []appendMsg) ([]
 				return err
 			}
 		}
-		of, err := w.prepare(&r, nd.file, true)
+		of, err = w.prepare(&r, nd.file, true)
 		if err != nil {
 			return err
 		}
-		defer of.close()
 		uv = r.uidValidity
 		uids, err = w.appendMsgs(&r, of, isNew, msgs)
 		return err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/postern/postern/internal/mailstore"
@@ -359,14 +360,24 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 	if err := w.s.crashPoint(int64(buf.Len())); err != nil {
 		return nil, err
 	}
-	if _, err := of.f.WriteAt(buf.Bytes(), off); err != nil {
+	// A failed append (a full disk, or an index that cannot commit) is
+	// cut back, with the file's times, so the file is as before: no half
+	// message, no message the client was told was not stored, nothing
+	// for the next look to read again.
+	cutBack := func() {
 		of.f.Truncate(off)
+		w.s.fsync(of.f)
+		restoreTimes(of.path, fi)
+	}
+	if _, err := of.f.WriteAt(buf.Bytes(), off); err != nil {
+		cutBack()
 		return nil, ioErr("append", err)
 	}
 	if err := w.s.fsync(of.f); err != nil {
-		of.f.Truncate(off)
+		cutBack()
 		return nil, ioErr("append", err)
 	}
+	w.undo = append(w.undo, cutBack)
 	scanFrom := off + prefix
 	if pseudoRaw {
 		scanFrom = off
@@ -463,3 +474,13 @@ func splitForAppend(data []byte) (hdr, rest []byte) {
 }
 
 var _ = mailstore.FlagSeen
+
+// restoreTimes sets a file's access and modification times back to those
+// of fi (taken before a write that was undone).
+func restoreTimes(path string, fi os.FileInfo) {
+	atime := fi.ModTime()
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		atime = time.Unix(st.Atim.Sec, st.Atim.Nsec)
+	}
+	os.Chtimes(path, atime, fi.ModTime())
+}

@@ -245,6 +245,17 @@ func (w *wtx) merge(r *mboxRow, raws []rawMsg, idx []msgRow, full bool, fd *fold
 		}
 		r.uidValidity, r.uidNext = uv, 1
 	}
+	// The first UID the index never handed out. UIDLAST may be past it
+	// (an append killed after writing the file and moving UIDLAST, before
+	// its commit; or another program's appends): the X-UIDs of those
+	// messages are then kept, not renumbered, since no client can have
+	// seen them under another UID. Renumbering left the file's X-UID and
+	// the index disagreeing until the next rewrite, so a lost index in
+	// between brought the old number back (found by the crash test).
+	idxNext := r.uidNext
+	if fresh {
+		idxNext = 0
+	}
 	if fd != nil && fd.uidValidity == r.uidValidity {
 		if fd.uidLast >= r.uidNext {
 			r.uidNext = fd.uidLast + 1
@@ -277,7 +288,7 @@ func (w *wtx) merge(r *mboxRow, raws []rawMsg, idx []msgRow, full bool, fd *fold
 		raw := &raws[i]
 		var uid uint32
 		var old *msgRow
-		if h := raw.hdr; h.hasUID && h.uid > lastUID && (fresh || h.uid >= r.uidNext || byUID[h.uid] != nil) {
+		if h := raw.hdr; h.hasUID && h.uid > lastUID && (fresh || h.uid >= idxNext || byUID[h.uid] != nil) {
 			uid, old = h.uid, byUID[h.uid]
 		} else {
 			for j < len(idx) && idx[j].uid <= lastUID {
