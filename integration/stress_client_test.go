@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -64,22 +63,15 @@ func (w *stressWorker) connect(conn net.Conn) error {
 		Fetch:   func(*imapclient.FetchMessageData) { note() },
 	}})
 	t0 := time.Now()
-	defer func() {
-		if os.Getenv("STRESS_DEBUG") != "" {
-			fmt.Fprintf(os.Stderr, "%s: connect took %v\n", w.name, time.Since(t0))
-		}
-	}()
 	if err := w.c.WaitGreeting(); err != nil {
 		return fmt.Errorf("%s: greeting: %w", w.name, err)
 	}
-	t1 := time.Now()
 	if err := w.c.Login(w.login[0], w.login[1]).Wait(); err != nil {
 		return fmt.Errorf("%s: LOGIN: %w", w.name, err)
 	}
-	if os.Getenv("STRESS_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "%s: greeting %v login %v\n", w.name, t1.Sub(t0), time.Since(t1))
-	}
-	return w.selectBox(stressBoxes[w.rng.IntN(len(stressBoxes))])
+	err := w.selectBox(stressBoxes[w.rng.IntN(len(stressBoxes))])
+	w.ledger.latency("connect", time.Since(t0))
+	return err
 }
 
 // session runs random operations until ctx ends or, when ops > 0, ops of
@@ -118,13 +110,11 @@ func (w *stressWorker) step() error {
 		total += o.weight
 	}
 	n := w.rng.IntN(total)
-	for i, o := range ops {
+	for _, o := range ops {
 		if n -= o.weight; n < 0 {
 			t0 := time.Now()
 			err := o.run()
-			if d := time.Since(t0); d > time.Second && os.Getenv("STRESS_DEBUG") != "" {
-				fmt.Fprintf(os.Stderr, "%s: op %d took %v\n", w.name, i, d)
-			}
+			w.ledger.latency("step", time.Since(t0))
 			return err
 		}
 	}

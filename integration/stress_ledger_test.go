@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -33,6 +34,7 @@ type stressLedger struct {
 	ops      map[string]int                 // guarded by mu: acknowledged operations by kind
 	statuses map[string]int                 // guarded by mu: NO/BAD answers by command and text
 	problems []string                       // guarded by mu: violations, in order
+	slowest  map[string]time.Duration       // guarded by mu: longest wait by kind, for the report
 }
 
 func newStressLedger(owners int) *stressLedger {
@@ -43,6 +45,7 @@ func newStressLedger(owners int) *stressLedger {
 		validity: map[string]uint32{},
 		ops:      map[string]int{},
 		statuses: map[string]int{},
+		slowest:  map[string]time.Duration{},
 	}
 }
 
@@ -119,6 +122,14 @@ func (l *stressLedger) count(op string, n int) {
 	l.ops[op] += n
 }
 
+// latency notes how long one operation of a kind took: reported, never
+// asserted (the machine's load decides it).
+func (l *stressLedger) latency(kind string, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.slowest[kind] = max(l.slowest[kind], d)
+}
+
 // problem records a violation.
 func (l *stressLedger) problem(format string, args ...any) {
 	l.mu.Lock()
@@ -126,14 +137,21 @@ func (l *stressLedger) problem(format string, args ...any) {
 	l.problems = append(l.problems, fmt.Sprintf(format, args...))
 }
 
-// status records a NO or BAD answer. None is expected: every command the
-// workers send is well formed and names UIDs, which RFC 9051 §6.4.9 lets
-// vanish silently (a UID command ignores UIDs that no longer exist).
+// status records a NO or BAD answer. Every command the workers send is
+// well formed and names UIDs, which RFC 9051 §6.4.9 lets vanish silently
+// (a UID command ignores UIDs that no longer exist), so one case only is
+// documented: COPY of a message another session expunged and this one
+// was not told of yet gets NO [EXPUNGEISSUED] and copies nothing (all or
+// nothing, RFC 9051 §6.4.7; RFC 5530 §3; Dovecot does the same).
 func (l *stressLedger) status(who, cmd string, err *imap.Error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	key := fmt.Sprintf("%s %s [%s] %s", cmd, err.Type, err.Code, err.Text)
 	l.statuses[key]++
+	if cmd == "COPY" && err.Type == imap.StatusResponseTypeNo && err.Code == "EXPUNGEISSUED" {
+		l.ops["copy-expungeissued"]++
+		return
+	}
 	if l.statuses[key] == 1 {
 		l.problems = append(l.problems, fmt.Sprintf("%s: %s answered %s", who, cmd, err.Error()))
 	}
@@ -160,6 +178,9 @@ func (l *stressLedger) report() string {
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(l.ops)) {
 		fmt.Fprintf(&b, " %s=%d", k, l.ops[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(l.slowest)) {
+		fmt.Fprintf(&b, " slowest-%s=%v", k, l.slowest[k].Round(time.Millisecond))
 	}
 	return strings.TrimSpace(b.String())
 }

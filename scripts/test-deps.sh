@@ -16,6 +16,7 @@
 #   passwd                 useradd/chpasswd/chage: tests make real system accounts
 #   uw-mailutils           UW's own mailutil, to check mbox files both ways
 #   liblockfile-bin        dotlockfile, the setgid-mail locker for /var/mail
+#   gcc                    cgo, for `go build -race` (the stress test's servers)
 set -euo pipefail
 
 inetd_dir=/opt/openbsd-inetd
@@ -31,6 +32,7 @@ command -v unshare >/dev/null || missing+=(util-linux)
 command -v useradd >/dev/null || missing+=(passwd)
 command -v mailutil >/dev/null || missing+=(uw-mailutils)
 command -v dotlockfile >/dev/null || missing+=(liblockfile-bin)
+command -v gcc >/dev/null || missing+=(gcc)
 need_inetd=0
 command -v inetd >/dev/null || [ -x "$inetd_dir/usr/sbin/inetd" ] || need_inetd=1
 
