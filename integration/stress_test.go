@@ -360,7 +360,7 @@ func (e *stressEnv) run(d time.Duration) {
 			owner := stressDaemonWorkers + i
 			w := e.newWorker(owner, fmt.Sprintf("imapd-%d", i))
 			for ctx.Err() == nil {
-				if err := e.imapdSession(ctx, w, 10+w.rng.IntN(30)); err != nil {
+				if err := e.imapdSession(ctx, w, 4+w.rng.IntN(9)); err != nil {
 					e.ledger.problem("%s: %v", w.name, err)
 					return
 				}

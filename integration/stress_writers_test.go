@@ -161,8 +161,8 @@ func (e *stressEnv) mailutil(ctx context.Context, args ...string) (string, error
 
 // runMailutil is UW's mailutil working on the same mailboxes while the
 // servers run: it appends staged messages to INBOX or Archive (taking
-// UW's locks) and copies a mailbox out, whose every message must be one
-// delivered, intact. A mailutil started is never killed: the ledger must
+// UW's locks) and copies a mailbox out (every other time opening it
+// read-write), whose every message must be one delivered, intact. A mailutil started is never killed: the ledger must
 // know whether its append happened.
 func (e *stressEnv) runMailutil(ctx context.Context) {
 	rng := rand.New(rand.NewPCG(2, uint64(time.Now().UnixNano())))
@@ -170,7 +170,14 @@ func (e *stressEnv) runMailutil(ctx context.Context) {
 		box := stressBoxes[rng.IntN(len(stressBoxes))]
 		if i%3 == 2 {
 			dst := fmt.Sprintf("uw/copy-%d", i)
-			if _, err := e.mailutil(context.Background(), "copy", uwName(box), dst); err != nil {
+			args := []string{"copy", uwName(box), dst}
+			if i%2 == 0 {
+				// Source opened read-write: c-client may rewrite the file
+				// when it closes it (its own X-UID, X-IMAPbase, Status), as
+				// another MUA with the mailbox open would.
+				args = []string{"copy", "-rw", uwName(box), dst}
+			}
+			if _, err := e.mailutil(context.Background(), args...); err != nil {
 				if ctx.Err() == nil {
 					e.ledger.problem("UW copy from %s: %v", box, err)
 				}
