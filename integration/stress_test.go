@@ -36,13 +36,13 @@ const (
 	stressImapdWorkers  = 3
 )
 
-// stressDuration is how long the writers run per store: 15 s in CI (with
+// stressDuration is how long the writers run per store: 10 s in CI (with
 // the servers' start and the final checks the test stays near a minute),
 // POSTERN_STRESS_DURATION (a Go duration) for long runs (scripts/stress.sh).
 func stressDuration(t *testing.T) time.Duration {
 	v := os.Getenv("POSTERN_STRESS_DURATION")
 	if v == "" {
-		return 15 * time.Second
+		return 10 * time.Second
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {

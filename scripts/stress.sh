@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the multi-process concurrency stress test (integration/stress_test.go,
-# issue 8 item 5) for DURATION per store instead of CI's 15 s: a `postern
+# issue 8 item 5) for DURATION per store instead of CI's 10 s: a `postern
 # serve` daemon with several IMAP sessions, several imapd processes in inetd
 # mode, an outside MDA and (mbox) UW's mailutil on one user's mail at once,
 # the servers built with the race detector, then the ledger checks.
