@@ -8,6 +8,7 @@
 //	postern user hash                print a password hash (password on stdin)
 //	postern convert --from S --to S  convert mail between mbox and Maildir, keeping UIDs
 //	postern import --from S --to S   import a UW mbox tree or a Dovecot Maildir, keeping UIDs
+//	postern fsck [--repair] STORE... check (and repair) a store against its index
 //	postern bench [flags]            IMAP load generator: rates and latencies per command
 package main
 
@@ -34,8 +35,16 @@ const defaultConfig = "/etc/postern/postern.conf"
 func main() {
 	daemon.RunChildIfRequested() // a daemon's per-connection process: serves it and exits
 	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		code := 1
+		var es exitStatus
+		if errors.As(err, &es) {
+			code = es.code
+			if es.err == nil {
+				os.Exit(code)
+			}
+		}
 		fmt.Fprintln(os.Stderr, "postern:", err)
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
 
@@ -47,6 +56,7 @@ const usage = `usage:
   postern user hash                              (password read from stdin)
   postern convert --from STORE --to STORE [--skip-existing]   (mbox:ROOT[,inbox=FILE] or maildir:DIR)
   postern import --from uw-mbox:ROOT[,inbox=FILE] | dovecot-maildir:DIR --to STORE [--skip-existing]
+  postern fsck [-c FILE] [--json] [--repair] STORE...   (maildir:DIR or mbox:ROOT[,inbox=FILE])
   postern bench [--addr HOST:PORT] [--users NAME:PASS] [--clients N] [--duration D] [--profile P]...   (bench --help)`
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -64,6 +74,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return convert(args[1:], stdout)
 	case "import":
 		return importCmd(args[1:], stdout)
+	case "fsck":
+		return fsck(args[1:], stdout)
 	case "bench":
 		return bench(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

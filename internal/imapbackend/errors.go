@@ -33,7 +33,15 @@ func storeError(op string, err error) error {
 		return imap.NO(imap.CodeInUse, "Mailbox has children, delete them first")
 	case errors.Is(err, mailstore.ErrLocked):
 		return imap.NO(imap.CodeInUse, "Mailbox is locked by another program, try again later")
-	case errors.Is(err, mailstore.ErrQuota), errors.Is(err, mailstore.ErrNoSpace):
+	case errors.Is(err, mailstore.ErrNoSpace):
+		// A full file system (ENOSPC): RFC 5530 §3 has no code of its own
+		// for it; Dovecot answers OVERQUOTA with "Not enough disk space"
+		// (lib-storage MAIL_ERROR_NOSPACE), which tells a client the
+		// command may work once space is freed, as LIMIT or SERVERBUG
+		// would not. Nothing was stored (the drivers undo a partial
+		// write).
+		return imap.NO(imap.CodeOverQuota, "Not enough disk space")
+	case errors.Is(err, mailstore.ErrQuota):
 		return imap.NO(imap.CodeOverQuota, "Quota exceeded")
 	case errors.Is(err, mailstore.ErrTooBig):
 		return imap.NO(imap.CodeTooBig, "Message too large")

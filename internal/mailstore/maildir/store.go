@@ -3,6 +3,7 @@ package maildir
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
@@ -90,7 +92,30 @@ func releaseShared(path string) { registry.Release(path) }
 // NORMAL may lose the last commits on power loss, and UIDs and MODSEQs
 // already reported to clients (APPENDUID, COPYUID) must not be handed out
 // again; FULL costs one fsync of the WAL per commit.
+//
+// An index SQLite reports damaged (not a database, or malformed where
+// Open reads it) is moved aside to IndexName.corrupt-TIME and made again
+// from the folders, with the UIDVALIDITY and UIDs of their postern-uidlist
+// files, as Dovecot rebuilds a corrupted index: the user keeps their mail
+// and clients their caches. Damage further in is found by `postern fsck`.
 func Open(root string, opts Options) (*Store, error) {
+	s, err := open(root, opts)
+	if err == nil || !sqlindex.IsCorrupt(err) {
+		return s, err
+	}
+	abs, aerr := filepath.Abs(root)
+	if aerr != nil {
+		return nil, err
+	}
+	dst, merr := sqlindex.MoveAside(filepath.Join(filepath.Clean(abs), IndexName), time.Now())
+	if merr != nil {
+		return nil, err
+	}
+	opts.withDefaults().Logger.Warn("maildir: damaged index moved aside; rebuilding it from the folders, keeping UIDs", "root", abs, "moved_to", dst, "err", err)
+	return open(root, opts)
+}
+
+func open(root string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -257,6 +282,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, qtx: s.db.Querier(tx), touched: map[int64]bool{}, saved: map[int64]uint64{}, q: s.db.NewTx(ctx, tx, "maildir: index")}
 	if err := fn(w); err != nil {
+		err = fullAsNoSpace(err)
 		tx.Rollback()
 		for _, u := range w.undo {
 			u()
@@ -267,7 +293,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		for _, u := range w.undo {
 			u()
 		}
-		return fmt.Errorf("maildir: commit: %w", err)
+		return fullAsNoSpace(fmt.Errorf("maildir: commit: %w", err))
 	}
 	for _, a := range w.after {
 		a()
@@ -291,3 +317,13 @@ func (w *wtx) bumpEpoch() error {
 
 // exec runs a statement (sqlindex.Tx.Exec).
 func (w *wtx) exec(query string, args ...any) error { return w.q.Exec(query, args...) }
+
+// fullAsNoSpace gives SQLite's "database or disk is full" (the index or its
+// write-ahead log could not grow) the kind mailstore.ErrNoSpace, as a mail
+// file's ENOSPC has, so the client hears NO [OVERQUOTA], not SERVERBUG.
+func fullAsNoSpace(err error) error {
+	if sqlindex.IsFull(err) && !errors.Is(err, mailstore.ErrNoSpace) {
+		return fmt.Errorf("maildir: index: %w: %w", mailstore.ErrNoSpace, err)
+	}
+	return err
+}

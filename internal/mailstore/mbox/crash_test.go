@@ -184,6 +184,7 @@ func TestCrashExpunge(t *testing.T) {
 			} else if ents, _ := os.ReadDir(filepath.Join(dir, "home", mbox.IndexName+".journal")); len(ents) > 0 {
 				journaled++ // killed with a journal to replay (or to drop)
 			}
+			checkFsck(t, dir, killed)
 			checkCrashed(t, dir, want, !killed)
 			// Again from the file alone.
 			os.RemoveAll(filepath.Join(dir, "home"))
@@ -237,5 +238,45 @@ func checkCrashed(t *testing.T, dir string, want map[uint32]string, mustBeDone b
 		if slices.Contains(m.Flags, `\Seen`) != wantSeen {
 			t.Errorf("UID %d flags %q, want \\Seen %v", m.UID, m.Flags, wantSeen)
 		}
+	}
+}
+
+// checkFsck runs the store's check (postern fsck) on a crashed store: no
+// error, a journal left by the kill reported as pending; then the repair,
+// which replays or drops the journal and leaves nothing to report.
+func checkFsck(t *testing.T, dir string, killed bool) {
+	t.Helper()
+	ctx := context.Background()
+	s := openTest(t, dir)
+	defer s.Close()
+	journal := false
+	if ents, _ := os.ReadDir(filepath.Join(dir, "home", mbox.IndexName+".journal")); len(ents) > 0 {
+		journal = true
+	}
+	res, err := s.Check(ctx, false)
+	if err != nil {
+		t.Fatalf("Check = %v", err)
+	}
+	if res.Errors() != 0 {
+		t.Errorf("Check after the crash: %v", res.Problems)
+	}
+	found := false
+	for _, p := range res.Problems {
+		found = found || p.Kind == mailstore.CheckJournal && p.Pending
+	}
+	if found != journal {
+		t.Errorf("Check reported a journal: %v, want %v (problems %v)", found, journal, res.Problems)
+	}
+	res, err = s.Check(ctx, true)
+	if err != nil {
+		t.Fatalf("Check(repair) = %v", err)
+	}
+	for _, p := range res.Problems {
+		if !p.Repaired {
+			t.Errorf("after repair: %v", p)
+		}
+	}
+	if !killed && len(res.Problems) > 0 {
+		t.Errorf("a finished expunge left problems: %v", res.Problems)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/fanout"
@@ -87,11 +88,36 @@ func releaseShared(path string) { registry.Release(path) }
 // opts.IndexPath, all created when missing except the INBOX file, which
 // is created at the first delivery. Interrupted rewrites found in the
 // journal directory are finished first (see doc.go).
+//
+// An index SQLite reports damaged (not a database, or malformed where
+// Open reads it) is moved aside to its name plus .corrupt-TIME and made
+// again from the files (UIDs from X-UID and X-IMAP(base)), as Dovecot
+// rebuilds a corrupted index. Damage further in is found by `postern fsck`.
 func Open(opts Options) (mailstore.Store, error) {
 	return open(opts)
 }
 
 func open(opts Options) (*Store, error) {
+	s, err := openOnce(opts)
+	if err == nil || !sqlindex.IsCorrupt(err) || opts.Root == "" {
+		return s, err
+	}
+	root, aerr := filepath.Abs(opts.Root)
+	if aerr != nil {
+		return nil, err
+	}
+	o := opts
+	o.Root = root
+	o = o.withDefaults()
+	dst, merr := sqlindex.MoveAside(o.IndexPath, time.Now())
+	if merr != nil {
+		return nil, err
+	}
+	o.Logger.Warn("mbox: damaged index moved aside; rebuilding it from the mailbox files", "index", o.IndexPath, "moved_to", dst, "err", err)
+	return openOnce(opts)
+}
+
+func openOnce(opts Options) (*Store, error) {
 	if opts.Root == "" {
 		return nil, errors.New("mbox: Options.Root is required")
 	}
@@ -253,11 +279,12 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, touched: map[int64]bool{}, saved: map[int64]uint64{}, q: sqlindex.NewTx(ctx, tx, "mbox: index")}
 	if err := fn(w); err != nil {
+		err = fullAsNoSpace(err)
 		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("mbox: commit: %w", err)
+		return fullAsNoSpace(fmt.Errorf("mbox: commit: %w", err))
 	}
 	for _, a := range w.after {
 		a()
@@ -289,4 +316,14 @@ func ioErr(what string, err error) error {
 		return fmt.Errorf("mbox: %s: %w: %w", what, mailstore.ErrQuota, err)
 	}
 	return fmt.Errorf("mbox: %s: %w", what, err)
+}
+
+// fullAsNoSpace gives SQLite's "database or disk is full" (the index or its
+// write-ahead log could not grow) the kind mailstore.ErrNoSpace, as a mail
+// file's ENOSPC has, so the client hears NO [OVERQUOTA], not SERVERBUG.
+func fullAsNoSpace(err error) error {
+	if sqlindex.IsFull(err) && !errors.Is(err, mailstore.ErrNoSpace) {
+		return fmt.Errorf("mbox: index: %w: %w", mailstore.ErrNoSpace, err)
+	}
+	return err
 }
