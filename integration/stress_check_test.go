@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // finalCheck runs once every writer and server has stopped: the mail as
@@ -218,28 +219,29 @@ func (e *stressEnv) checkUW(box string, want map[string]int, total int) {
 	e.problems(diffCounts("UW's copy of "+box, countIDs(ids), want, 20))
 }
 
-// storeCheck is the store-level check at the end of the run. Until
-// `postern fsck` exists on this branch it checks what fsck will: no lock
-// left behind, and for mbox, X-UID headers unique and ascending.
+// storeCheck is the store-level check at the end of the run: `postern
+// fsck` (run as the mail's owner, without --repair) must find the store
+// clean, and no dotlock may be left behind.
 func (e *stressEnv) storeCheck() {
-	if e.kind != "mbox" {
-		return
-	}
-	for _, p := range []string{e.spool, filepath.Join(e.home, "Archive")} {
-		if _, err := os.Stat(p + ".lock"); err == nil {
-			e.ledger.problem("%s.lock left behind", p)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		var last uint64
-		for _, m := range regexp.MustCompile(`(?m)^X-UID: (\d+)$`).FindAllStringSubmatch(string(b), -1) {
-			u, _ := strconv.ParseUint(m[1], 10, 32)
-			if u <= last {
-				e.ledger.problem("%s: X-UID %d after %d", p, u, last)
+	store := "maildir:" + e.maildir
+	if e.kind == "mbox" {
+		store = "mbox:" + e.home + ",inbox=" + e.spool
+		for _, p := range []string{e.spool, filepath.Join(e.home, "Archive")} {
+			if _, err := os.Stat(p + ".lock"); err == nil {
+				e.ledger.problem("%s.lock left behind", p)
 			}
-			last = u
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), progTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e.postern, "fsck", store)
+	cmd.Dir = e.home
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: e.cred}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		e.ledger.problem("postern fsck %s: %v\n%s", store, err, out)
+	} else {
+		e.ledger.count("fsck-clean", 1)
+	}
+	e.checkRace("postern fsck", string(out))
 }
