@@ -39,8 +39,9 @@ func mboxQuote(text string) string {
 // programs lock it (mutt takes all three; exim and postfix's local the
 // first two): NAME.lock, then a classic fcntl write lock (F_SETLKW), then
 // flock. The dotlock is made by liblockfile's dotlockfile when useHelper
-// is set, else in Go as procmail does (O_EXCL create, retried every
-// 20 ms, the PID inside).
+// is set (one delivery in five), else in Go the way liblockfile and
+// procmail make it (an exclusive create holding the PID), retried every
+// 20 ms rather than their seconds, so the MDA keeps the spool busy.
 func mboxDeliver(ctx context.Context, spool, text string, useHelper bool) error {
 	lock := spool + ".lock"
 	if useHelper {
