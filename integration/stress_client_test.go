@@ -32,6 +32,7 @@ type stressWorker struct {
 	c      *imapclient.Client
 	box    string
 	view   []stressView // the selected mailbox at the last refresh
+	fresh  bool         // the last refresh succeeded
 	update chan struct{}
 }
 
@@ -162,6 +163,7 @@ func (w *stressWorker) switchBox() error {
 // UIDs must ascend with the sequence numbers and each must be the message
 // it was before (UIDs are never reused, RFC 9051 §2.3.1.1).
 func (w *stressWorker) refresh() error {
+	w.fresh = false
 	msgs, err := w.c.Fetch(imap.UIDSet{{Start: 1, Stop: 0}}, &imap.FetchOptions{
 		UID: true,
 		BodySection: []*imap.FetchItemBodySection{{
@@ -191,6 +193,7 @@ func (w *stressWorker) refresh() error {
 		w.ledger.seeUID(w.box, m.UID, id)
 		w.view = append(w.view, stressView{m.UID, id})
 	}
+	w.fresh = true
 	return nil
 }
 
@@ -367,11 +370,31 @@ func (w *stressWorker) expungeOwned() error {
 	if ok, fatal := w.answer("EXPUNGE (UID)", err); !ok {
 		return fatal
 	}
-	for _, v := range vs {
-		w.ledger.add(w.box, v.id, -1)
+	// Nobody else removes these messages, so those still there after the
+	// EXPUNGE were not expunged: their \Deleted was taken away meanwhile.
+	// Only UW's c-client does that here: a read-write session (mailutil
+	// copy -rw) rewrites the status headers from its memory when it
+	// closes, undoing flag changes made since it opened the file, as it
+	// would any other MUA's (UW counted on its own lock to be alone).
+	if err := w.refresh(); err != nil || !w.fresh {
+		if err == nil {
+			err = fmt.Errorf("%s: cannot tell what UID EXPUNGE %v removed", w.name, set)
+		}
+		return err
 	}
-	w.ledger.count("expunged", len(vs))
-	return w.refresh()
+	left := map[imap.UID]bool{}
+	for _, v := range w.view {
+		left[v.uid] = true
+	}
+	for _, v := range vs {
+		if left[v.uid] {
+			w.ledger.count("expunge-undone", 1)
+			continue
+		}
+		w.ledger.add(w.box, v.id, -1)
+		w.ledger.count("expunged", 1)
+	}
+	return nil
 }
 
 // idle waits in IDLE for another session's change, or a short while.
