@@ -241,6 +241,9 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 		if len(msgs) == 0 {
 			return nil, fmt.Errorf("mbox: UID %d: %w", uid, mailstore.ErrNotExist)
 		}
+		if mb.s.beforeRead != nil {
+			mb.s.beforeRead()
+		}
 		rd, stale, err := mb.s.readMessage(ctx, &r, nd.file, &msgs[0])
 		if err != nil || !stale {
 			return rd, err
@@ -273,7 +276,7 @@ func (s *Store) readMessage(ctx context.Context, r *mboxRow, file string, m *msg
 	if err != nil {
 		return nil, false, ioErr("stat", err)
 	}
-	if !r.matches(idOf(fi)) {
+	if id := idOf(fi); !r.matches(id) && !r.appendedTo(f, id) {
 		return nil, true, nil
 	}
 	hdr, err := readAt(f, m.data, m.hdrEnd-m.data)

@@ -2,6 +2,7 @@ package mbox_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/postern/postern/internal/mailstore"
+	"github.com/postern/postern/internal/mailstore/mbox"
 )
 
 // TestOtherProcessHelper is the child of TestOtherProcess.
@@ -81,5 +83,68 @@ func TestOtherProcess(t *testing.T) {
 	}
 	if got := readMsg(t, mb, 4); got != "Subject: from the other process\n\nhi\n" {
 		t.Errorf("UID 4 = %q", got)
+	}
+}
+
+// TestReadWhileDelivering: an MTA appends to the spool between every
+// merge and read of OpenMessage; the message, whose bytes an append does
+// not move, is read all the same. It used to be retried three times and
+// given up ("file keeps changing", a [SERVERBUG] for the client), found by
+// integration/stress_test.go with an MDA delivering every few tens of
+// milliseconds. A rewrite in between still makes it merge again.
+func TestReadWhileDelivering(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	defer s.Close()
+	const body = "Subject: first\n\nThe first message.\n"
+	if _, _, err := s.Append(ctx, "INBOX", strings.NewReader(body), mailstore.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := s.Open(ctx, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	spool := testOptions(dir).Inbox
+	deliveries := 0
+	mbox.SetBeforeRead(s, func() {
+		deliveries++
+		f, err := os.OpenFile(spool, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "From mta@example.org Thu Nov 26 01:00:%02d 2026\nSubject: delivered %d\n\nhi\n\n", deliveries%60, deliveries)
+		f.Close()
+	})
+	if got := readMsg(t, mb, 1); got != body {
+		t.Errorf("UID 1 read during deliveries = %q, want %q", got, body)
+	}
+	if deliveries != 1 {
+		t.Errorf("%d merges before the read, want 1", deliveries)
+	}
+
+	// A rewrite (the first message's text changed, same size) is not an
+	// append: the read merges again and returns the new text.
+	rewrote := false
+	mbox.SetBeforeRead(s, func() {
+		if rewrote {
+			return
+		}
+		rewrote = true
+		b, err := os.ReadFile(spool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = []byte(strings.Replace(string(b), "The first message.", "The FIRST message.", 1))
+		if err := os.WriteFile(spool+".new", b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(spool+".new", spool); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if got, want := readMsg(t, mb, 1), strings.Replace(body, "first message", "FIRST message", 1); got != want {
+		t.Errorf("UID 1 read after a rewrite = %q, want %q", got, want)
 	}
 }

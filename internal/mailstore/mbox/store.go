@@ -38,6 +38,7 @@ type Store struct {
 	forceHelper bool   // take dotlocks through the helper
 	crashAfter  int64  // stop after so many rewrite bytes (crashPoint)
 	crashHook   func() // called there; never returns
+	beforeRead  func() // tests: called between OpenMessage's merge and read
 
 	pollMu     sync.Mutex
 	watchNames map[string]int // open watching handles per mailbox name; guarded by pollMu

@@ -52,6 +52,17 @@ func (r *mboxRow) matches(id fileID) bool {
 	return r.uidValidity != 0 && r.fsize == id.size && r.fmtime == id.mtime && r.fino == id.ino
 }
 
+// appendedTo reports whether f (locked, with identity id) only grew since
+// the row was taken: same inode, and the bytes before the old end as they
+// were (an MTA delivered), the test syncFile uses for its fast path. The
+// row's offsets then still hold: a message can be read without merging
+// first. Without this, a reader retried while an MTA kept delivering and
+// gave up ("file keeps changing", found by integration/stress_test.go).
+func (r *mboxRow) appendedTo(f *os.File, id fileID) bool {
+	return r.uidValidity != 0 && r.fsize >= 0 && r.fino == id.ino && id.size > r.fsize &&
+		slices.Equal(tailHash(f, r.fsize), r.tail)
+}
+
 // upToDate reports whether the row describes the file as it is: one stat
 // of the file and one of its journal (an interrupted rewrite must be
 // finished before anything is read).
