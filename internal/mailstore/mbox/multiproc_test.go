@@ -148,3 +148,78 @@ func TestReadWhileDelivering(t *testing.T) {
 		t.Errorf("UID 1 read after a rewrite = %q, want %q", got, want)
 	}
 }
+
+// TestStaleJournalKeepsAppends: a rewrite's journal still there after the
+// rewrite was applied (a writer between the two, or a crash there) and
+// mail an MTA appended since: the next process to lock the file must not
+// apply the journal again, which cut the new mail off (the file had
+// shrunk by more than was appended). Found by integration/stress_test.go,
+// where the journal was removed only after the lock was released.
+func TestStaleJournalKeepsAppends(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	big := "Subject: big\n\n" + strings.Repeat("a line of the big message\n", 200)
+	for _, m := range []string{big, "Subject: b\n\nB.\n", "Subject: c\n\nC.\n"} {
+		if _, _, err := s.Append(ctx, "INBOX", strings.NewReader(m), mailstore.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var saved []byte
+	var jpath string
+	mbox.SetAfterApply(s, func(p string) {
+		jpath = p
+		var err error
+		if saved, err = os.ReadFile(p); err != nil {
+			t.Fatal(err)
+		}
+	})
+	mb, err := s.Open(ctx, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mb.Expunge(ctx, []uint32{1}); err != nil {
+		t.Fatal(err)
+	}
+	mb.Close()
+	s.Close()
+	if saved == nil {
+		t.Fatal("the expunge wrote no journal")
+	}
+	if _, err := os.Stat(jpath); !os.IsNotExist(err) {
+		t.Errorf("journal %s still there after the expunge: %v", jpath, err)
+	}
+	spool := testOptions(dir).Inbox
+	f, err := os.OpenFile(spool, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const d = "Subject: d\n\nDelivered after the expunge.\n"
+	fmt.Fprintf(f, "From mta@example.org Thu Nov 26 01:00:00 2026\n%s\n", d)
+	f.Close()
+	if err := os.WriteFile(jpath, saved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	s2 := openTest(t, dir)
+	defer s2.Close()
+	mb2, err := s2.Open(ctx, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb2.Close()
+	msgs, err := mb2.Messages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uids []uint32
+	for _, m := range msgs {
+		uids = append(uids, m.UID)
+	}
+	if !slices.Equal(uids, []uint32{2, 3, 4}) {
+		t.Fatalf("UIDs after the stale journal = %v, want [2 3 4]", uids)
+	}
+	if got := readMsg(t, mb2, 4); got != d {
+		t.Errorf("UID 4 = %q, want %q", got, d)
+	}
+}
