@@ -223,3 +223,40 @@ func TestStaleJournalKeepsAppends(t *testing.T) {
 		t.Errorf("UID 4 = %q, want %q", got, d)
 	}
 }
+
+// TestBaseWrittenAtOnce: the first message an MTA delivers to an empty
+// spool carries no X-IMAPbase; the merge that reads it writes our
+// UIDVALIDITY and its X-UID into the file at once, so that UW's c-client
+// opening the file read-write finds them instead of making up its own
+// UIDVALIDITY (which the index then had to take: every client resynced;
+// found by integration/stress_test.go).
+func TestBaseWrittenAtOnce(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	defer s.Close()
+	spool := testOptions(dir).Inbox
+	if err := os.WriteFile(spool, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Status(ctx, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(spool, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "From mta@example.org Thu Nov 26 01:00:00 2026\nSubject: first\n\nhi\n\n")
+	f.Close()
+	if st2, err := s.Status(ctx, "INBOX"); err != nil || st2.Messages != 1 || st2.UIDValidity != st.UIDValidity {
+		t.Fatalf("Status after a delivery = %+v, %v; want 1 message, UIDVALIDITY %d", st2, err, st.UIDValidity)
+	}
+	b, err := os.ReadFile(spool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("\nX-IMAPbase: %d 1", st.UIDValidity); !strings.Contains(string(b), want) || !strings.Contains(string(b), "\nX-UID: 1\n") {
+		t.Errorf("spool after the merge lacks %q or X-UID: 1:\n%s", want, b)
+	}
+}

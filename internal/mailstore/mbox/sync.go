@@ -183,8 +183,15 @@ func (w *wtx) syncFile(r *mboxRow, of *openFile) error {
 		slices.Equal(tailHash(of.f, r.fsize), r.tail) {
 		raws, err := scanMbox(io.NewSectionReader(of.f, r.fsize, id.size-r.fsize), r.fsize, loc)
 		if err == nil {
+			wasEmpty := r.fsize == 0 && r.pseudoNext == 0
 			if err := w.merge(r, raws, nil, false, nil); err != nil {
 				return err
+			}
+			if wasEmpty && len(raws) > 0 {
+				// The MTA's first message carries no X-IMAPbase.
+				if err := w.baseNow(r, of); err != nil {
+					return err
+				}
 			}
 			return w.noteFile(r, of)
 		}
@@ -213,7 +220,24 @@ func (w *wtx) syncFile(r *mboxRow, of *openFile) error {
 	if err := w.merge(r, raws, idx, true, fd); err != nil {
 		return err
 	}
+	if fd == nil && len(raws) > 0 {
+		if err := w.baseNow(r, of); err != nil {
+			return err
+		}
+	}
 	return w.noteFile(r, of)
+}
+
+// baseNow writes the folder data (UIDVALIDITY, UIDLAST) and the X-UIDs
+// into a file that carried none, at once and under the lock the merge ran
+// under, rather than lazily: UW's c-client opening the file read-write
+// meanwhile found no X-IMAPbase, made up its own UIDVALIDITY and wrote
+// it, which the index then had to take, and every client had to resync
+// (found by integration/stress_test.go). UW did the same on its first
+// read-write open.
+func (w *wtx) baseNow(r *mboxRow, of *openFile) error {
+	r.baseDirty = true
+	return w.flush(r, of)
 }
 
 // noteFile records the file's identity in the row (and saves it).
