@@ -40,6 +40,7 @@ type Store struct {
 	crashHook   func()               // called there; never returns
 	beforeRead  func()               // tests: called between OpenMessage's merge and read
 	afterApply  func(journal string) // tests: called when a rewrite is applied
+	readOnly    bool                 // OpenReadOnly: mailbox files are never written
 
 	pollMu     sync.Mutex
 	watchNames map[string]int // open watching handles per mailbox name; guarded by pollMu

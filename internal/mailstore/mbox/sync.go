@@ -236,6 +236,9 @@ func (w *wtx) syncFile(r *mboxRow, of *openFile) error {
 // (found by integration/stress_test.go). UW did the same on its first
 // read-write open.
 func (w *wtx) baseNow(r *mboxRow, of *openFile) error {
+	if w.s.readOnly {
+		return nil // a migration's source is never written
+	}
 	r.baseDirty = true
 	return w.flush(r, of)
 }
