@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/mbox"
@@ -258,5 +259,38 @@ func TestBaseWrittenAtOnce(t *testing.T) {
 	}
 	if want := fmt.Sprintf("\nX-IMAPbase: %d 1", st.UIDValidity); !strings.Contains(string(b), want) || !strings.Contains(string(b), "\nX-UID: 1\n") {
 		t.Errorf("spool after the merge lacks %q or X-UID: 1:\n%s", want, b)
+	}
+}
+
+// TestReadWhileRewritten: the file changes in place between every merge
+// and read of OpenMessage (here its time stamp, as another session's flag
+// written in place or UW's rewrite would): after a few tries the message
+// is read under the one exclusive lock of a merge. It used to fail with
+// "file keeps changing" (found by integration/stress_test.go).
+func TestReadWhileRewritten(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	defer s.Close()
+	const body = "Subject: first\n\nThe first message.\n"
+	if _, _, err := s.Append(ctx, "INBOX", strings.NewReader(body), mailstore.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := s.Open(ctx, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	spool := testOptions(dir).Inbox
+	touches := 0
+	mbox.SetBeforeRead(s, func() {
+		touches++
+		when := time.Now().Add(time.Duration(touches) * time.Hour)
+		if err := os.Chtimes(spool, when, when); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if got := readMsg(t, mb, 1); got != body {
+		t.Errorf("UID 1 read while the file keeps changing = %q, want %q", got, body)
 	}
 }
