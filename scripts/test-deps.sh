@@ -17,6 +17,7 @@
 #   uw-mailutils           UW's own mailutil, to check mbox files both ways
 #   liblockfile-bin        dotlockfile, the setgid-mail locker for /var/mail
 #   sslscan                scans the TLS ports: versions, cipher suites, certificate
+#   gcc                    cgo, for `go build -race` (the stress test's servers)
 set -euo pipefail
 
 inetd_dir=/opt/openbsd-inetd
@@ -33,6 +34,7 @@ command -v useradd >/dev/null || missing+=(passwd)
 command -v mailutil >/dev/null || missing+=(uw-mailutils)
 command -v dotlockfile >/dev/null || missing+=(liblockfile-bin)
 command -v sslscan >/dev/null || missing+=(sslscan)
+command -v gcc >/dev/null || missing+=(gcc)
 need_inetd=0
 command -v inetd >/dev/null || [ -x "$inetd_dir/usr/sbin/inetd" ] || need_inetd=1
 

@@ -159,6 +159,20 @@ func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, ki
 			return err
 		}
 	}
+	// The sections' bytes are found (and the message opened) before the
+	// response starts too: another process may expunge the message after
+	// its structure came from the cache, and OpenMessage then fails;
+	// found while writing, that left half a response and a [SERVERBUG]
+	// (integration/stress_test.go).
+	secs := make([]readySection, len(opts.BodySection))
+	for k, sec := range opts.BodySection {
+		if secs[k], err = m.prepareSection(ctx, root, sec); err != nil {
+			if errors.Is(err, mailstore.ErrNotExist) {
+				return errGoneMeanwhile
+			}
+			return err
+		}
+	}
 	// RFC 7162 §3.2.4: a FETCH that sets \Seen carries UID and MODSEQ
 	// once CONDSTORE is on.
 	condSeen := seenNow && s.cond.condStore
@@ -187,8 +201,8 @@ func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, ki
 	if opts.Body {
 		mw.WriteBodyStructure(bodyStructure(root), false)
 	}
-	for _, sec := range opts.BodySection {
-		if err := m.writeSection(ctx, mw, root, sec); err != nil {
+	for _, rs := range secs {
+		if err := rs.write(mw); err != nil {
 			mw.Close()
 			return err
 		}
@@ -286,21 +300,36 @@ func (m *msgSource) header(ctx context.Context, p *message.Part) ([]byte, error)
 	return buf, nil
 }
 
-// writeSection writes one BODY[section]<partial> item.
-func (m *msgSource) writeSection(ctx context.Context, mw imapserver.FetchMessageWriter, root *message.Part, sec *imap.FetchItemBodySection) error {
+// readySection is one BODY[section]<partial> item with its bytes found:
+// what may fail (reading the message) is done.
+type readySection struct {
+	sec    *imap.FetchItemBodySection
+	sp     span
+	off, n int64
+	r      io.ReaderAt
+}
+
+// prepareSection finds a BODY[section]<partial> item's bytes, opening the
+// message if they are not in memory.
+func (m *msgSource) prepareSection(ctx context.Context, root *message.Part, sec *imap.FetchItemBodySection) (readySection, error) {
 	sp, err := sectionSpan(root, sec, func(p *message.Part) ([]byte, error) { return m.header(ctx, p) })
 	if err != nil {
-		return err
+		return readySection{}, err
 	}
-	off, n := partialRange(sec.Partial, sp.size())
-	var r io.ReaderAt
-	if !sp.inMemory && n > 0 {
-		if r, err = m.reader(ctx); err != nil {
-			return err
+	rs := readySection{sec: sec, sp: sp}
+	rs.off, rs.n = partialRange(sec.Partial, sp.size())
+	if !sp.inMemory && rs.n > 0 {
+		if rs.r, err = m.reader(ctx); err != nil {
+			return readySection{}, err
 		}
 	}
-	lw := mw.WriteBodySection(sec, n)
-	err = writeSpan(lw, r, sp, off, n)
+	return rs, nil
+}
+
+// write writes the item.
+func (rs readySection) write(mw imapserver.FetchMessageWriter) error {
+	lw := mw.WriteBodySection(rs.sec, rs.n)
+	err := writeSpan(lw, rs.r, rs.sp, rs.off, rs.n)
 	if cerr := lw.Close(); err == nil {
 		err = cerr
 	}

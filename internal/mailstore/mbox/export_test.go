@@ -13,3 +13,11 @@ func SetCrashAfter(s *Store, n int64, hook func()) { s.crashAfter, s.crashHook =
 
 // OpenStore is Open returning the concrete type.
 func OpenStore(opts Options) (*Store, error) { return open(opts) }
+
+// SetBeforeRead makes OpenMessage call fn after merging the file and
+// before reading the message: another program's turn to write.
+func SetBeforeRead(s *Store, fn func()) { s.beforeRead = fn }
+
+// SetAfterApply makes a rewrite call fn with its journal's path once the
+// journal is applied to the file, before it is removed.
+func SetAfterApply(s *Store, fn func(journal string)) { s.afterApply = fn }

@@ -272,6 +272,7 @@ func OpenReadOnly(opts Options) (mailstore.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.readOnly = true
 	return readOnlyStore{s}, nil
 }
 

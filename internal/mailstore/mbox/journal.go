@@ -167,6 +167,12 @@ func (s *Store) applyJournal(of *openFile, path string) error {
 		return fmt.Errorf("mbox: journal %s is for another file (inode %d, now %d): %w", path, h.ino, idOf(fi).ino, errBadJournal)
 	}
 	newEnd := int64(h.start + h.tailLen)
+	if applied, err := journalApplied(of.f, jf, h, fi.Size()); err != nil || applied {
+		// Already in the file (a crash between the last write and the
+		// journal's removal): writing it again would cut off what was
+		// appended since.
+		return err
+	}
 	// Bytes another program appended after the crash.
 	var extra []byte
 	if hi := max(int64(h.oldSize), newEnd); fi.Size() > hi {
@@ -205,6 +211,35 @@ func (s *Store) applyJournal(of *openFile, path string) error {
 }
 
 var errBadJournal = errors.New("mbox: incomplete or foreign journal")
+
+// journalApplied reports whether the file already holds the journal's
+// tail at its place (a file of size at least the rewrite's new end whose
+// bytes from start on are the tail's).
+func journalApplied(f, jf *os.File, h journalHeader, size int64) (bool, error) {
+	if h.tailLen == 0 {
+		// Only a cut: done when the file ends there (bytes appended
+		// since cannot be told from the messages to cut).
+		return size == int64(h.start), nil
+	}
+	if size < int64(h.start+h.tailLen) {
+		return false, nil
+	}
+	a, b := make([]byte, 64<<10), make([]byte, 64<<10)
+	for done := int64(0); done < int64(h.tailLen); {
+		n := min(int64(len(a)), int64(h.tailLen)-done)
+		if _, err := jf.ReadAt(a[:n], 40+done); err != nil {
+			return false, ioErr("journal", err)
+		}
+		if _, err := f.ReadAt(b[:n], int64(h.start)+done); err != nil {
+			return false, ioErr("read", err)
+		}
+		if !bytes.Equal(a[:n], b[:n]) {
+			return false, nil
+		}
+		done += n
+	}
+	return true, nil
+}
 
 // replayJournal finishes a rewrite interrupted by a crash; true when it did.
 func (s *Store) replayJournal(of *openFile) (bool, error) {

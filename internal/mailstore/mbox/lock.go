@@ -197,23 +197,41 @@ func (s *Store) staleLock(lp string, waitStart time.Time) bool {
 	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
-// dotlockHelper takes lp with liblockfile's dotlockfile, which retries
-// (-r) with its own back-off and breaks locks older than five minutes.
+// dotlockBusy is dotlockfile's exit status when the lock is held by
+// someone else and its retries ran out (liblockfile's L_MAXTRYS).
+const dotlockBusy = 4
+
+// dotlockHelper takes lp with liblockfile's dotlockfile, which breaks
+// stale locks itself (a dead holder's PID, or older than five minutes).
+// It is run with "-r 0", one attempt, and retried here every lockRetry up
+// to LockTimeout: its own retries sleep 5 s, then 10 s, and so on, and
+// every wait is spent holding the index's write lock, so with an MTA
+// delivering often a write took tens of seconds and other sessions' index
+// writes failed with SQLITE_BUSY (found by integration/stress_test.go).
 func (s *Store) dotlockHelper(ctx context.Context, lp string, l *fileLock) error {
-	retries := max(1, int(s.opts.LockTimeout/(5*time.Second)))
-	cmd := exec.CommandContext(ctx, s.opts.DotlockHelper, "-l", "-r", strconv.Itoa(retries), lp)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		if _, ok := err.(*exec.ExitError); ok {
+	deadline := time.Now().Add(s.opts.LockTimeout)
+	for {
+		cmd := exec.CommandContext(ctx, s.opts.DotlockHelper, "-l", "-r", "0", lp)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			l.dotlock, l.viaHelp = lp, true
+			return nil
+		}
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			// No helper to run: go on with fcntl and flock, which Debian's
+			// MTAs take too, rather than refuse all writes (UW went on with
+			// a "Mailbox vulnerable" warning).
+			s.log.Warn("mbox: cannot run the dotlock helper; locking with fcntl and flock only", "helper", s.opts.DotlockHelper, "lock", lp, "err", err)
+			return nil
+		}
+		if ee.ExitCode() != dotlockBusy {
 			return fmt.Errorf("mbox: %s via %s: %s: %w", lp, s.opts.DotlockHelper, strings.TrimSpace(string(out)), mailstore.ErrLocked)
 		}
-		// No helper to run: go on with fcntl and flock, which Debian's
-		// MTAs take too, rather than refuse all writes (UW went on with a
-		// "Mailbox vulnerable" warning).
-		s.log.Warn("mbox: cannot run the dotlock helper; locking with fcntl and flock only", "helper", s.opts.DotlockHelper, "lock", lp, "err", err)
-		return nil
+		if err := s.lockWait(ctx, deadline); err != nil {
+			return fmt.Errorf("mbox: %s via %s: held by another program: %w", lp, s.opts.DotlockHelper, err)
+		}
 	}
-	l.dotlock, l.viaHelp = lp, true
-	return nil
 }
 
 // dirWritable reports whether we may create files in dir.

@@ -143,7 +143,7 @@ func TestDotlockHelper(t *testing.T) {
 	}
 	got, _ := os.ReadFile(logf)
 	lock := opts.Inbox + ".lock"
-	want := fmt.Sprintf("-l -r 60 %s\n-u %s\n", lock, lock)
+	want := fmt.Sprintf("-l -r 0 %s\n-u %s\n", lock, lock)
 	if string(got) != want {
 		t.Errorf("helper calls = %q, want %q", got, want)
 	}
@@ -166,6 +166,54 @@ func TestDotlockHelper(t *testing.T) {
 	}
 	if _, err := os.Stat(lock); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s left %s: %v", real, lock, err)
+	}
+}
+
+// TestDotlockHelperBusy: while another program holds the spool's dotlock,
+// the helper (run with "-r 0", one attempt) exits 4 and is run again
+// after lockRetry, not after dotlockfile's own back-off of 5 s and more,
+// which was spent holding the index's write lock (other sessions then
+// failed with SQLITE_BUSY). Any other exit status is a refusal.
+func TestDotlockHelperBusy(t *testing.T) {
+	dir := t.TempDir()
+	logf := filepath.Join(dir, "helper.log")
+	fake := filepath.Join(dir, "fake-dotlockfile")
+	// Busy for the first three attempts, then the lock is free.
+	script := fmt.Sprintf(`#!/bin/sh
+echo "$*" >> %[1]s
+case "$1" in
+-l) [ $(grep -c '^-l' %[1]s) -le 3 ] && exit 4; : > "$4";;
+-u) rm -f "$2";;
+esac
+`, logf)
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(dir)
+	opts.DotlockHelper = fake
+	os.MkdirAll(filepath.Dir(opts.Inbox), 0o755)
+	s, err := mbox.OpenStore(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mbox.SetForceHelper(s, true)
+	if err := appendCtx(context.Background(), s); err != nil {
+		t.Fatalf("Append with a busy helper = %v", err)
+	}
+	got, _ := os.ReadFile(logf)
+	lock := opts.Inbox + ".lock"
+	l := "-l -r 0 " + lock + "\n"
+	if want := l + l + l + l + "-u " + lock + "\n"; string(got) != want {
+		t.Errorf("helper calls = %q, want %q", got, want)
+	}
+
+	// An error other than "busy" (5: L_ERROR) is not retried.
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho \"cannot create\" >&2\nexit 5\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := appendCtx(context.Background(), s); !errors.Is(err, mailstore.ErrLocked) {
+		t.Errorf("Append with a failing helper = %v, want ErrLocked", err)
 	}
 }
 

@@ -241,12 +241,15 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 		if len(msgs) == 0 {
 			return nil, fmt.Errorf("mbox: UID %d: %w", uid, mailstore.ErrNotExist)
 		}
+		if mb.s.beforeRead != nil {
+			mb.s.beforeRead()
+		}
 		rd, stale, err := mb.s.readMessage(ctx, &r, nd.file, &msgs[0])
 		if err != nil || !stale {
 			return rd, err
 		}
 		if attempt >= 3 {
-			return nil, fmt.Errorf("mbox: UID %d: file keeps changing", uid)
+			return mb.readLocked(ctx, uid)
 		}
 	}
 }
@@ -273,16 +276,22 @@ func (s *Store) readMessage(ctx context.Context, r *mboxRow, file string, m *msg
 	if err != nil {
 		return nil, false, ioErr("stat", err)
 	}
-	if !r.matches(idOf(fi)) {
+	if id := idOf(fi); !r.matches(id) && !r.appendedTo(f, id) {
 		return nil, true, nil
 	}
+	rd, err := readLockedFile(f, file, m)
+	return rd, false, err
+}
+
+// readAt2 reads message m of the locked file f.
+func readLockedFile(f *os.File, file string, m *msgRow) (mailstore.MessageReader, error) {
 	hdr, err := readAt(f, m.data, m.hdrEnd-m.data)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	vis := scanHeader(hdr).visible
 	if int64(len(vis)) != m.visLen {
-		return nil, false, fmt.Errorf("mbox: %s: UID %d: header is %d bytes, index says %d", file, m.uid, len(vis), m.visLen)
+		return nil, fmt.Errorf("mbox: %s: UID %d: header is %d bytes, index says %d", file, m.uid, len(vis), m.visLen)
 	}
 	bodyLen := m.end - m.hdrEnd
 	if m.size <= memLimit {
@@ -290,13 +299,13 @@ func (s *Store) readMessage(ctx context.Context, r *mboxRow, file string, m *msg
 		buf = append(buf, vis...)
 		body, err := readAt(f, m.hdrEnd, bodyLen)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		return memReader{bytes.NewReader(append(buf, body...))}, false, nil
+		return memReader{bytes.NewReader(append(buf, body...))}, nil
 	}
 	tmp, err := os.CreateTemp("", "postern-mbox-*")
 	if err != nil {
-		return nil, false, ioErr("copy message", err)
+		return nil, ioErr("copy message", err)
 	}
 	os.Remove(tmp.Name())
 	if _, err = tmp.Write(vis); err == nil {
@@ -304,9 +313,34 @@ func (s *Store) readMessage(ctx context.Context, r *mboxRow, file string, m *msg
 	}
 	if err != nil {
 		tmp.Close()
-		return nil, false, ioErr("copy message", err)
+		return nil, ioErr("copy message", err)
 	}
-	return fileReader{tmp, m.size}, false, nil
+	return fileReader{tmp, m.size}, nil
+}
+
+// readLocked merges the file and reads message uid under one exclusive
+// lock: the last resort for a file other programs keep changing between
+// a merge and a shared-lock read (flags written in place by other
+// sessions, UW's rewrites), where OpenMessage gave up with "file keeps
+// changing" and the client a [SERVERBUG] (found by
+// integration/stress_test.go).
+func (mb *mailbox) readLocked(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
+	var rd mailstore.MessageReader
+	err := mb.writeSynced(ctx, func(w *wtx, r *mboxRow, of *openFile) error {
+		if of == nil {
+			return fmt.Errorf("mbox: UID %d: %w", uid, mailstore.ErrNotExist)
+		}
+		msgs, err := selectMsgs(ctx, w.tx, r.id, []uint32{uid})
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 0 {
+			return fmt.Errorf("mbox: UID %d: %w", uid, mailstore.ErrNotExist)
+		}
+		rd, err = readLockedFile(of.f, of.path, &msgs[0])
+		return err
+	})
+	return rd, err
 }
 
 // SetCache implements mailstore.Mailbox.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"time"
@@ -134,7 +135,20 @@ func (w *wtx) rewrite(r *mboxRow, of *openFile, drop map[uint32]bool) error {
 	if err := w.s.applyJournal(of, jpath); err != nil {
 		return err
 	}
-	w.after = append(w.after, func() { os.Remove(jpath) })
+	if w.s.afterApply != nil {
+		w.s.afterApply(jpath)
+	}
+	// The file is complete (applyJournal synced it): the journal goes
+	// now, while the file is still locked. It used to go after the index
+	// commit, when the lock was already released: another process then
+	// took it for a crashed rewrite's and applied it again, cutting off
+	// mail an MTA had appended in between (found by
+	// integration/stress_test.go). A crash before the commit leaves an
+	// index that no longer matches the file, which is read again.
+	os.Remove(jpath)
+	if err := w.s.fsyncDir(filepath.Dir(jpath)); err != nil {
+		return ioErr("journal", err)
+	}
 	// Frame the new tail and give the kept messages their new places.
 	raws, err := scanMbox(io.NewSectionReader(of.f, start, tailLen), start, w.s.opts.Location)
 	if err != nil {

@@ -38,9 +38,12 @@ type Store struct {
 	realRoot string
 
 	// Test hooks (export_test.go).
-	forceHelper bool   // take dotlocks through the helper
-	crashAfter  int64  // stop after so many rewrite bytes (crashPoint)
-	crashHook   func() // called there; never returns
+	forceHelper bool                 // take dotlocks through the helper
+	crashAfter  int64                // stop after so many rewrite bytes (crashPoint)
+	crashHook   func()               // called there; never returns
+	beforeRead  func()               // tests: called between OpenMessage's merge and read
+	afterApply  func(journal string) // tests: called when a rewrite is applied
+	readOnly    bool                 // OpenReadOnly: mailbox files are never written
 
 	pollMu     sync.Mutex
 	watchNames map[string]int // open watching handles per mailbox name; guarded by pollMu

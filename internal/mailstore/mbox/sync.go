@@ -52,6 +52,17 @@ func (r *mboxRow) matches(id fileID) bool {
 	return r.uidValidity != 0 && r.fsize == id.size && r.fmtime == id.mtime && r.fino == id.ino
 }
 
+// appendedTo reports whether f (locked, with identity id) only grew since
+// the row was taken: same inode, and the bytes before the old end as they
+// were (an MTA delivered), the test syncFile uses for its fast path. The
+// row's offsets then still hold: a message can be read without merging
+// first. Without this, a reader retried while an MTA kept delivering and
+// gave up ("file keeps changing", found by integration/stress_test.go).
+func (r *mboxRow) appendedTo(f *os.File, id fileID) bool {
+	return r.uidValidity != 0 && r.fsize >= 0 && r.fino == id.ino && id.size > r.fsize &&
+		slices.Equal(tailHash(f, r.fsize), r.tail)
+}
+
 // upToDate reports whether the row describes the file as it is: one stat
 // of the file and one of its journal (an interrupted rewrite must be
 // finished before anything is read).
@@ -172,8 +183,15 @@ func (w *wtx) syncFile(r *mboxRow, of *openFile) error {
 		slices.Equal(tailHash(of.f, r.fsize), r.tail) {
 		raws, err := scanMbox(io.NewSectionReader(of.f, r.fsize, id.size-r.fsize), r.fsize, loc)
 		if err == nil {
+			wasEmpty := r.fsize == 0 && r.pseudoNext == 0
 			if err := w.merge(r, raws, nil, false, nil); err != nil {
 				return err
+			}
+			if wasEmpty && len(raws) > 0 {
+				// The MTA's first message carries no X-IMAPbase.
+				if err := w.baseNow(r, of); err != nil {
+					return err
+				}
 			}
 			return w.noteFile(r, of)
 		}
@@ -202,7 +220,27 @@ func (w *wtx) syncFile(r *mboxRow, of *openFile) error {
 	if err := w.merge(r, raws, idx, true, fd); err != nil {
 		return err
 	}
+	if fd == nil && len(raws) > 0 {
+		if err := w.baseNow(r, of); err != nil {
+			return err
+		}
+	}
 	return w.noteFile(r, of)
+}
+
+// baseNow writes the folder data (UIDVALIDITY, UIDLAST) and the X-UIDs
+// into a file that carried none, at once and under the lock the merge ran
+// under, rather than lazily: UW's c-client opening the file read-write
+// meanwhile found no X-IMAPbase, made up its own UIDVALIDITY and wrote
+// it, which the index then had to take, and every client had to resync
+// (found by integration/stress_test.go). UW did the same on its first
+// read-write open.
+func (w *wtx) baseNow(r *mboxRow, of *openFile) error {
+	if w.s.readOnly {
+		return nil // a migration's source is never written
+	}
+	r.baseDirty = true
+	return w.flush(r, of)
 }
 
 // noteFile records the file's identity in the row (and saves it).
