@@ -338,7 +338,7 @@ func (w *isoWorld) utf8Attempts() {
 	relPub, _ := filepath.Rel(w.aRoot, w.pub)
 	must := []string{relPub + "/new", "../" + w.b.name + "/é", "é/../../pub", "\xc0\xae\xc0\xae/pub", "\xc0\xaf" + "etc" + "\xc0\xaf" + "passwd",
 		"\xe0\x80\xae\xe0\x80\xae/pub", "\xff\xfe/..", "INBOX/\xed\xa0\x80/../.."}
-	harmless := []string{"．．/pub", "․․/pub", "‥/pub", "..​/pub", "‮..‬/pub", "／etc／passwd"}
+	harmless := []string{"\uff0e\uff0e/pub", "\u2024\u2024/pub", "\u2025/pub", "..\u200b/pub", "\u202e..\u202c/pub", "\uff0fetc\uff0fpasswd"}
 	mustRefuse := map[string]bool{}
 	var names []string
 	for _, n := range must {
