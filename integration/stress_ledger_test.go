@@ -65,7 +65,12 @@ func (l *stressLedger) ownerOf(id string) int {
 	return int(n % int64(l.owners))
 }
 
-// add records an acknowledged change of the copies of id in mailbox.
+// add records an acknowledged change of the copies of id in mailbox. A
+// count may go below zero for a moment: the owner can see a message (IDLE
+// pushes it at once) and move or expunge it before the session that
+// APPENDed it (or the MDA that delivered it) has booked the delivery. Only
+// the counts at the end are compared (expected), where a negative one is
+// a difference like any other.
 func (l *stressLedger) add(mailbox, id string, delta int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -75,9 +80,6 @@ func (l *stressLedger) add(mailbox, id string, delta int) {
 		l.want[mailbox] = m
 	}
 	m[id] += delta
-	if m[id] < 0 {
-		l.problems = append(l.problems, fmt.Sprintf("ledger: %s has %d copies of %s after an acknowledged removal", mailbox, m[id], id))
-	}
 }
 
 // seeUID records that UID uid of mailbox is message id; a UID seen with
