@@ -188,28 +188,31 @@ func fsckOne(ctx context.Context, sp storeSpec, homeInbox, repair bool) (mailsto
 	var before []mailstore.Problem
 	// The stores rebuild an index too damaged to open; look first, so a
 	// check without --repair changes nothing.
-	if err := sqlindex.Probe(indexPath); err != nil && sqlindex.IsCorrupt(err) {
-		p := mailstore.Problem{Kind: mailstore.CheckIndex, File: indexPath, Detail: fmt.Sprintf("damaged: %v", err)}
+	// badIndex reports the index as a problem and, with --repair, moves it
+	// aside (the store then rebuilds it from the files); done is true when
+	// the check ends there.
+	badIndex := func(detail string) (res mailstore.CheckResult, done bool, err error) {
+		p := mailstore.Problem{Kind: mailstore.CheckIndex, File: indexPath, Detail: detail}
 		if !repair {
-			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, nil
+			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, true, nil
 		}
 		if _, err := sqlindex.MoveAside(indexPath, time.Now()); err != nil {
-			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, err
+			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, true, err
 		}
 		p.Repaired = true
 		before = append(before, p)
+		return mailstore.CheckResult{}, false, nil
+	}
+	if err := sqlindex.Probe(indexPath); err != nil && sqlindex.IsCorrupt(err) {
+		if res, done, err := badIndex(fmt.Sprintf("damaged: %v", err)); done {
+			return res, err
+		}
 	}
 	st, err := open()
 	if err != nil {
-		p := mailstore.Problem{Kind: mailstore.CheckIndex, File: indexPath, Detail: fmt.Sprintf("cannot open: %v", err)}
-		if !repair {
-			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, nil
+		if res, done, err := badIndex(fmt.Sprintf("cannot open: %v", err)); done {
+			return res, err
 		}
-		if _, err := sqlindex.MoveAside(indexPath, time.Now()); err != nil {
-			return mailstore.CheckResult{Problems: []mailstore.Problem{p}}, err
-		}
-		p.Repaired = true
-		before = append(before, p)
 		if st, err = open(); err != nil {
 			return mailstore.CheckResult{Problems: before}, err
 		}
