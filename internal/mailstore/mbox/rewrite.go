@@ -357,12 +357,13 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 		}
 		date := m.date
 		buf.WriteString(formatFromLine(w.s.opts.Sender, date))
-		hdr, rest := splitForAppend(m.data)
+		data := toLF(m.data)
+		hdr, rest := splitForAppend(data)
 		h := scanHeader(hdr)
 		buf.Write(h.visible)
 		buf.Write(statusBlock{base: base, flags: m.flags, uid: uid, crlf: h.crlf, order: r.keywords}.render(0))
 		buf.Write(rest)
-		if len(m.data) > 0 && m.data[len(m.data)-1] != '\n' {
+		if len(data) > 0 && data[len(data)-1] != '\n' {
 			// mbox cannot hold a message without a final line end: the
 			// file gets one (and the blank line), the index the exact size.
 			buf.WriteByte('\n')
@@ -456,6 +457,30 @@ type appendMsg struct {
 	date  time.Time
 }
 
+// toLF returns data with each CRLF made a bare LF: UW's unix driver
+// writes messages with the Unix line end (c-client unix.c; the APPEND in
+// testdata/inbox-after-uw.mbox arrived in CRLF and sits in LF), and
+// UW's readers, mailutil and local MUAs find the end of a header by a
+// blank "\n\n" line. No client sees the difference: messages are served
+// with CRLF line ends whatever the file holds (imapbackend), so the
+// CRLF form of the stored text is the text APPENDed. A lone CR (not
+// before an LF) is kept. data is returned as is when it has no CRLF.
+func toLF(data []byte) []byte {
+	if !bytes.Contains(data, []byte("\r\n")) {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	for {
+		i := bytes.Index(data, []byte("\r\n"))
+		if i < 0 {
+			return append(out, data...)
+		}
+		out = append(out, data[:i]...)
+		out = append(out, '\n')
+		data = data[i+2:]
+	}
+}
+
 // splitForAppend quotes "From " lines as UW does (">From "; never
 // undone on reading) and splits the message into its header fields and
 // the rest (the blank line and the body). A header that does not end in
@@ -498,3 +523,8 @@ func restoreTimes(path string, fi os.FileInfo) {
 	}
 	os.Chtimes(path, atime, fi.ModTime())
 }
+
+// WritesLF reports that the store writes every message with LF line ends
+// (toLF), whatever line ends it was given, as UW's unix driver does
+// (storetest.LFWriter): OpenMessage and the sizes give that form.
+func (s *Store) WritesLF() bool { return true }
