@@ -437,13 +437,33 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 		r.baseDirty = false
 	}
 	if r.baseDirty {
-		if ok, err := w.baseInPlace(r, of); err != nil {
+		ok, err := w.baseInPlace(r, of)
+		if err != nil {
 			return nil, err
-		} else if ok {
-			r.baseDirty = false
-			if err := w.s.fsync(of.f); err != nil {
-				return nil, ioErr("fsync", err)
+		}
+		if !ok {
+			// UIDLAST must cover the new X-UIDs before the file is
+			// unlocked: c-client's unix driver takes an X-UID greater
+			// than UIDLAST for a damaged mailbox and starts a new
+			// UIDVALIDITY (unix_parse: "UID greater than last"), so
+			// every client resyncs (issue 8, TestStress/mbox
+			// "UIDVALIDITY of INBOX changed"). When the folder data no
+			// longer fits in place (UIDLAST gains a digit past the
+			// padding, a new keyword), the file is rewritten now rather
+			// than at the next flush. The append can then no longer be
+			// cut back by length (the rewrite moved it); a failed commit
+			// leaves the messages in the file, read again by the next
+			// look.
+			w.undo = w.undo[:len(w.undo)-1]
+			if err := w.rewrite(r, of, nil); err != nil {
+				return nil, err
 			}
+			w.touched[r.id] = true
+			return uids, w.noteFile(r, of)
+		}
+		r.baseDirty = false
+		if err := w.s.fsync(of.f); err != nil {
+			return nil, ioErr("fsync", err)
 		}
 	}
 	w.touched[r.id] = true
