@@ -2,6 +2,7 @@ package mbox
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -133,6 +134,9 @@ func (w *wtx) rewrite(r *mboxRow, of *openFile, drop map[uint32]bool) error {
 		return err
 	}
 	if err := w.s.applyJournal(of, jpath); err != nil {
+		if errors.Is(err, errNoRoom) {
+			os.Remove(jpath)
+		}
 		return err
 	}
 	if w.s.afterApply != nil {
@@ -392,6 +396,7 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 		cutBack()
 		return nil, ioErr("append", err)
 	}
+	undoAt := len(w.undo)
 	w.undo = append(w.undo, cutBack)
 	scanFrom := off + prefix
 	if pseudoRaw {
@@ -437,6 +442,17 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 		r.baseDirty = false
 	}
 	if r.baseDirty {
+		// The folder data is written in place below, in the file's
+		// first bytes: a failed commit puts them back along with the cut
+		// (without, the file kept a UIDLAST the index never committed).
+		head, err := readAt(of.f, 0, min(off, 256<<10))
+		if err != nil {
+			return nil, err
+		}
+		w.undo[undoAt] = func() {
+			of.f.WriteAt(head, 0)
+			cutBack()
+		}
 		ok, err := w.baseInPlace(r, of)
 		if err != nil {
 			return nil, err
@@ -450,14 +466,15 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 			// "UIDVALIDITY of INBOX changed"). When the folder data no
 			// longer fits in place (UIDLAST gains a digit past the
 			// padding, a new keyword), the file is rewritten now rather
-			// than at the next flush. The append can then no longer be
-			// cut back by length (the rewrite moved it); a failed commit
-			// leaves the messages in the file, read again by the next
-			// look.
-			w.undo = w.undo[:len(w.undo)-1]
+			// than at the next flush. A rewrite that fails (a full disk
+			// for its journal) leaves the append to be cut back; once
+			// done, the append can no longer be cut back by length (the
+			// rewrite moved it), and a failed commit leaves the messages
+			// in the file, read again by the next look.
 			if err := w.rewrite(r, of, nil); err != nil {
 				return nil, err
 			}
+			w.undo = slices.Delete(w.undo, undoAt, undoAt+1)
 			w.touched[r.id] = true
 			return uids, w.noteFile(r, of)
 		}
