@@ -21,6 +21,14 @@
 // the new status block fits in the old one's bytes (UW pads X-Keywords
 // for this, and so do we, byte for byte as UW: testdata/).
 //
+// Messages are written with LF line ends (APPEND, COPY, import: each CRLF
+// made LF, toLF), as UW's unix driver writes them and as its read-write
+// rewrites leave them; clients get CRLF (imapbackend). UIDLAST in the
+// file covers every X-UID in it as soon as the file is unlocked (an
+// append rewrites the file when the folder data no longer fits in
+// place): c-client takes a larger X-UID for damage and starts a new
+// UIDVALIDITY.
+//
 // Mailbox names: see names.go (directories are mailboxes too, their own
 // messages in DIR/.postern-mbox, because the contract lets "a" and
 // "a/b" both hold mail).

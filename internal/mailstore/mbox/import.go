@@ -228,6 +228,7 @@ func (s *Store) writeImport(ctx context.Context, path string, inbox bool, fd fol
 		if err != nil {
 			return fmt.Errorf("mbox: import UID %d: %w", m.UID, err)
 		}
+		data = toLF(data) // as UW writes (toLF)
 		flags, _ := mailstore.NormalizeFlags(m.Flags)
 		date := m.InternalDate
 		if date.IsZero() {

@@ -82,7 +82,9 @@ func TestImportMailbox(t *testing.T) {
 					// mbox quotes a "From " line and ends every message in
 					// a line end (doc.go, Weaknesses; the import reads the
 					// file back, so it has the line end at once).
-					wantBody := strings.ReplaceAll(bodies[i], "\nFrom ", "\n>From ")
+					// It is written with LF line ends, as UW writes (toLF).
+					wantBody := strings.ReplaceAll(bodies[i], "\r\n", "\n")
+					wantBody = strings.ReplaceAll(wantBody, "\nFrom ", "\n>From ")
 					if !strings.HasSuffix(wantBody, "\n") {
 						wantBody += "\n"
 					}

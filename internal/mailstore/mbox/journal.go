@@ -130,6 +130,10 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // applyJournal writes the journal's tail into the file and cuts it.
 // It is both the last step of a rewrite and the replay of a crashed one.
+// errNoRoom is a rewrite refused for want of disk space before the file
+// was touched: its journal is removed, nothing is left to replay.
+var errNoRoom = errors.New("no room to grow the file")
+
 func (s *Store) applyJournal(of *openFile, path string) error {
 	jf, err := os.Open(path)
 	if err != nil {
@@ -179,6 +183,17 @@ func (s *Store) applyJournal(of *openFile, path string) error {
 		extra = make([]byte, fi.Size()-hi)
 		if _, err := of.f.ReadAt(extra, hi); err != nil {
 			return ioErr("read", err)
+		}
+	}
+	// A rewrite that grows the file (an append's X-IMAPbase gaining a
+	// digit) reserves the room first: on a full disk it then fails with
+	// the file untouched (errNoRoom, the journal can go) instead of half
+	// written, the head of the new tail over the old one.
+	if end := newEnd + int64(len(extra)); end > fi.Size() {
+		const keepSize = 1 // FALLOC_FL_KEEP_SIZE: reserve, size unchanged
+		err := syscall.Fallocate(int(of.f.Fd()), keepSize, 0, end)
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			return fmt.Errorf("%w: %w", errNoRoom, ioErr("rewrite of "+of.path, err))
 		}
 	}
 	buf := make([]byte, 64<<10)

@@ -2,6 +2,7 @@ package mbox
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -133,6 +134,9 @@ func (w *wtx) rewrite(r *mboxRow, of *openFile, drop map[uint32]bool) error {
 		return err
 	}
 	if err := w.s.applyJournal(of, jpath); err != nil {
+		if errors.Is(err, errNoRoom) {
+			os.Remove(jpath)
+		}
 		return err
 	}
 	if w.s.afterApply != nil {
@@ -357,12 +361,13 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 		}
 		date := m.date
 		buf.WriteString(formatFromLine(w.s.opts.Sender, date))
-		hdr, rest := splitForAppend(m.data)
+		data := toLF(m.data)
+		hdr, rest := splitForAppend(data)
 		h := scanHeader(hdr)
 		buf.Write(h.visible)
 		buf.Write(statusBlock{base: base, flags: m.flags, uid: uid, crlf: h.crlf, order: r.keywords}.render(0))
 		buf.Write(rest)
-		if len(m.data) > 0 && m.data[len(m.data)-1] != '\n' {
+		if len(data) > 0 && data[len(data)-1] != '\n' {
 			// mbox cannot hold a message without a final line end: the
 			// file gets one (and the blank line), the index the exact size.
 			buf.WriteByte('\n')
@@ -391,6 +396,7 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 		cutBack()
 		return nil, ioErr("append", err)
 	}
+	undoAt := len(w.undo)
 	w.undo = append(w.undo, cutBack)
 	scanFrom := off + prefix
 	if pseudoRaw {
@@ -436,13 +442,45 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 		r.baseDirty = false
 	}
 	if r.baseDirty {
-		if ok, err := w.baseInPlace(r, of); err != nil {
+		// The folder data is written in place below, in the file's
+		// first bytes: a failed commit puts them back along with the cut
+		// (without, the file kept a UIDLAST the index never committed).
+		head, err := readAt(of.f, 0, min(off, 256<<10))
+		if err != nil {
 			return nil, err
-		} else if ok {
-			r.baseDirty = false
-			if err := w.s.fsync(of.f); err != nil {
-				return nil, ioErr("fsync", err)
+		}
+		w.undo[undoAt] = func() {
+			of.f.WriteAt(head, 0)
+			cutBack()
+		}
+		ok, err := w.baseInPlace(r, of)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			// UIDLAST must cover the new X-UIDs before the file is
+			// unlocked: c-client's unix driver takes an X-UID greater
+			// than UIDLAST for a damaged mailbox and starts a new
+			// UIDVALIDITY (unix_parse: "UID greater than last"), so
+			// every client resyncs (issue 8, TestStress/mbox
+			// "UIDVALIDITY of INBOX changed"). When the folder data no
+			// longer fits in place (UIDLAST gains a digit past the
+			// padding, a new keyword), the file is rewritten now rather
+			// than at the next flush. A rewrite that fails (a full disk
+			// for its journal) leaves the append to be cut back; once
+			// done, the append can no longer be cut back by length (the
+			// rewrite moved it), and a failed commit leaves the messages
+			// in the file, read again by the next look.
+			if err := w.rewrite(r, of, nil); err != nil {
+				return nil, err
 			}
+			w.undo = slices.Delete(w.undo, undoAt, undoAt+1)
+			w.touched[r.id] = true
+			return uids, w.noteFile(r, of)
+		}
+		r.baseDirty = false
+		if err := w.s.fsync(of.f); err != nil {
+			return nil, ioErr("fsync", err)
 		}
 	}
 	w.touched[r.id] = true
@@ -454,6 +492,30 @@ type appendMsg struct {
 	data  []byte
 	flags []string
 	date  time.Time
+}
+
+// toLF returns data with each CRLF made a bare LF: UW's unix driver
+// writes messages with the Unix line end (c-client unix.c; the APPEND in
+// testdata/inbox-after-uw.mbox arrived in CRLF and sits in LF), and
+// UW's readers, mailutil and local MUAs find the end of a header by a
+// blank "\n\n" line. No client sees the difference: messages are served
+// with CRLF line ends whatever the file holds (imapbackend), so the
+// CRLF form of the stored text is the text APPENDed. A lone CR (not
+// before an LF) is kept. data is returned as is when it has no CRLF.
+func toLF(data []byte) []byte {
+	if !bytes.Contains(data, []byte("\r\n")) {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	for {
+		i := bytes.Index(data, []byte("\r\n"))
+		if i < 0 {
+			return append(out, data...)
+		}
+		out = append(out, data[:i]...)
+		out = append(out, '\n')
+		data = data[i+2:]
+	}
 }
 
 // splitForAppend quotes "From " lines as UW does (">From "; never
@@ -498,3 +560,8 @@ func restoreTimes(path string, fi os.FileInfo) {
 	}
 	os.Chtimes(path, atime, fi.ModTime())
 }
+
+// WritesLF reports that the store writes every message with LF line ends
+// (toLF), whatever line ends it was given, as UW's unix driver does
+// (storetest.LFWriter): OpenMessage and the sizes give that form.
+func (s *Store) WritesLF() bool { return true }

@@ -135,6 +135,24 @@ func RunPersistent(t *testing.T, open func(t *testing.T, loc string) mailstore.S
 	}
 }
 
+// LFWriter is an optional interface of a store that writes every message
+// with LF line ends whatever line ends it was given (mbox, as UW's unix
+// driver does): its messages read back, and count in sizes, in that form.
+// The IMAP layer sends bare LFs as CRLF, so a client sees the same message
+// either way. Other stores keep the octets they were given.
+type LFWriter interface {
+	WritesLF() bool
+}
+
+// stored returns message m as s stores it: m itself, or m with each CRLF
+// made LF for an LFWriter.
+func stored(s mailstore.Store, m string) string {
+	if w, ok := s.(LFWriter); ok && w.WritesLF() {
+		return strings.ReplaceAll(m, "\r\n", "\n")
+	}
+	return m
+}
+
 // msg returns the n-th test message, with CRLF line ends.
 func msg(n int) string {
 	return fmt.Sprintf("From: a@example.org\r\nSubject: message %d\r\n\r\nBody %d.\r\n", n, n)
@@ -359,8 +377,8 @@ func testRename(t *testing.T, s mailstore.Store) {
 	}
 	mb := mustOpen(t, s, "x/y/b")
 	defer mb.Close()
-	if got := readAll(t, mb, 1); got != msg(2) {
-		t.Errorf("x/y/b message 1 = %q, want %q", got, msg(2))
+	if got := readAll(t, mb, 1); got != stored(s, msg(2)) {
+		t.Errorf("x/y/b message 1 = %q, want %q", got, stored(s, msg(2)))
 	}
 	mb2 := mustOpen(t, s, "x/y")
 	defer mb2.Close()
@@ -398,8 +416,8 @@ func testRenameInbox(t *testing.T, s mailstore.Store) {
 		t.Fatalf("Old messages = %+v, want 2, the first \\Seen", msgs)
 	}
 	for i, m := range msgs {
-		if got := readAll(t, old, m.UID); got != msg(i+1) {
-			t.Errorf("Old message %d = %q, want %q", m.UID, got, msg(i+1))
+		if got := readAll(t, old, m.UID); got != stored(s, msg(i+1)) {
+			t.Errorf("Old message %d = %q, want %q", m.UID, got, stored(s, msg(i+1)))
 		}
 	}
 	uv, uid3 := mustAppend(t, s, "INBOX", msg(3))
@@ -474,8 +492,8 @@ func testAppend(t *testing.T, s mailstore.Store) {
 	if info[1].InternalDate.IsZero() || len(info[1].Flags) != 0 {
 		t.Errorf("Info(2) = %+v, want a non-zero date and no flags", info[1])
 	}
-	if info[0].Size != int64(len(msg(1))) {
-		t.Errorf("Info(1).Size = %d, want %d", info[0].Size, len(msg(1)))
+	if want := int64(len(stored(s, msg(1)))); info[0].Size != want {
+		t.Errorf("Info(1).Size = %d, want %d", info[0].Size, want)
 	}
 	if info[0].ModSeq == 0 || info[1].ModSeq <= info[0].ModSeq {
 		t.Errorf("ModSeqs = %d, %d, want increasing and non-zero", info[0].ModSeq, info[1].ModSeq)
@@ -690,7 +708,7 @@ func testInfo(t *testing.T, s mailstore.Store) {
 		t.Fatalf("Info(1,2,3,9) = %+v, %v, want UIDs 1 and 3", info, err)
 	}
 	for _, mi := range info {
-		if want := int64(len(msg(int(mi.UID))) + int(mi.UID)); mi.Size != want || mi.Cache != nil || mi.ModSeq == 0 {
+		if want := int64(len(stored(s, msg(int(mi.UID)))) + int(mi.UID)); mi.Size != want || mi.Cache != nil || mi.ModSeq == 0 {
 			t.Errorf("Info(%d) = %+v, want Size %d, no cache, a MODSEQ", mi.UID, mi, want)
 		}
 	}
@@ -703,6 +721,7 @@ func testOpenMessage(t *testing.T, s mailstore.Store) {
 	ctx := context.Background()
 	body := "From: a@example.org\nSubject: bare LF and \x00 NUL\n\n" + strings.Repeat("line\r\n", 5000)
 	_, uid := mustAppend(t, s, "INBOX", body)
+	body = stored(s, body)
 	mb := mustOpen(t, s, "INBOX")
 	defer mb.Close()
 	r, err := mb.OpenMessage(ctx, uid)
@@ -834,8 +853,8 @@ func testOpenBatch(t *testing.T, s mailstore.Store) {
 		}
 		b, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
 		r.Close()
-		if err != nil || string(b) != msg(int(uid)) {
-			t.Errorf("open(%d) read %q, %v; want %q", uid, b, err, msg(int(uid)))
+		if err != nil || string(b) != stored(s, msg(int(uid))) {
+			t.Errorf("open(%d) read %q, %v; want %q", uid, b, err, stored(s, msg(int(uid))))
 		}
 	}
 	for _, uid := range []uint32{3, 4, 42} {
@@ -884,8 +903,8 @@ func checkCopies(t *testing.T, s mailstore.Store, src, dst []uint32, date time.T
 		if !mi.InternalDate.Equal(date) {
 			t.Errorf("copy of %d: date %v, want %v", n, mi.InternalDate, date)
 		}
-		if got := readAll(t, dmb, mi.UID); got != msg(n) {
-			t.Errorf("copy of %d: content %q, want %q", n, got, msg(n))
+		if got := readAll(t, dmb, mi.UID); got != stored(s, msg(n)) {
+			t.Errorf("copy of %d: content %q, want %q", n, got, stored(s, msg(n)))
 		}
 	}
 	if st := mustStatus(t, s, "Dest"); st.Messages != uint32(1+len(dst)) || st.Recent != uint32(1+len(dst)) {
@@ -986,7 +1005,7 @@ func testStatus(t *testing.T, s mailstore.Store) {
 	var size int64
 	for i, b := range bodies {
 		mustAppend(t, s, "INBOX", b, flags[i]...)
-		size += int64(len(b))
+		size += int64(len(stored(s, b)))
 	}
 	st := mustStatus(t, s, "INBOX")
 	want := mailstore.Status{Messages: 4, Unseen: 2, Deleted: 2, Recent: 4, Size: size}
@@ -999,7 +1018,7 @@ func testStatus(t *testing.T, s mailstore.Store) {
 	mb.ClaimRecent(ctx)
 	mb.Expunge(ctx, []uint32{2, 3})
 	st = mustStatus(t, s, "INBOX")
-	want = mailstore.Status{Messages: 2, Unseen: 1, Deleted: 0, Recent: 0, Size: int64(len(bodies[0]) + len(bodies[3]))}
+	want = mailstore.Status{Messages: 2, Unseen: 1, Deleted: 0, Recent: 0, Size: int64(len(stored(s, bodies[0])) + len(stored(s, bodies[3])))}
 	want.MailboxState = st.MailboxState
 	if st != want {
 		t.Errorf("Status after expunge = %+v, want %+v", st, want)
