@@ -47,12 +47,7 @@ func (mb *mailbox) OpenBatch(ctx context.Context, uids []uint32) (func(context.C
 		if err != nil {
 			return mb.OpenMessage(ctx, uid)
 		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return mb.OpenMessage(ctx, uid)
-		}
-		return fileReader{f, fi.Size()}, nil
+		return statReader(f, uid)
 	}, nil
 }
 
