@@ -49,6 +49,7 @@ var allowed = map[string][]string{
 	"config":              {},
 	"systemd":             {}, // sd_listen_fds/sd_notify: standard library only
 	"netns":               {}, // test helper: standard library only
+	"memconn":             {}, // test helper: standard library only
 	"loadgen":             {}, // an IMAP client: no server package, so it measures any server
 }
 

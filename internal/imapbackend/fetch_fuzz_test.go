@@ -4,45 +4,18 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/postern/postern/internal/memconn"
 
 	"github.com/postern/postern/internal/imapserver"
 	"github.com/postern/postern/internal/mailstore"
 	"github.com/postern/postern/internal/mailstore/memstore"
 )
-
-// memConn is a loopback net.Conn that reads a fixed input and records the
-// output, to run the real protocol engine over the backend without sockets.
-type memConn struct {
-	mu  sync.Mutex // guards r and out
-	r   *bytes.Reader
-	out bytes.Buffer
-}
-
-func (m *memConn) Read(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.r.Read(p)
-}
-
-func (m *memConn) Write(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.out.Write(p)
-}
-
-func (m *memConn) Close() error                     { return nil }
-func (m *memConn) LocalAddr() net.Addr              { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143} }
-func (m *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000} }
-func (m *memConn) SetDeadline(time.Time) error      { return nil }
-func (m *memConn) SetReadDeadline(time.Time) error  { return nil }
-func (m *memConn) SetWriteDeadline(time.Time) error { return nil }
 
 // errorLog records log lines at error level and any that mention a panic:
 // a SERVERBUG is logged there.
@@ -96,7 +69,7 @@ func FuzzFetchMessage(f *testing.F) {
 			return // the store may refuse a message; nothing to fetch then
 		}
 		in := "L LOGIN alice secret\r\nS SELECT INBOX\r\n" + strings.Join(fetchFuzzCommands, "\r\n") + "\r\nZ LOGOUT\r\n"
-		conn := &memConn{r: bytes.NewReader([]byte(in))}
+		conn := memconn.New(in, 143)
 		var log errorLog
 		srv := imapserver.New(imapserver.Options{
 			NewSession: newBackend(st, Options{}).NewSession,
@@ -106,7 +79,7 @@ func FuzzFetchMessage(f *testing.F) {
 		if len(log.lines) > 0 {
 			t.Fatalf("message %q: logged %s", msg, log.lines)
 		}
-		out := conn.out.Bytes()
+		out := []byte(conn.Output())
 		answered := map[string]bool{}
 		for len(out) > 0 {
 			i := bytes.Index(out, []byte("\r\n"))
@@ -168,9 +141,9 @@ func TestBinarySizeMatchesData(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := "L LOGIN alice secret\r\nS SELECT INBOX\r\nB FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])\r\nZ LOGOUT\r\n"
-	conn := &memConn{r: bytes.NewReader([]byte(in))}
+	conn := memconn.New(in, 143)
 	imapserver.New(imapserver.Options{NewSession: newBackend(st, Options{}).NewSession}).ServeConn(context.Background(), conn, false)
-	out := conn.out.String()
+	out := conn.Output()
 	m := regexp.MustCompile(`\* 1 FETCH \(BINARY\.SIZE\[1\] (\d+) BINARY\[1\] ~?\{(\d+)\}\r\n`).FindStringSubmatchIndex(out)
 	if m == nil {
 		t.Fatalf("no BINARY answer in %q", out)

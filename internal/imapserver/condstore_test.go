@@ -1,13 +1,14 @@
 package imapserver
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/postern/postern/internal/memconn"
 
 	"github.com/postern/postern/internal/imap"
 )
@@ -314,7 +315,7 @@ func FuzzCondStore(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		const prefix = "L LOGIN alice secret\r\nE ENABLE QRESYNC\r\nS SELECT INBOX\r\n"
-		conn := &memConn{r: bytes.NewReader([]byte(prefix + line + "\r\nzz9 LOGOUT\r\n"))}
+		conn := memconn.New(prefix+line+"\r\nzz9 LOGOUT\r\n", 143)
 		var panics panicDetector
 		srv := New(Options{
 			NewSession: condSessions(newFakeSessionFunc(newFakeStore(), true), &condRecord{}),
@@ -327,7 +328,7 @@ func FuzzCondStore(f *testing.F) {
 		if strings.ContainsAny(line, "\r\n{") {
 			return
 		}
-		_, out, _ := strings.Cut(conn.out.String(), "\r\nS OK ")
+		_, out, _ := strings.Cut(conn.Output(), "\r\nS OK ")
 		_, out, _ = strings.Cut(out, "\r\n")
 		if !statusLine.MatchString(out) {
 			t.Fatalf("no answer to %q; server said %q", line, out)

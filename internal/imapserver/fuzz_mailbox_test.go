@@ -1,11 +1,12 @@
 package imapserver
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/postern/postern/internal/memconn"
 )
 
 // FuzzMailboxCommands feeds arbitrary arguments to the parsers of the
@@ -25,7 +26,7 @@ func FuzzMailboxCommands(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		const prefix, logout = "L LOGIN alice secret\r\n", "zz9 LOGOUT\r\n"
-		conn := &memConn{r: bytes.NewReader([]byte(prefix + "F " + line + "\r\n" + logout))}
+		conn := memconn.New(prefix+"F "+line+"\r\n"+logout, 143)
 		var panics panicDetector
 		srv := New(Options{
 			NewSession: newFakeSessionFunc(newFakeStore(), true),
@@ -38,7 +39,7 @@ func FuzzMailboxCommands(f *testing.F) {
 		if strings.ContainsAny(line, "\r\n{") {
 			return
 		}
-		out := conn.out.String()
+		out := conn.Output()
 		if !strings.Contains(out, "\r\nF OK ") && !strings.Contains(out, "\r\nF NO ") && !strings.Contains(out, "\r\nF BAD ") &&
 			!strings.Contains(out, "* BYE") {
 			t.Fatalf("no answer to %q; server said %q", line, out)

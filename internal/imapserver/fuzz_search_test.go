@@ -1,11 +1,12 @@
 package imapserver
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/postern/postern/internal/memconn"
 )
 
 // searchFuzzCommands are the commands whose arguments FuzzSearchSortThread
@@ -44,7 +45,7 @@ func FuzzSearchSortThread(f *testing.F) {
 	f.Fuzz(func(t *testing.T, cmd uint8, args string) {
 		line := "f " + searchFuzzCommands[int(cmd)%len(searchFuzzCommands)] + args
 		const prefix = "L LOGIN alice secret\r\nS SELECT INBOX\r\nV SEARCH RETURN (SAVE) 2:*\r\n"
-		conn := &memConn{r: bytes.NewReader([]byte(prefix + line + "\r\nzz9 LOGOUT\r\n"))}
+		conn := memconn.New(prefix+line+"\r\nzz9 LOGOUT\r\n", 143)
 		var panics panicDetector
 		srv := New(Options{
 			NewSession: newFakeSessionFunc(newFakeStore(), true),
@@ -57,7 +58,7 @@ func FuzzSearchSortThread(f *testing.F) {
 		if strings.ContainsAny(args, "\r\n{") {
 			return
 		}
-		out := conn.out.String()
+		out := conn.Output()
 		if _, rest, ok := strings.Cut(out, "\r\nV OK "); !ok || !statusLine.MatchString(rest) {
 			t.Fatalf("no answer to %q; server said %q", line, out)
 		}

@@ -4,41 +4,13 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/postern/postern/internal/memconn"
 )
-
-// memConn is a net.Conn that reads a fixed input and records the output,
-// for fuzzing the command loop without sockets.
-type memConn struct {
-	r *bytes.Reader
-	// mu guards r and out: IDLE reads from its own goroutine.
-	mu  sync.Mutex
-	out bytes.Buffer
-}
-
-func (m *memConn) Read(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.r.Read(p)
-}
-
-func (m *memConn) Write(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.out.Write(p)
-}
-
-func (m *memConn) Close() error                     { return nil }
-func (m *memConn) LocalAddr() net.Addr              { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143} }
-func (m *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000} }
-func (m *memConn) SetDeadline(time.Time) error      { return nil }
-func (m *memConn) SetReadDeadline(time.Time) error  { return nil }
-func (m *memConn) SetWriteDeadline(time.Time) error { return nil }
 
 // panicDetector fails on a logged panic (the connection's recover logs
 // and says BYE, which would otherwise look like an ordinary answer).
@@ -95,7 +67,7 @@ func FuzzCommand(f *testing.F) {
 			prefix, tags = "L LOGIN alice secret\r\nE ENABLE UTF8=ACCEPT\r\nS SELECT INBOX\r\n", []string{"L", "E", "S"}
 		}
 		const logout = "zz9 LOGOUT\r\n"
-		conn := &memConn{r: bytes.NewReader([]byte(prefix + line + "\r\n" + logout))}
+		conn := memconn.New(prefix+line+"\r\n"+logout, 143)
 		var panics panicDetector
 		srv := New(Options{
 			NewSession: newFakeSessionFunc(newFakeStore(), true),
@@ -109,7 +81,7 @@ func FuzzCommand(f *testing.F) {
 			return
 		}
 		// Skip the greeting and the prefix's answers.
-		out := conn.out.String()
+		out := conn.Output()
 		for _, tag := range tags {
 			_, out, _ = strings.Cut(out, "\r\n"+tag+" OK ")
 		}

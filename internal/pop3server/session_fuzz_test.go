@@ -4,39 +4,12 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/postern/postern/internal/memconn"
 )
-
-// memConn is a net.Conn on loopback addresses that reads a fixed input and
-// records the output, for fuzzing the command loop without sockets.
-type memConn struct {
-	mu  sync.Mutex // guards r and out
-	r   *bytes.Reader
-	out bytes.Buffer
-}
-
-func (m *memConn) Read(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.r.Read(p)
-}
-
-func (m *memConn) Write(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.out.Write(p)
-}
-
-func (m *memConn) Close() error                     { return nil }
-func (m *memConn) LocalAddr() net.Addr              { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 110} }
-func (m *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000} }
-func (m *memConn) SetDeadline(time.Time) error      { return nil }
-func (m *memConn) SetReadDeadline(time.Time) error  { return nil }
-func (m *memConn) SetWriteDeadline(time.Time) error { return nil }
 
 // panicLog records log lines that mention a panic: the connection's
 // recover logs it and ends the session, which would otherwise pass.
@@ -75,7 +48,7 @@ func FuzzSession(f *testing.F) {
 		if state%2 == 1 {
 			prefix = "USER alice\r\nPASS secret\r\n"
 		}
-		conn := &memConn{r: bytes.NewReader([]byte(prefix + line + "\r\nQUIT\r\n"))}
+		conn := memconn.New(prefix+line+"\r\nQUIT\r\n", 110)
 		var pl panicLog
 		srv := New(Options{
 			NewSession: newFakeSessionFunc(newFakeStore(), true),
@@ -89,7 +62,7 @@ func FuzzSession(f *testing.F) {
 		if strings.ContainsAny(line, "\r\n") {
 			return
 		}
-		out := conn.out.String()
+		out := conn.Output()
 		// Skip the greeting and the prefix's answers, which log in.
 		var ans string
 		for range 1 + 2*int(state%2) {
