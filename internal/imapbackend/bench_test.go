@@ -141,3 +141,27 @@ func BenchmarkSelect100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAppendPoll is what an APPEND command costs the server beside
+// the fsyncs (NoFsync): the session's Append into the selected INBOX of
+// 1,000 messages, then the poll that reports the new message (EXISTS,
+// RECENT), as imapserver runs after every command.
+func BenchmarkAppendPoll(b *testing.B) {
+	st := bulkMaildir(b, 1000)
+	s := login(b, st)
+	selectBox(b, s, "INBOX", false)
+	ctx := context.Background()
+	msg := "From: a@example.org\r\nTo: b@example.net\r\nSubject: appended\r\nDate: Mon, 23 Nov 2026 09:15:00 +0000\r\n\r\n" +
+		strings.Repeat("body line of a typical message\r\n", 100)
+	var u updates
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if _, err := s.Append(ctx, "INBOX", strings.NewReader(msg), int64(len(msg)), &imap.AppendOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Poll(ctx, &u, true); err != nil {
+			b.Fatal(err)
+		}
+		u.take()
+	}
+}

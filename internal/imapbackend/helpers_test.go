@@ -68,7 +68,12 @@ func newBackend(st mailstore.Store, opts Options) *Backend {
 	if opts.Auth == nil {
 		opts.Auth = fakeAuth{"alice": "secret"}
 	}
-	opts.OpenStore = func(ctx context.Context, u *auth.User) (mailstore.Store, error) { return nopClose{st}, nil }
+	opts.OpenStore = func(ctx context.Context, u *auth.User) (mailstore.Store, error) {
+		if sa, ok := st.(mailstore.SessionAppender); ok {
+			return nopCloseSA{nopClose{st}, sa}, nil
+		}
+		return nopClose{st}, nil
+	}
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
@@ -80,6 +85,17 @@ func newBackend(st mailstore.Store, opts Options) *Backend {
 type nopClose struct{ mailstore.Store }
 
 func (nopClose) Close() error { return nil }
+
+// nopCloseSA is nopClose for a store that is a mailstore.SessionAppender
+// too, which the session uses as the daemon's would.
+type nopCloseSA struct {
+	nopClose
+	sa mailstore.SessionAppender
+}
+
+func (n nopCloseSA) AppendSession(ctx context.Context, name string, r io.Reader, opts mailstore.AppendOptions, sa mailstore.SessionAppend) (mailstore.AppendResult, error) {
+	return n.sa.AppendSession(ctx, name, r, opts, sa)
+}
 
 var testConn = &imapserver.ConnInfo{RemoteAddr: netip.MustParseAddrPort("192.0.2.7:40000"), ID: "t1"}
 

@@ -153,15 +153,42 @@ func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size 
 	if ao.InternalDate.IsZero() {
 		ao.InternalDate = s.b.opts.Clock()
 	}
-	uv, uid, err := s.store.Append(ctx, name, io.LimitReader(r, size), ao)
+	var res mailstore.AppendResult
+	sel := s.sel
+	into := sel != nil && !sel.readOnly && sel.mb.Name() == name
+	sa, inOne := s.store.(mailstore.SessionAppender)
+	if inOne {
+		res, err = sa.AppendSession(ctx, name, io.LimitReader(r, size), ao,
+			mailstore.SessionAppend{Cache: structureData, ClaimRecent: into})
+	} else {
+		res.UIDValidity, res.UID, err = s.store.Append(ctx, name, io.LimitReader(r, size), ao)
+	}
 	if err != nil {
 		if errors.Is(err, mailstore.ErrNotExist) {
 			return nil, imap.NO(imap.CodeTryCreate, "Mailbox does not exist")
 		}
 		return nil, storeError("append", err)
 	}
-	s.cacheStructure(ctx, name, uid)
-	return &imap.AppendData{UIDValidity: uv, UID: uid}, nil
+	if !inOne {
+		s.cacheStructure(ctx, name, res.UID)
+	}
+	if res.Recent {
+		// Claimed for this session: the poll after the command shows it
+		// \Recent without a ClaimRecent of its own.
+		sel.addRecent(res.UID, res.UID)
+		sel.claimedThrough = max(sel.claimedThrough, res.UID)
+	}
+	return &imap.AppendData{UIDValidity: res.UIDValidity, UID: res.UID}, nil
+}
+
+// structureData is the cache entry of a message: its parsed MIME
+// structure, as FETCH loads it (loadStructure).
+func structureData(msg io.ReaderAt, size int64) ([]byte, error) {
+	p, err := message.Parse(msg, size)
+	if err != nil {
+		return nil, err
+	}
+	return p.MarshalBinary()
 }
 
 // cacheStructure parses a message just appended and stores its structure,
@@ -184,11 +211,7 @@ func (s *session) cacheStructure(ctx context.Context, name string, uid uint32) {
 		return
 	}
 	defer r.Close()
-	p, err := message.Parse(r, r.Size())
-	if err != nil {
-		return
-	}
-	if data, err := p.MarshalBinary(); err == nil {
+	if data, err := structureData(r, r.Size()); err == nil {
 		_ = mb.SetCache(ctx, []mailstore.CacheEntry{{UID: uid, Data: data}})
 	}
 }

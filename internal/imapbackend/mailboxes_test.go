@@ -1,6 +1,7 @@
 package imapbackend
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,7 +12,6 @@ import (
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/mailstore"
-	"github.com/postern/postern/internal/mailstore/memstore"
 	"github.com/postern/postern/internal/message"
 )
 
@@ -148,30 +148,40 @@ func TestLogin(t *testing.T) {
 }
 
 // TestAppendCachesStructure checks that APPEND parses the message once and
-// stores its structure, so the first FETCH does not parse it.
+// stores its structure, so the first FETCH does not parse it: in the
+// APPEND's own transaction where the store can (maildir:
+// mailstore.CachingAppender), in a second write otherwise (memstore).
 func TestAppendCachesStructure(t *testing.T) {
-	st := memstore.New(nil)
-	s := login(t, st)
-	ctx := context.Background()
-	msg := "Subject: cached\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
-	d, err := s.Append(ctx, "INBOX", strings.NewReader(msg), int64(len(msg)), &imap.AppendOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb, err := st.Open(ctx, "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mb.Close()
-	info, err := mb.Info(ctx, []uint32{d.UID})
-	if err != nil || len(info) != 1 {
-		t.Fatalf("Info(%d) = %v, %v", d.UID, info, err)
-	}
-	p, err := message.UnmarshalPart(info[0].Cache)
-	if err != nil {
-		t.Fatalf("cache after APPEND: %v", err)
-	}
-	if p.Envelope == nil || p.Envelope.Subject != "cached" {
-		t.Errorf("cached envelope = %+v, want Subject cached", p.Envelope)
-	}
+	forEachStore(t, func(t *testing.T, st mailstore.Store) {
+		s := login(t, st)
+		ctx := context.Background()
+		msg := "Subject: cached\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"
+		d, err := s.Append(ctx, "INBOX", strings.NewReader(msg), int64(len(msg)), &imap.AppendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb, err := st.Open(ctx, "INBOX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mb.Close()
+		info, err := mb.Info(ctx, []uint32{d.UID})
+		if err != nil || len(info) != 1 {
+			t.Fatalf("Info(%d) = %v, %v", d.UID, info, err)
+		}
+		want, err := structureData(strings.NewReader(msg), int64(len(msg)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(info[0].Cache, want) {
+			t.Errorf("cache after APPEND = %q, want the parsed message %q", info[0].Cache, want)
+		}
+		p, err := message.UnmarshalPart(info[0].Cache)
+		if err != nil {
+			t.Fatalf("cache after APPEND: %v", err)
+		}
+		if p.Envelope == nil || p.Envelope.Subject != "cached" || len(p.Children) != 1 {
+			t.Errorf("cached structure = %+v, want Subject cached and one part", p)
+		}
+	})
 }

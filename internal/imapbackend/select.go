@@ -215,7 +215,9 @@ func (s *session) poll(ctx context.Context, w imapserver.UpdateWriter, allowExpu
 			newCount++
 		}
 	}
-	if newCount > 0 && !sel.readOnly {
+	// New messages this session's own APPENDs claimed (claimedThrough)
+	// need no claim: every older message was claimed before them.
+	if newCount > 0 && !sel.readOnly && sel.lastUID() > sel.claimedThrough {
 		first, err := sel.mb.ClaimRecent(ctx)
 		if err != nil {
 			return storeError("claim recent", err)

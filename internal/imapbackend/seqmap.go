@@ -39,6 +39,10 @@ type selected struct {
 	told uint64
 	// recent holds the UID ranges this session claimed as \Recent.
 	recent []uidRange
+	// claimedThrough is the highest UID this session's APPEND claimed
+	// as \Recent (mailstore.SessionAppend): every message up to it is
+	// claimed by some session.
+	claimedThrough uint32
 
 	uidValidity uint32
 	// keywords are the keywords announced in FLAGS; keywordsDirty says a
@@ -104,6 +108,10 @@ func (sel *selected) numRecent() uint32 {
 // addRecent records a claimed range, ignoring empty ones.
 func (sel *selected) addRecent(lo, hi uint32) {
 	if lo == 0 || lo > hi {
+		return
+	}
+	if n := len(sel.recent); n > 0 && sel.recent[n-1].hi+1 == lo {
+		sel.recent[n-1].hi = hi // one range for a run of APPENDs
 		return
 	}
 	sel.recent = append(sel.recent, uidRange{lo, hi})

@@ -12,6 +12,8 @@ import (
 	"github.com/postern/postern/internal/mailstore"
 )
 
+var _ mailstore.SessionAppender = (*Store)(nil)
+
 // ioErr wraps a file-system error, giving ENOSPC and EDQUOT their
 // mailstore kinds so adapters answer with the right response code.
 func ioErr(what string, err error) error {
@@ -31,20 +33,30 @@ func ioErr(what string, err error) error {
 // in cur/ by a crash before the commit is picked up with the right date
 // and flags.
 func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mailstore.AppendOptions) (uint32, uint32, error) {
+	res, err := s.AppendSession(ctx, name, r, opts, mailstore.SessionAppend{})
+	return res.UIDValidity, res.UID, err
+}
+
+// AppendSession implements mailstore.SessionAppender: Append, with the
+// cache entry made from the file in tmp/ (through the descriptor that
+// wrote it, from the page cache) and the \Recent claim in Append's
+// transaction.
+func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opts mailstore.AppendOptions, sa mailstore.SessionAppend) (mailstore.AppendResult, error) {
+	var res mailstore.AppendResult
 	cn, err := mailstore.CanonicalName(name)
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
 	flags, err := mailstore.NormalizeFlags(opts.Flags)
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
 	dir, err := s.dirOf(cn)
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
 	if !isFolder(dir, cn == "INBOX") {
-		return 0, 0, notExist(name)
+		return res, notExist(name)
 	}
 	date := opts.InternalDate
 	if date.IsZero() {
@@ -52,17 +64,21 @@ func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mails
 	}
 	base := s.newBase()
 	tmp := filepath.Join(dir, "tmp", base)
-	size, err := s.writeTmp(tmp, r)
+	size, cached, err := s.writeTmp(tmp, r, sa.Cache)
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
-	defer os.Remove(tmp) // a no-op once renamed into cur/
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.Remove(tmp)
+		}
+	}()
 	if err := os.Chtimes(tmp, date, date); err != nil {
-		return 0, 0, ioErr("append", err)
+		return res, ioErr("append", err)
 	}
 	sys, kws := splitFlags(flags)
 	_, off := date.Zone()
-	var uv, uid uint32
 	err = s.write(ctx, func(w *wtx) error {
 		row, err := w.ensureRow(0, cn)
 		if err != nil {
@@ -84,12 +100,17 @@ func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mails
 		if err := os.Rename(tmp, dst); err != nil {
 			return ioErr("append", err)
 		}
+		renamed = true
 		w.undo = append(w.undo, func() { os.Remove(dst) })
 		if err := s.syncDir(curDir); err != nil {
 			return err
 		}
-		uid = row.uidNext
+		uid := row.uidNext
 		row.uidNext++
+		res.Recent = sa.ClaimRecent && row.recentUID+1 == uid
+		if res.Recent {
+			row.recentUID = uid
+		}
 		row.modSeq++
 		err = w.exec(`INSERT INTO messages(mailbox_id, uid, modseq, sysflags, keywords, size, internaldate, tzoffset, base, info)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.id, uid, row.modSeq, sys, kws, size, date.Unix(), off, base, info)
@@ -99,37 +120,49 @@ func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mails
 		if err := w.setSaveDate(row.id, uid, true); err != nil {
 			return err
 		}
+		if cached != nil {
+			if err := w.exec(`INSERT OR REPLACE INTO cache(mailbox_id, uid, data) VALUES (?, ?, ?)`, row.id, uid, cached); err != nil {
+				return err
+			}
+		}
 		if err := s.appendUIDList(row.dir, []uidLine{{uid, base}}); err != nil {
 			return err
 		}
 		row.uidlistLines++
 		w.stamp(&row)
 		w.touched[row.id] = true
-		uv = row.uidValidity
+		res.UIDValidity, res.UID = row.uidValidity, uid
 		return w.saveRow(&row)
 	})
 	if err != nil {
-		return 0, 0, err
+		return mailstore.AppendResult{}, err
 	}
-	return uv, uid, nil
+	return res, nil
 }
 
-// writeTmp writes a new file and makes it durable.
-func (s *Store) writeTmp(path string, r io.Reader) (int64, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, s.opts.FileMode)
+// writeTmp writes a new file and makes it durable. cache, when not nil,
+// reads it back through the same descriptor (AppendCached); its failure
+// only leaves cached nil.
+func (s *Store) writeTmp(path string, r io.Reader, cache func(io.ReaderAt, int64) ([]byte, error)) (n int64, cached []byte, err error) {
+	f, err := openRaw(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, s.opts.FileMode)
 	if err != nil {
-		return 0, ioErr("append", err)
+		return 0, nil, ioErr("append", err)
 	}
-	n, err := io.Copy(f, r)
+	n, err = io.Copy(f, r)
 	if err == nil && !s.opts.NoFsync {
 		err = f.Sync()
+	}
+	if err == nil && cache != nil {
+		if data, cerr := cache(f, n); cerr == nil {
+			cached = data
+		}
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		os.Remove(path)
-		return 0, ioErr("append", err)
+		return 0, nil, ioErr("append", err)
 	}
-	return n, nil
+	return n, cached, nil
 }

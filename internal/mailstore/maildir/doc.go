@@ -31,7 +31,11 @@
 // only when they differ. An agreeing comparison is reused for
 // verifyReuse (100 ms) while the index row and the mtimes stay the same,
 // so another program's change in the very tick of ours shows within that
-// time; every other change shows at once.
+// time; every other change shows at once. This process's own writes carry
+// the comparison they started from forward (carryVerified): they change
+// directory and index in step, so the poll after an APPEND, STORE or
+// EXPUNGE does not read cur/ again, and the reuse still ends verifyReuse
+// after cur/ was last read.
 //
 // UIDs survive the index. Each folder's postern-uidlist records its
 // UIDVALIDITY and a "UID BASE" line per message, appended (and fsync'd) in

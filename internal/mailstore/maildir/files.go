@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 )
 
 // trashPrefix names a deleted mailbox's directory while it is being removed;
@@ -42,7 +43,7 @@ func (s *Store) syncDir(dir string) error {
 	if s.opts.NoFsync {
 		return nil
 	}
-	d, err := os.Open(dir)
+	d, err := openRaw(dir, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
 		return fmt.Errorf("maildir: %w", err)
 	}

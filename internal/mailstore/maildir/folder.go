@@ -65,6 +65,10 @@ func (s *Store) rowBy(ctx context.Context, q querier, id int64, name string) (mb
 // saveRow writes back the mutable columns of a row.
 func (w *wtx) saveRow(r *mboxRow) error {
 	w.saved[r.id] = r.modSeq
+	if w.rows == nil {
+		w.rows = map[int64]mboxRow{}
+	}
+	w.rows[r.id] = *r
 	return w.exec(`UPDATE mailboxes SET uidnext = ?, highestmodseq = ?, recent_uid = ?, new_mtime = ?, cur_mtime = ?,
 		uidlist_lines = ? WHERE id = ?`, r.uidNext, r.modSeq, r.recentUID, r.newMtime, r.curMtime, r.uidlistLines, r.id)
 }

@@ -211,7 +211,7 @@ func (s *Store) stageMessages(ctx context.Context, dir string, in []mailstore.Im
 		if err != nil {
 			return nil, fmt.Errorf("maildir: import UID %d: %w", m.UID, err)
 		}
-		im.size, err = s.writeTmp(path, rc)
+		im.size, _, err = s.writeTmp(path, rc, nil)
 		rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("maildir: import UID %d: %w", m.UID, err)

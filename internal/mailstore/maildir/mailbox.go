@@ -546,7 +546,7 @@ func (s *Store) linkOrCopy(from, to string) error {
 	if err != nil {
 		return ioErr("copy", err)
 	}
-	if _, err := s.writeTmp(to, in); err != nil {
+	if _, _, err := s.writeTmp(to, in, nil); err != nil {
 		return err
 	}
 	return os.Chtimes(to, fi.ModTime(), fi.ModTime())

@@ -155,3 +155,92 @@ func mustRename(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestOwnWritesCarryCheck: a write that starts from an agreeing check
+// (APPEND, STORE, EXPUNGE) notes its commit as agreeing with the time of
+// that check, so the poll after it does not read cur/ again, and the
+// reuse still ends verifyReuse after cur/ was last read: another
+// program's same-tick change made before the write, which the write's own
+// rename hides from cur/'s mtime, shows once that time is over.
+func TestOwnWritesCarryCheck(t *testing.T) {
+	ops := []struct {
+		name  string
+		write func(t *testing.T, s *Store, mb mailstore.Mailbox, uids []uint32)
+		want  int // messages after the write
+	}{
+		{"append", func(t *testing.T, s *Store, _ mailstore.Mailbox, _ []uint32) { appendN(t, s, 1) }, 4},
+		{"store", func(t *testing.T, _ *Store, mb mailstore.Mailbox, uids []uint32) {
+			if _, _, err := mb.StoreFlags(context.Background(), uids[:1], mailstore.FlagsAdd, []string{`\Flagged`}, 0); err != nil {
+				t.Fatal(err)
+			}
+		}, 3},
+		{"expunge", func(t *testing.T, _ *Store, mb mailstore.Mailbox, uids []uint32) {
+			if _, err := mb.Expunge(context.Background(), uids[:1]); err != nil {
+				t.Fatal(err)
+			}
+		}, 2},
+	}
+	for _, op := range ops {
+		t.Run(op.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := Open(t.TempDir(), Options{NoFsync: true, PollInterval: time.Hour, SafetyPoll: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			s.verifyReuse = time.Hour
+			uids := appendN(t, s, 3)
+			mb := openT(t, s, "INBOX")
+			d, _ := s.dirOf("INBOX")
+			cur := filepath.Join(d, "cur")
+			// Make cur/ recent (untrusted), then a poll checks it by reading.
+			if _, _, err := mb.StoreFlags(ctx, uids[:1], mailstore.FlagsAdd, []string{`\Answered`}, 0); err != nil {
+				t.Fatal(err)
+			}
+			s.verifyReuse = 0
+			if _, _, _, err := mb.Changes(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+			s.verifyReuse = time.Hour
+			if _, _, _, err := mb.Changes(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+			row, _, _ := s.rowBy(ctx, s.db, 0, "INBOX")
+			checked := s.sh.verified.by[row.id].at
+			if checked.IsZero() {
+				t.Fatal("no agreeing check noted after a poll")
+			}
+			// Another program marks the last message \Seen in the same tick.
+			curFi, _ := os.Stat(cur)
+			last := ""
+			ents, _ := os.ReadDir(cur)
+			for _, e := range ents {
+				last = max(last, e.Name()) // appendN's names sort in delivery order
+			}
+			mustRename(t, filepath.Join(cur, last), filepath.Join(cur, last+"S"))
+			if err := os.Chtimes(cur, curFi.ModTime(), curFi.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+
+			op.write(t, s, mb, uids)
+
+			row, _, _ = s.rowBy(ctx, s.db, 0, "INBOX")
+			st, ok := s.sh.verified.by[row.id]
+			if !ok || st.row != row || !st.at.Equal(checked) {
+				t.Fatalf("after the write: noted %+v (ok %v), want the row %+v as checked at %v", st, ok, row, checked)
+			}
+			msgs, err := mb.Messages(ctx)
+			if err != nil || len(msgs) != op.want {
+				t.Fatalf("Messages after the write = %d, %v; want %d", len(msgs), err, op.want)
+			}
+			if slices.ContainsFunc(msgs, func(m mailstore.MessageMeta) bool { return slices.Contains(m.Flags, `\Seen`) }) {
+				t.Errorf("the same-tick change showed before verifyReuse was over: %v", msgs)
+			}
+			s.verifyReuse = 0
+			msgs, err = mb.Messages(ctx)
+			if err != nil || len(msgs) != op.want || !slices.ContainsFunc(msgs, func(m mailstore.MessageMeta) bool { return m.UID == uids[2] && slices.Contains(m.Flags, `\Seen`) }) {
+				t.Errorf("Messages once verifyReuse is over = %v, %v; want %d, UID %d \\Seen", msgs, err, op.want, uids[2])
+			}
+		})
+	}
+}

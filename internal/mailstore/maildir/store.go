@@ -299,6 +299,11 @@ type wtx struct {
 	// mustSync is set when the transaction gave out UIDs: a lazy one
 	// (writeLazy) then syncs the WAL after all.
 	mustSync bool
+	// agreed holds the mailboxes sync found agreeing with their
+	// directories, and rows the last row saved of each: carryVerified
+	// notes them after the commit.
+	agreed map[int64]agreedSince
+	rows   map[int64]mboxRow
 }
 
 // write runs fn in a write transaction, committed durably
@@ -366,6 +371,7 @@ func (s *Store) writeTx(ctx context.Context, lazy bool, fn func(w *wtx) error) e
 			return fmt.Errorf("maildir: commit: %w", err)
 		}
 	}
+	w.carryVerified()
 	for _, a := range w.after {
 		a()
 	}

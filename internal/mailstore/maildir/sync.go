@@ -95,20 +95,24 @@ func (w *wtx) sync(r *mboxRow) error {
 	newM, curM := mtimeOf(newDir), mtimeOf(curDir)
 	newChanged := r.newMtime < 0 || newM != r.newMtime
 	curChanged := r.curMtime < 0 || curM != r.curMtime
+	now := time.Now()
 	if !newChanged && !curChanged {
+		// Trusted mtimes the index recorded: it agrees with the disk now.
+		w.agree(r.id, newM, now)
 		return nil
 	}
 	// A poll's agreeing check a moment ago (verified) holds here too:
 	// nothing this process can see changed since.
-	now := time.Now()
-	same := w.s.sh.verified.fresh(*r, newM, curM, now, w.s.verifyReuse)
+	at, same := w.s.sh.verified.freshSince(*r, newM, curM, now, w.s.verifyReuse)
 	if !same {
 		var err error
 		if same, err = w.s.sameOnDisk(w.ctx, w.qtx, *r); err != nil {
 			return err
 		}
+		at = now
 	}
 	if same {
+		w.agree(r.id, newM, at)
 		// Nothing to merge: only the mtimes are news.
 		newT, curT := trustedMtime(newDir), trustedMtime(curDir)
 		if newT == r.newMtime && curT == r.curMtime {
@@ -147,7 +151,20 @@ func (w *wtx) sync(r *mboxRow) error {
 	}
 	r.newMtime = trustedMtime(newDir)
 	r.curMtime = trustedMtime(curDir)
+	// The merge read both directories after now; what it saw is now the
+	// index, but new/'s mtime moved if it picked up mail, so the note
+	// (made with the mtime before) holds only once it is checked again.
+	w.agree(r.id, newM, now)
 	return w.saveRow(r)
+}
+
+// agree records that mailbox id's directories agreed with the index as of
+// at (see carryVerified).
+func (w *wtx) agree(id int64, newM int64, at time.Time) {
+	if w.agreed == nil {
+		w.agreed = map[int64]agreedSince{}
+	}
+	w.agreed[id] = agreedSince{newM: newM, at: at}
 }
 
 // sameOnDisk reports whether a sync of r would merge nothing: new/ holds

@@ -121,7 +121,7 @@ func (s *Store) appendUIDList(dir string, lines []uidLine) error {
 	for _, l := range lines {
 		fmt.Fprintf(&b, "%d %s\n", l.uid, l.base)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, UIDListName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, s.opts.FileMode)
+	f, err := openRaw(filepath.Join(dir, UIDListName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, s.opts.FileMode)
 	if err != nil {
 		return fmt.Errorf("maildir: uidlist: %w", err)
 	}

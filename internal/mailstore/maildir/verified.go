@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -15,6 +16,18 @@ import (
 // session's every command polls its mailbox; without the reuse each poll
 // read both directories and the index's file names (issue 7). DESIGN.md §4
 // promises other programs' changes within a second.
+//
+// This process's own changes carry a check forward (carryVerified): a
+// write transaction that starts from a mailbox known to agree with its
+// directories (mtimes trusted, a fresh check, or a read just now) and
+// changes both in step (APPEND's rename and index row, a STORE's rename,
+// an EXPUNGE's unlink) leaves them agreeing, so its commit is noted with
+// the time of the check it started from, not of the commit. The reuse
+// therefore still ends verifyReuse after the directories were last read:
+// a change another program makes meanwhile, which this process's own
+// renames hide from the mtimes, shows at the first look after that, as
+// above. Without the carry every APPEND read cur/ twice (its own sync and
+// the poll after it), O(messages) each (issue 7).
 const verifyReuse = 100 * time.Millisecond
 
 // verified remembers, per mailbox row id, the last sameOnDisk check that
@@ -35,13 +48,46 @@ type verifiedState struct {
 // fresh reports whether a check of r with these mtimes agreed less than
 // reuse ago.
 func (v *verified) fresh(r mboxRow, newM, curM int64, now time.Time, reuse time.Duration) bool {
+	_, ok := v.freshSince(r, newM, curM, now, reuse)
+	return ok
+}
+
+// freshSince is fresh, also returning when the directories were read by
+// the check that still holds.
+func (v *verified) freshSince(r mboxRow, newM, curM int64, now time.Time, reuse time.Duration) (time.Time, bool) {
 	if reuse <= 0 {
-		return false
+		return time.Time{}, false
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	st, ok := v.by[r.id]
-	return ok && st.row == r && st.newM == newM && st.curM == curM && now.Sub(st.at) < reuse
+	if ok && st.row == r && st.newM == newM && st.curM == curM && now.Sub(st.at) < reuse {
+		return st.at, true
+	}
+	return time.Time{}, false
+}
+
+// agreedSince is what a write transaction knows of a mailbox it synced:
+// the directories agreed with the index as of at, when new/ had mtime
+// newM. carryVerified turns it into a note after the commit.
+type agreedSince struct {
+	newM int64
+	at   time.Time
+}
+
+// carryVerified notes, after a commit, the mailboxes the transaction
+// synced and saved: the saved row with the directories' mtimes now and
+// the time of the check the transaction started from (see verifyReuse).
+// new/'s mtime is the one the check saw, so a delivery since is seen.
+func (w *wtx) carryVerified() {
+	for id, a := range w.agreed {
+		row, ok := w.rows[id]
+		if !ok {
+			continue
+		}
+		curM := mtimeOf(filepath.Join(row.dir, "cur"))
+		w.s.sh.verified.note(row, a.newM, curM, a.at)
+	}
 }
 
 // note records an agreeing check that started at now.
