@@ -112,7 +112,11 @@ func (s *session) Status(ctx context.Context, mailbox string, opts *imap.StatusO
 		d.NumDeleted = &st.Deleted
 	}
 	if opts.Size {
-		d.Size = &st.Size
+		size, err := s.virtualSize(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		d.Size = &size
 	}
 	if opts.HighestModSeq {
 		d.HighestModSeq = st.HighestModSeq
@@ -179,6 +183,109 @@ func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size 
 		sel.claimedThrough = max(sel.claimedThrough, res.UID)
 	}
 	return &imap.AppendData{UIDValidity: res.UIDValidity, UID: res.UID}, nil
+}
+
+// virtualSize is STATUS SIZE (RFC 8438 §3), which MUST be at least the
+// sum of the messages' RFC822.SIZE: the octets stored plus, per message,
+// the bare LFs FETCH sends as CRLF, read from the cached structures.
+// Mail delivered with LF line ends (as MTAs write Maildir and mbox files,
+// and as the mbox store keeps all mail) made the stored size short by a
+// line each. A message not cached yet is parsed once and cached, as a
+// FETCH of it would; later STATUS SIZE reads only the index.
+func (s *session) virtualSize(ctx context.Context, name string) (int64, error) {
+	mb := mailstore.Mailbox(nil)
+	if sel := s.sel; sel != nil && sel.mb.Name() == name {
+		mb = sel.mb
+	} else {
+		var err error
+		if mb, err = s.store.Open(ctx, name); err != nil {
+			return 0, storeError("status", err)
+		}
+		defer mb.Close()
+	}
+	metas, err := mb.Messages(ctx)
+	if err != nil {
+		return 0, storeError("status", err)
+	}
+	var total int64
+	uids := make([]uint32, 0, min(len(metas), virtualSizeBatch))
+	for len(metas) > 0 {
+		n := min(len(metas), virtualSizeBatch)
+		uids = uids[:0]
+		for _, m := range metas[:n] {
+			uids = append(uids, m.UID)
+		}
+		metas = metas[n:]
+		infos, err := mb.Info(ctx, uids)
+		if err != nil {
+			return 0, storeError("status", err)
+		}
+		var parsed []mailstore.CacheEntry
+		for _, in := range infos {
+			bare, err := message.RootBareLF(in.Cache)
+			if err != nil {
+				var data []byte
+				var ok bool
+				if data, bare, ok = parseForSize(ctx, mb, in.UID); !ok {
+					continue // expunged meanwhile: not in the mailbox
+				}
+				if data != nil {
+					parsed = append(parsed, mailstore.CacheEntry{UID: in.UID, Data: data})
+				}
+			}
+			total += in.Size + bare
+		}
+		if len(parsed) > 0 {
+			_ = mb.SetCache(ctx, parsed) // a failure only means parsing again next time
+		}
+	}
+	return total, nil
+}
+
+// virtualSizeBatch is how many messages virtualSize loads at once.
+const virtualSizeBatch = 1024
+
+// parseForSize parses a message for virtualSize and returns its
+// structure's encoding and bare LFs; ok is false when it cannot be read
+// (expunged since it was listed). A message the parser refuses has its
+// bare LFs counted from the octets, without a structure.
+func parseForSize(ctx context.Context, mb mailstore.Mailbox, uid uint32) (data []byte, bare int64, ok bool) {
+	r, err := mb.OpenMessage(ctx, uid)
+	if err != nil {
+		return nil, 0, false
+	}
+	defer r.Close()
+	if data, err = structureData(r, r.Size()); err == nil {
+		if bare, err = message.RootBareLF(data); err == nil {
+			return data, bare, true
+		}
+	}
+	bare, err = countBareLF(io.NewSectionReader(r, 0, r.Size()))
+	return nil, bare, err == nil
+}
+
+// countBareLF counts the LFs of r not preceded by CR.
+func countBareLF(r io.Reader) (int64, error) {
+	buf := make([]byte, 32<<10)
+	var n int64
+	prev := byte(0)
+	for {
+		k, err := r.Read(buf)
+		for i, c := range buf[:k] {
+			if c == '\n' && (i > 0 && buf[i-1] != '\r' || i == 0 && prev != '\r') {
+				n++
+			}
+		}
+		if k > 0 {
+			prev = buf[k-1]
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // structureData is the cache entry of a message: its parsed MIME

@@ -475,3 +475,26 @@ func (d *decoder) part(depth int) *Part {
 	}
 	return p
 }
+
+// RootBareLF returns BareLFHeader + BareLFBody of the top-level part of a
+// structure encoded by MarshalBinary, without decoding the rest: what
+// RFC822.SIZE adds to the stored size (a bare LF is sent as CRLF), for
+// summing it over a whole mailbox (STATUS SIZE, RFC 8438).
+func RootBareLF(data []byte) (int64, error) {
+	if len(data) == 0 || data[0] != binaryVersion {
+		return 0, fmt.Errorf("%w: unknown version", ErrCorrupt)
+	}
+	// The version and 11 varints of at most 10 bytes: copy no more.
+	d := decoder{s: string(data[:min(len(data), 1+11*binary.MaxVarintLen64)]), i: 1}
+	for range 5 { // the counts of parts, params, languages, envelopes, addresses
+		d.uvarint()
+	}
+	for range 4 { // HeaderStart, header and body lengths, BodyLines
+		d.uvarint()
+	}
+	n := d.int64() + d.int64()
+	if d.err != nil {
+		return 0, d.err
+	}
+	return n, nil
+}

@@ -72,9 +72,14 @@ func FuzzUnmarshalPart(f *testing.F) {
 		f.Add(enc)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		bare, bareErr := RootBareLF(data) // must not panic on anything
 		p, err := UnmarshalPart(data)
 		if err != nil {
 			return
+		}
+		// RootBareLF reads the root as UnmarshalPart does.
+		if bareErr != nil || bare != p.BareLFHeader+p.BareLFBody {
+			t.Errorf("RootBareLF = %d, %v; UnmarshalPart's root has %d", bare, bareErr, p.BareLFHeader+p.BareLFBody)
 		}
 		// What decodes must encode back to the same bytes.
 		enc, err := p.MarshalBinary()
