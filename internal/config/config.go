@@ -228,12 +228,15 @@ type Config struct {
 	// MemoryLimit is the daemon's memory bound in octets: the Go
 	// runtime's soft limit, and new connections are refused while the
 	// memory in use nears it. 0: no bound.
-	MemoryLimit     int64
-	MaxLiteralTotal int64
-	MaxFetchItems   int
-	MaxSearchKeys   int
-	MaxFlags        int
-	WriteTimeout    time.Duration
+	MemoryLimit int64
+	// SearchCacheMemory bounds the header fields SEARCH keeps in memory
+	// for the whole daemon. 0: none kept.
+	SearchCacheMemory int64
+	MaxLiteralTotal   int64
+	MaxFetchItems     int
+	MaxSearchKeys     int
+	MaxFlags          int
+	WriteTimeout      time.Duration
 }
 
 // mail_watch values.
@@ -410,6 +413,7 @@ var Keys = []Key{
 	{"login_failure_rate", "10", "failed logins per second from all addresses together before each further failure waits login_delay_max (a token bucket); 0: no global limit", func(c *Config, v string) error { return setRate(&c.LoginFailureRate, v) }},
 	{"login_failure_burst", "100", "failed logins at once the global limit lets through before login_failure_rate applies", func(c *Config, v string) error { return setInt(&c.LoginFailureBurst, v) }},
 	{"memory_limit", "0", "octets (or with K, M, G) of memory the daemon aims to stay under: the Go runtime's soft limit, and new connections get BYE [UNAVAILABLE] while its memory in use nears it; 0: no bound", func(c *Config, v string) error { return setSize(&c.MemoryLimit, v) }},
+	{"search_cache_memory", "32M", "octets (or with K, M, G) of header fields the daemon keeps in memory for SEARCH on header keys (SUBJECT, FROM, HEADER...), shared by all sessions, the mailboxes searched least lately dropped first; 0: none (they are read from the index each time)", func(c *Config, v string) error { return setSize(&c.SearchCacheMemory, v) }},
 	{"max_literal_total", "262144", "octets in all the literals of one command (APPEND messages not counted)", func(c *Config, v string) error { return setInt64(&c.MaxLiteralTotal, v) }},
 	{"max_fetch_items", "1000", "items in one FETCH (each HEADER.FIELDS name counts)", func(c *Config, v string) error { return setInt(&c.MaxFetchItems, v) }},
 	{"max_search_keys", "1000", "keys in one SEARCH program", func(c *Config, v string) error { return setInt(&c.MaxSearchKeys, v) }},
@@ -706,6 +710,7 @@ func (c *Config) Format() string {
 	kv("login_failure_rate", strconv.FormatFloat(c.LoginFailureRate, 'g', -1, 64))
 	kv("login_failure_burst", c.LoginFailureBurst)
 	kv("memory_limit", c.MemoryLimit)
+	kv("search_cache_memory", c.SearchCacheMemory)
 	kv("max_literal_total", c.MaxLiteralTotal)
 	kv("max_fetch_items", c.MaxFetchItems)
 	kv("max_search_keys", c.MaxSearchKeys)

@@ -196,6 +196,7 @@ login_delay_max = 9s
 login_failure_rate = 2.5
 login_failure_burst = 20
 memory_limit = 512M
+search_cache_memory = 8M
 max_literal_total = 99999
 max_fetch_items = 10
 max_search_keys = 11

@@ -109,6 +109,8 @@ func newDaemon(cfg *config.Config, log *slog.Logger, users auth.Authenticator, t
 		UserAlertFile:   cfg.UserAlertFile,
 		QuotaStorage:    cfg.QuotaStorage,
 		QuotaMessages:   cfg.QuotaMessages,
+
+		HeaderCacheMemory: headerCacheMemory(cfg.SearchCacheMemory),
 	})
 	d.server = imapserver.New(d.serverOptions(tlsConfig, d.backend.NewSession))
 	d.pop3backend = pop3backend.New(pop3backend.Options{
@@ -368,4 +370,13 @@ func (d *Daemon) reload() {
 		}
 	}
 	d.notify(systemd.Ready + "\n" + systemd.Status(status))
+}
+
+// headerCacheMemory is search_cache_memory as imapbackend takes it, where
+// zero means its default and a negative value none.
+func headerCacheMemory(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

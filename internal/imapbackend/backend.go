@@ -51,6 +51,10 @@ type Options struct {
 	// (mailstore.OutsideWatcher), which then push them at once. Zero means
 	// DefaultIdleSafetyPoll.
 	IdleSafetyPoll time.Duration
+	// HeaderCacheMemory bounds the header cache entries SEARCH keeps in
+	// memory for the whole process (hdrmem.go). Zero means
+	// DefaultHeaderCacheMemory; negative keeps none.
+	HeaderCacheMemory int64
 
 	// BeforeOpen runs after a successful login and before any file of the
 	// user is opened: inetd mode drops privileges to the user there
@@ -85,6 +89,7 @@ const DefaultAlertInterval = time.Minute
 // Backend creates sessions. It is safe for concurrent use.
 type Backend struct {
 	opts Options
+	hdrs *hdrMem // header cache entries in memory, for every session
 }
 
 // New returns a Backend using opts, with defaults filled in.
@@ -107,7 +112,10 @@ func New(opts Options) *Backend {
 	if opts.AlertInterval <= 0 {
 		opts.AlertInterval = DefaultAlertInterval
 	}
-	return &Backend{opts: opts}
+	if opts.HeaderCacheMemory == 0 {
+		opts.HeaderCacheMemory = DefaultHeaderCacheMemory
+	}
+	return &Backend{opts: opts, hdrs: &hdrMem{limit: opts.HeaderCacheMemory}}
 }
 
 // NewSession returns a session for a new connection in the not-authenticated

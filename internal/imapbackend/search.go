@@ -81,9 +81,7 @@ func (s *session) searchIndices(ctx context.Context, sel *selected, criteria *im
 		}
 		var hdrs []mailstore.CacheEntry
 		if len(ev.hdrKeys) > 0 {
-			// Unreadable entries cost file reads, nothing more: the
-			// files are the truth.
-			hdrs, _ = ev.hc.HeaderCache(ctx, b.uids)
+			hdrs = sel.headerCache(ctx, ev.hc, b.uids)
 		}
 		msgs := make([]*searchMsg, 0, end-start)
 		for i := start; i < end; i++ {
@@ -547,7 +545,33 @@ func (sel *selected) flushHdrCache(ctx context.Context) {
 		return
 	}
 	_ = hc.SetHeaderCache(ctx, sel.pendingHdrs)
-	sel.pendingHdrs = sel.pendingHdrs[:0]
+	sel.hdrs.put(sel.hdrKey, sel.pendingHdrs)
+	sel.pendingHdrs = nil // handed over to hdrs
+}
+
+// headerCache returns the header cache entries of uids (ascending): those
+// the process holds in memory (hdrMem), the others from the store, which
+// are then held too. Unreadable entries cost file reads, nothing more:
+// the files are the truth.
+func (sel *selected) headerCache(ctx context.Context, hc mailstore.HeaderCacher, uids []uint32) []mailstore.CacheEntry {
+	found, missing := sel.hdrs.get(sel.hdrKey, uids)
+	if len(missing) == 0 {
+		return found
+	}
+	more, _ := hc.HeaderCache(ctx, missing)
+	sel.hdrs.put(sel.hdrKey, more)
+	if len(found) == 0 {
+		return more
+	}
+	out := make([]mailstore.CacheEntry, 0, len(found)+len(more))
+	for len(found) > 0 || len(more) > 0 {
+		if len(more) == 0 || len(found) > 0 && found[0].UID < more[0].UID {
+			out, found = append(out, found[0]), found[1:]
+		} else {
+			out, more = append(out, more[0]), more[1:]
+		}
+	}
+	return out
 }
 
 // textMatch implements BODY and, with header set, TEXT: a case-insensitive

@@ -61,6 +61,8 @@ func (s *session) load(ctx context.Context, mb mailstore.Mailbox, name string, r
 		cursor:      st.HighestModSeq,
 		told:        st.HighestModSeq,
 		uidValidity: st.UIDValidity,
+		hdrs:        s.b.hdrs,
+		hdrKey:      hdrMemKey(s.user.Name, st.MailboxID, st.UIDValidity),
 		keywords:    map[string]struct{}{},
 	}
 	firstUnseen := uint32(0)

@@ -45,6 +45,10 @@ type selected struct {
 	claimedThrough uint32
 
 	uidValidity uint32
+	// hdrs is the process's header cache in memory, hdrKey the mailbox's
+	// name there (hdrMemKey).
+	hdrs   *hdrMem
+	hdrKey string
 	// keywords are the keywords announced in FLAGS; keywordsDirty says a
 	// new one was stored and FLAGS must be sent again.
 	keywords map[string]struct{}

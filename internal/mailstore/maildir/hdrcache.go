@@ -41,12 +41,13 @@ func (mb *mailbox) HeaderCache(ctx context.Context, uids []uint32) ([]mailstore.
 }
 
 // SetHeaderCache implements mailstore.HeaderCacher: one write transaction
-// for all the entries (each commit is an fsync).
+// for all the entries, without an fsync (cached data, as SetCache: a
+// power loss costs reading the files again).
 func (mb *mailbox) SetHeaderCache(ctx context.Context, entries []mailstore.CacheEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return mb.s.write(ctx, func(w *wtx) error {
+	return mb.s.writeLazy(ctx, func(w *wtx) error {
 		for _, e := range entries {
 			// INSERT ... SELECT stores nothing for a UID expunged meanwhile.
 			if err := w.exec(`INSERT OR REPLACE INTO hdrcache(mailbox_id, uid, data)
