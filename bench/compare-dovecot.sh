@@ -263,7 +263,12 @@ pairs() {
 	shift
 	log "$fig: $PAIRS pairs"
 	for i in $(seq 1 "$PAIRS"); do
+		# sync first: an fsync waits for the device's queue, so dirty
+		# data left by the run before (the other server's, or loading the
+		# mailboxes) would otherwise be written back during this one.
+		sync
 		bench "$fig" postern "$i" "$@"
+		sync
 		bench "$fig" dovecot "$i" "$@"
 	done
 }

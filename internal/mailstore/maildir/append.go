@@ -87,13 +87,16 @@ func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opt
 		if err := w.sync(&row); err != nil {
 			return err
 		}
-		km, err := w.keywords(row.id)
-		if err != nil {
-			return err
-		}
-		info := infoFor(sys, kws, km.index)
-		if err := w.saveKeywords(row, km); err != nil {
-			return err
+		info := infoFor(sys, "", nil)
+		if kws != "" { // the keyword letters: most APPENDs have none
+			km, err := w.keywords(row.id)
+			if err != nil {
+				return err
+			}
+			info = infoFor(sys, kws, km.index)
+			if err := w.saveKeywords(row, km); err != nil {
+				return err
+			}
 		}
 		curDir := filepath.Join(row.dir, "cur")
 		dst := filepath.Join(curDir, base+info)
