@@ -104,6 +104,10 @@ func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind
 			return storeError("info", err)
 		}
 	}
+	// Files are looked up a batch at a time (mailstore.BatchOpener), on
+	// the first that is opened: FETCH 1:* BODY[] asked the index for each
+	// message's name before.
+	files := &infoBatch{sel: sel, uids: uids}
 	for k, i := range idx {
 		uid := uids[k]
 		var info *mailstore.MessageInfo
@@ -117,7 +121,7 @@ func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind
 			}
 			info = &infos[0]
 		}
-		if err := s.fetchMessage(ctx, w, kind, i, info, opts, seen[uid]); errors.Is(err, errGoneMeanwhile) {
+		if err := s.fetchMessage(ctx, w, kind, i, info, files.openMessage, opts, seen[uid]); errors.Is(err, errGoneMeanwhile) {
 			*gone = true
 		} else if err != nil {
 			return err
@@ -129,10 +133,11 @@ func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind
 // fetchMessage writes one FETCH response, items in a fixed order: UID,
 // FLAGS, INTERNALDATE, RFC822.SIZE, ENVELOPE, BODY/BODYSTRUCTURE, then the
 // body sections as requested.
-func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, i int, info *mailstore.MessageInfo, opts *imap.FetchOptions, seenNow bool) (err error) {
+func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, i int, info *mailstore.MessageInfo,
+	open func(context.Context, uint32) (mailstore.MessageReader, error), opts *imap.FetchOptions, seenNow bool) (err error) {
 	sel := s.sel
 	uid := sel.uids[i]
-	m := &msgSource{sel: sel, uid: uid, info: info}
+	m := &msgSource{sel: sel, uid: uid, info: info, open: open}
 	defer m.close()
 
 	// Load what may fail before the response is started, so that an

@@ -25,10 +25,9 @@ type mailbox struct {
 	watch chan struct{}
 
 	mu       sync.Mutex
-	name     string    // last name seen; guarded by mu
-	watching bool      // guarded by mu
-	closed   bool      // guarded by mu
-	names    fileNames // OpenMessage's read-ahead (openahead.go); guarded by mu
+	name     string // last name seen; guarded by mu
+	watching bool   // guarded by mu
+	closed   bool   // guarded by mu
 }
 
 var _ mailstore.Mailbox = (*mailbox)(nil)
@@ -211,32 +210,18 @@ func (f fileReader) Stream(off, n int64) (io.Reader, error) {
 
 // OpenMessage implements mailstore.Mailbox. Another session may rename the
 // file (a flag change) between the index lookup and the open, so a missing
-// file is looked up again before the message counts as gone. Names come
-// from a read-ahead when the messages are opened in UID order
-// (openahead.go).
+// file is looked up again before the message counts as gone. Many
+// messages read in turn go through OpenBatch instead, one lookup a batch.
 func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.MessageReader, error) {
-	if path, ok := mb.cachedPath(uid); ok {
-		f, err := openRegular(path)
-		if err == nil {
-			return statReader(f, uid)
-		}
-		mb.dropNames() // stale: renamed or removed since it was read
-		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ELOOP) {
-			return nil, fmt.Errorf("maildir: open UID %d: %w", uid, err)
-		}
-	} else if !mb.ascendingOpen(uid) {
-		// A single message (not a scan in UID order, which the
-		// read-ahead serves): the common case in one query; anything
-		// unusual (no row, no file) takes the careful path below, which
-		// tells the cases apart.
-		var name, file string
-		err := mb.s.db.QueryRowContext(ctx, `SELECT b.name, m.base || m.info FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
-			WHERE m.mailbox_id = ? AND m.uid = ?`, mb.id, uid).Scan(&name, &file)
-		if err == nil && !strings.ContainsRune(file, '/') {
-			if dir, err := mb.s.dirOf(name); err == nil {
-				if f, err := openRegular(filepath.Join(dir, "cur", file)); err == nil {
-					return statReader(f, uid)
-				}
+	// The common case in one query; anything unusual (no row, no file)
+	// takes the careful path below, which tells the cases apart.
+	var name, file string
+	err := mb.s.db.QueryRowContext(ctx, `SELECT b.name, m.base || m.info FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+		WHERE m.mailbox_id = ? AND m.uid = ?`, mb.id, uid).Scan(&name, &file)
+	if err == nil && !strings.ContainsRune(file, '/') {
+		if dir, err := mb.s.dirOf(name); err == nil {
+			if f, err := openRegular(filepath.Join(dir, "cur", file)); err == nil {
+				return statReader(f, uid)
 			}
 		}
 	}
@@ -254,7 +239,7 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 				return nil, err
 			}
 		}
-		name, ok, err := mb.lookupName(ctx, r.dir, uid)
+		name, ok, err := mb.lookupName(ctx, uid)
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +251,6 @@ func (mb *mailbox) OpenMessage(ctx context.Context, uid uint32) (mailstore.Messa
 		// followed out of the mail root.
 		f, err := openRegular(filepath.Join(r.dir, "cur", name))
 		if errors.Is(err, os.ErrNotExist) {
-			mb.dropNames()
 			continue
 		}
 		if errors.Is(err, syscall.ELOOP) {
@@ -314,7 +298,6 @@ func (mb *mailbox) SetCache(ctx context.Context, entries []mailstore.CacheEntry)
 // rename only leaves the old name (the index keeps the name on disk, so it
 // is not taken for another program's change).
 func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.FlagOp, flags []string, unchangedSince uint64) ([]mailstore.MessageMeta, []uint32, error) {
-	mb.dropNames() // files are renamed or removed
 	flags, err := mailstore.NormalizeFlags(flags)
 	if err != nil {
 		return nil, nil, err
@@ -378,7 +361,6 @@ func (mb *mailbox) StoreFlags(ctx context.Context, uids []uint32, op mailstore.F
 }
 
 func (mb *mailbox) Expunge(ctx context.Context, uids []uint32) ([]uint32, error) {
-	mb.dropNames() // files are renamed or removed
 	var gone []uint32
 	err := mb.writeSyncedLazy(ctx, func(w *wtx, r *mboxRow) error { // as Dovecot: no fsync for expunges
 		gone = nil
@@ -428,7 +410,6 @@ func (mb *mailbox) CopyTo(ctx context.Context, uids []uint32, dest string) (uint
 }
 
 func (mb *mailbox) MoveTo(ctx context.Context, uids []uint32, dest string) (uint32, []uint32, []uint32, error) {
-	mb.dropNames() // files are renamed or removed
 	return mb.copyTo(ctx, uids, dest, true)
 }
 
