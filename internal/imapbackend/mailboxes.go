@@ -185,6 +185,18 @@ func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size 
 	return &imap.AppendData{UIDValidity: res.UIDValidity, UID: res.UID}, nil
 }
 
+// mailboxNamed returns the mailbox name: the selected one when it is
+// name, else one opened for the caller, who calls done when finished.
+func (s *session) mailboxNamed(ctx context.Context, name string) (mb mailstore.Mailbox, done func(), err error) {
+	if sel := s.sel; sel != nil && sel.mb.Name() == name {
+		return sel.mb, func() {}, nil
+	}
+	if mb, err = s.store.Open(ctx, name); err != nil {
+		return nil, nil, err
+	}
+	return mb, func() { mb.Close() }, nil
+}
+
 // virtualSize is STATUS SIZE (RFC 8438 §3), which MUST be at least the
 // sum of the messages' RFC822.SIZE: the octets stored plus, per message,
 // the bare LFs FETCH sends as CRLF, read from the cached structures.
@@ -193,16 +205,11 @@ func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size 
 // line each. A message not cached yet is parsed once and cached, as a
 // FETCH of it would; later STATUS SIZE reads only the index.
 func (s *session) virtualSize(ctx context.Context, name string) (int64, error) {
-	mb := mailstore.Mailbox(nil)
-	if sel := s.sel; sel != nil && sel.mb.Name() == name {
-		mb = sel.mb
-	} else {
-		var err error
-		if mb, err = s.store.Open(ctx, name); err != nil {
-			return 0, storeError("status", err)
-		}
-		defer mb.Close()
+	mb, done, err := s.mailboxNamed(ctx, name)
+	if err != nil {
+		return 0, storeError("status", err)
 	}
+	defer done()
 	metas, err := mb.Messages(ctx)
 	if err != nil {
 		return 0, storeError("status", err)
@@ -303,16 +310,11 @@ func structureData(msg io.ReaderAt, size int64) ([]byte, error) {
 // once, at delivery). The file was just written, so it is read from the
 // page cache. A failure only means the parse happens at the first FETCH.
 func (s *session) cacheStructure(ctx context.Context, name string, uid uint32) {
-	mb := mailstore.Mailbox(nil)
-	if sel := s.sel; sel != nil && sel.mb.Name() == name {
-		mb = sel.mb
-	} else {
-		var err error
-		if mb, err = s.store.Open(ctx, name); err != nil {
-			return
-		}
-		defer mb.Close()
+	mb, done, err := s.mailboxNamed(ctx, name)
+	if err != nil {
+		return
 	}
+	defer done()
 	r, err := mb.OpenMessage(ctx, uid)
 	if err != nil {
 		return

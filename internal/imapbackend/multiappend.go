@@ -5,7 +5,6 @@ import (
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/imapserver"
-	"github.com/postern/postern/internal/mailstore"
 )
 
 var _ imapserver.SessionMultiAppend = (*session)(nil)
@@ -32,15 +31,11 @@ func (s *session) AppendUndo(ctx context.Context, mailbox string, appended []*im
 	if len(uids) == 0 {
 		return nil
 	}
-	var mb mailstore.Mailbox
-	if sel := s.sel; sel != nil && sel.mb.Name() == name {
-		mb = sel.mb
-	} else {
-		if mb, err = s.store.Open(ctx, name); err != nil {
-			return storeError("open for APPEND rollback", err)
-		}
-		defer mb.Close()
+	mb, done, err := s.mailboxNamed(ctx, name)
+	if err != nil {
+		return storeError("open for APPEND rollback", err)
 	}
+	defer done()
 	if _, err := mb.Expunge(ctx, uids); err != nil {
 		return storeError("APPEND rollback", err)
 	}

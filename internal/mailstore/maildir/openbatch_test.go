@@ -14,24 +14,24 @@ import (
 // readMsg reads uid through mb.OpenMessage, by ReadAt and by Stream.
 func readMsg(t *testing.T, mb mailstore.Mailbox, uid uint32) (string, error) {
 	t.Helper()
-	r, err := mb.OpenMessage(context.Background(), uid)
+	whole, err := readWith(t, mb.OpenMessage, uid)
 	if err != nil {
 		return "", err
 	}
-	defer r.Close()
-	buf := make([]byte, r.Size())
-	if _, err := r.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
-		t.Fatalf("ReadAt UID %d: %v", uid, err)
+	r, err := mb.OpenMessage(context.Background(), uid)
+	if err != nil {
+		t.Fatalf("OpenMessage UID %d again: %v", uid, err)
 	}
+	defer r.Close()
 	src, err := r.(mailstore.StreamReader).Stream(2, r.Size()-2)
 	if err != nil {
 		t.Fatalf("Stream UID %d: %v", uid, err)
 	}
 	tail, err := io.ReadAll(src)
-	if err != nil || string(tail) != string(buf[2:]) {
-		t.Fatalf("Stream UID %d from 2 = %q, %v; want %q", uid, tail, err, buf[2:])
+	if err != nil || string(tail) != whole[2:] {
+		t.Fatalf("Stream UID %d from 2 = %q, %v; want %q", uid, tail, err, whole[2:])
 	}
-	return string(buf), nil
+	return whole, nil
 }
 
 // TestOpenBatchStaleNames: a batch's file names, looked up at once, may go
