@@ -285,6 +285,7 @@ func Default() *Config {
 		LoginDelayMax:     15 * time.Second,
 		LoginFailureRate:  10,
 		LoginFailureBurst: 100,
+		SearchCacheMemory: 32 << 20,
 		MaxLiteralTotal:   256 << 10,
 		MaxFetchItems:     1000,
 		MaxSearchKeys:     1000,

@@ -296,3 +296,24 @@ func TestSizeAndRateValues(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentedDefaults: setting a key to the default the README and
+// Keys document changes nothing from Default(): the table and the code
+// cannot disagree (search_cache_memory once documented 32M and defaulted
+// to none).
+func TestDocumentedDefaults(t *testing.T) {
+	want := Default()
+	for _, k := range Keys {
+		if k.Default == "" || strings.HasPrefix(k.Default, "(") || k.Name == "listen" {
+			continue // no single value to write: empty, a description, or listen's list of lines
+		}
+		c := Default()
+		if err := k.set(c, k.Default); err != nil {
+			t.Errorf("%s = %s (the documented default): %v", k.Name, k.Default, err)
+			continue
+		}
+		if !reflect.DeepEqual(c, want) {
+			t.Errorf("%s = %s (the documented default) differs from Default():\n got %+v\nwant %+v", k.Name, k.Default, c, want)
+		}
+	}
+}
