@@ -46,17 +46,10 @@ func (s *session) load(ctx context.Context, mb mailstore.Mailbox, name string, r
 	if err != nil {
 		return nil, nil, err
 	}
-	msgs, err := mb.Messages(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
 	sel := &selected{
 		mb:          mb,
 		name:        name,
 		readOnly:    readOnly,
-		uids:        make([]uint32, len(msgs)),
-		flags:       make([][]string, len(msgs)),
-		modSeq:      make([]uint64, len(msgs)),
 		gone:        map[uint32]struct{}{},
 		cursor:      st.HighestModSeq,
 		told:        st.HighestModSeq,
@@ -66,15 +59,34 @@ func (s *session) load(ctx context.Context, mb mailstore.Mailbox, name string, r
 		keywords:    map[string]struct{}{},
 	}
 	firstUnseen := uint32(0)
-	for i, m := range msgs {
-		sel.uids[i], sel.flags[i], sel.modSeq[i] = m.UID, m.Flags, m.ModSeq
+	size := func(n int) {
+		sel.uids, sel.flags, sel.modSeq = make([]uint32, 0, n), make([][]string, 0, n), make([]uint64, 0, n)
+	}
+	add := func(m mailstore.MessageMeta) {
+		sel.uids, sel.flags, sel.modSeq = append(sel.uids, m.UID), append(sel.flags, m.Flags), append(sel.modSeq, m.ModSeq)
 		if firstUnseen == 0 && !hasFlag(m.Flags, mailstore.FlagSeen) {
-			firstUnseen = uint32(i + 1)
+			firstUnseen = uint32(len(sel.uids))
 		}
 		for _, f := range m.Flags {
 			if isKeyword(f) {
 				sel.keywords[f] = struct{}{}
 			}
+		}
+	}
+	if ml, ok := mb.(mailstore.MessageLister); ok {
+		// Straight into the sequence map: the list Messages returns
+		// was half of a SELECT's memory on a large mailbox (issue 7).
+		if err := ml.EachMessage(ctx, size, add); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		msgs, err := mb.Messages(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		size(len(msgs))
+		for _, m := range msgs {
+			add(m)
 		}
 	}
 	uidNext := st.UIDNext

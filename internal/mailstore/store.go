@@ -134,6 +134,17 @@ type BatchOpener interface {
 	OpenBatch(ctx context.Context, uids []uint32) (func(ctx context.Context, uid uint32) (MessageReader, error), error)
 }
 
+// MessageLister is an optional Mailbox interface: Messages as calls
+// instead of a slice, for a caller that copies the list into structures
+// of its own anyway (SELECT's sequence map: the slice was half of the
+// memory a SELECT of a large mailbox allocated, issue 7).
+type MessageLister interface {
+	// EachMessage calls count with the number of messages, then fn for
+	// each in ascending UID order, from the same state Messages would
+	// return. Flags slices are shared: fn must not change them.
+	EachMessage(ctx context.Context, count func(n int), fn func(m MessageMeta)) error
+}
+
 // SessionAppender is an optional Store interface: Append together with
 // what an IMAP session does right after it, in the transaction that adds
 // the message, instead of in more transactions of their own (issue 7: the

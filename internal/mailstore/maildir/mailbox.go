@@ -82,18 +82,29 @@ func (mb *mailbox) State(ctx context.Context) (mailstore.MailboxState, error) {
 // Messages implements mailstore.Mailbox from the process's copy of the
 // mailbox's metadata (metaCache), brought up to date in O(changes).
 func (mb *mailbox) Messages(ctx context.Context) ([]mailstore.MessageMeta, error) {
+	var out []mailstore.MessageMeta
+	err := mb.EachMessage(ctx, func(n int) { out = make([]mailstore.MessageMeta, 0, n) },
+		func(m mailstore.MessageMeta) { out = append(out, m) })
+	return out, err
+}
+
+var _ mailstore.MessageLister = (*mailbox)(nil)
+
+// EachMessage implements mailstore.MessageLister, from the same copy in
+// memory as Messages.
+func (mb *mailbox) EachMessage(ctx context.Context, count func(int), fn func(mailstore.MessageMeta)) error {
 	if _, err := mb.current(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	msgs, _, err := mb.s.cachedMsgs(ctx, mb.id, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]mailstore.MessageMeta, len(msgs))
+	count(len(msgs))
 	for i := range msgs {
-		out[i] = msgs[i].meta()
+		fn(msgs[i].meta())
 	}
-	return out, nil
+	return nil
 }
 
 // metas loads message metadata matching where (on the messages table, with
