@@ -197,6 +197,13 @@ func TestOwnWritesCarryCheck(t *testing.T) {
 			if _, _, err := mb.StoreFlags(ctx, uids[:1], mailstore.FlagsAdd, []string{`\Answered`}, 0); err != nil {
 				t.Fatal(err)
 			}
+			// An mtime in the future is never trusted: however slowly the
+			// test runs, cur/'s stays too recent to record, as it is for a
+			// moment after a real change.
+			future := time.Now().Add(time.Hour)
+			if err := os.Chtimes(cur, future, future); err != nil {
+				t.Fatal(err)
+			}
 			s.verifyReuse = 0
 			if _, _, _, err := mb.Changes(ctx, 0); err != nil {
 				t.Fatal(err)
@@ -242,5 +249,51 @@ func TestOwnWritesCarryCheck(t *testing.T) {
 				t.Errorf("Messages once verifyReuse is over = %v, %v; want %d, UID %d \\Seen", msgs, err, op.want, uids[2])
 			}
 		})
+	}
+}
+
+// TestReusedCheckTrustsNoLaterMtime: a write's sync that finds agreement
+// through a reused check (verified) records the directories' mtimes as
+// trusted only as of that check's read. Here the read was in the very tick
+// of cur/'s mtime, another program's change followed in that tick, and a
+// second later a write (a \Recent claim) synced: had it trusted the mtime
+// as of now, the change would never have shown.
+func TestReusedCheckTrustsNoLaterMtime(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{NoFsync: true, PollInterval: time.Hour, SafetyPoll: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	uids := appendN(t, s, 2)
+	mb := openT(t, s, "INBOX")
+	d, _ := s.dirOf("INBOX")
+	cur := filepath.Join(d, "cur")
+	if _, _, err := mb.StoreFlags(ctx, uids[:1], mailstore.FlagsAdd, []string{`\Answered`}, 0); err != nil {
+		t.Fatal(err)
+	}
+	s.verifyReuse = 0
+	if _, _, _, err := mb.Changes(ctx, 0); err != nil { // reads cur/: the check
+		t.Fatal(err)
+	}
+	curFi, _ := os.Stat(cur)
+	var last string
+	ents, _ := os.ReadDir(cur)
+	for _, e := range ents {
+		last = max(last, e.Name())
+	}
+	mustRename(t, filepath.Join(cur, last), filepath.Join(cur, last+"S"))
+	if err := os.Chtimes(cur, curFi.ModTime(), curFi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(racyWindow + 100*time.Millisecond) // the mtime is old enough to trust now
+	s.verifyReuse = time.Hour
+	if _, err := mb.ClaimRecent(ctx); err != nil { // a write that syncs, reusing the check
+		t.Fatal(err)
+	}
+	s.verifyReuse = 0
+	msgs, err := mb.Messages(ctx)
+	if err != nil || len(msgs) != 2 || !slices.Contains(msgs[1].Flags, `\Seen`) {
+		t.Errorf("Messages = %v, %v; want the second \\Seen", msgs, err)
 	}
 }

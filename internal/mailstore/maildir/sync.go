@@ -113,8 +113,12 @@ func (w *wtx) sync(r *mboxRow) error {
 	}
 	if same {
 		w.agree(r.id, newM, at)
-		// Nothing to merge: only the mtimes are news.
-		newT, curT := trustedMtime(newDir), trustedMtime(curDir)
+		// Nothing to merge: only the mtimes are news. They are trusted as
+		// of the read that found the agreement (at), not of now: a check
+		// reused (verified) or carried over this process's own writes
+		// read the directories earlier, maybe in the very tick of these
+		// mtimes, when a later change in that tick could not show.
+		newT, curT := trusted(newM, at), trusted(curM, at)
 		if newT == r.newMtime && curT == r.curMtime {
 			return nil
 		}
