@@ -121,12 +121,10 @@ func TestRacyAfterOwnStore(t *testing.T) {
 			if ch, exp, _, err := mb.Changes(ctx, 0); err != nil || len(ch) != 2 || len(exp) != 0 {
 				t.Fatalf("Changes = %v, %v, %v; want the 2 messages", ch, exp, err)
 			}
-			var files []string
-			ents, _ := os.ReadDir(cur)
-			for _, e := range ents {
-				files = append(files, e.Name())
-			}
-			slices.Sort(files) // appendN's names sort in delivery order
+			// The files in UID order, from the index: the names do not
+			// sort in delivery order (their microsecond field is not
+			// zero-padded).
+			files := []string{fileOf(t, mb, uids[0]), fileOf(t, mb, uids[1])}
 			tt.change(t, cur, newDir, files)
 			if err := os.Chtimes(cur, curFi.ModTime(), curFi.ModTime()); err != nil {
 				t.Fatal(err)
@@ -219,11 +217,7 @@ func TestOwnWritesCarryCheck(t *testing.T) {
 			}
 			// Another program marks the last message \Seen in the same tick.
 			curFi, _ := os.Stat(cur)
-			last := ""
-			ents, _ := os.ReadDir(cur)
-			for _, e := range ents {
-				last = max(last, e.Name()) // appendN's names sort in delivery order
-			}
+			last := fileOf(t, mb, uids[2])
 			mustRename(t, filepath.Join(cur, last), filepath.Join(cur, last+"S"))
 			if err := os.Chtimes(cur, curFi.ModTime(), curFi.ModTime()); err != nil {
 				t.Fatal(err)
@@ -277,11 +271,7 @@ func TestReusedCheckTrustsNoLaterMtime(t *testing.T) {
 		t.Fatal(err)
 	}
 	curFi, _ := os.Stat(cur)
-	var last string
-	ents, _ := os.ReadDir(cur)
-	for _, e := range ents {
-		last = max(last, e.Name())
-	}
+	last := fileOf(t, mb, uids[1])
 	mustRename(t, filepath.Join(cur, last), filepath.Join(cur, last+"S"))
 	if err := os.Chtimes(cur, curFi.ModTime(), curFi.ModTime()); err != nil {
 		t.Fatal(err)
@@ -296,4 +286,14 @@ func TestReusedCheckTrustsNoLaterMtime(t *testing.T) {
 	if err != nil || len(msgs) != 2 || !slices.Contains(msgs[1].Flags, `\Seen`) {
 		t.Errorf("Messages = %v, %v; want the second \\Seen", msgs, err)
 	}
+}
+
+// fileOf returns the name in cur/ of uid's file, as the index has it.
+func fileOf(t *testing.T, mb mailstore.Mailbox, uid uint32) string {
+	t.Helper()
+	name, ok, err := mb.(*mailbox).lookupName(context.Background(), uid)
+	if err != nil || !ok {
+		t.Fatalf("file of UID %d: %v, %v", uid, ok, err)
+	}
+	return name
 }
