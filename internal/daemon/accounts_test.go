@@ -160,3 +160,14 @@ func TestEnsureSpoolRootControlled(t *testing.T) {
 		t.Errorf("ensureSpool in a root-controlled directory: %v", err)
 	}
 }
+
+// TestHeaderCacheMemory: search_cache_memory = 0 turns the header cache in
+// memory off (imapbackend takes 0 as its default), any other value is the
+// bound.
+func TestHeaderCacheMemory(t *testing.T) {
+	for in, want := range map[int64]int64{0: -1, 1 << 20: 1 << 20, 32 << 20: 32 << 20} {
+		if got := headerCacheMemory(in); got != want {
+			t.Errorf("headerCacheMemory(%d) = %d, want %d", in, got, want)
+		}
+	}
+}

@@ -47,6 +47,12 @@ func TestHdrMemBudget(t *testing.T) {
 	if found, missing := h.get("", []uint32{1}); len(found) != 0 || len(missing) != 1 {
 		t.Errorf("empty key held %v", found)
 	}
+	// search_cache_memory = 0 (Options.HeaderCacheMemory < 0): nothing kept.
+	off := New(Options{HeaderCacheMemory: -1}).hdrs
+	off.put("a", big[:1])
+	if found, missing := off.get("a", []uint32{1}); len(found) != 0 || len(missing) != 1 {
+		t.Errorf("a cache with no memory held %v", found)
+	}
 }
 
 // TestHeaderCacheMemoryNewMailbox: entries held in memory belong to one
