@@ -150,7 +150,7 @@ func TestLogin(t *testing.T) {
 // TestAppendCachesStructure checks that APPEND parses the message once and
 // stores its structure, so the first FETCH does not parse it: in the
 // APPEND's own transaction where the store can (maildir:
-// mailstore.CachingAppender), in a second write otherwise (memstore).
+// mailstore.SessionAppender), in a second write otherwise (memstore).
 func TestAppendCachesStructure(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st mailstore.Store) {
 		s := login(t, st)

@@ -144,7 +144,7 @@ func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opt
 }
 
 // writeTmp writes a new file and makes it durable. cache, when not nil,
-// reads it back through the same descriptor (AppendCached); its failure
+// reads it back through the same descriptor (AppendSession); its failure
 // only leaves cached nil.
 func (s *Store) writeTmp(path string, r io.Reader, cache func(io.ReaderAt, int64) ([]byte, error)) (n int64, cached []byte, err error) {
 	f, err := openRaw(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, s.opts.FileMode)
