@@ -128,10 +128,7 @@ func BenchmarkStoreFlags100k(b *testing.B) {
 	defer mb.Close()
 	i := 0
 	for b.Loop() {
-		op := mailstore.FlagsAdd
-		if i%2 == 1 {
-			op = mailstore.FlagsRemove
-		}
+		op := flipOp(i)
 		i++
 		if _, _, err := mb.StoreFlags(ctx, []uint32{uid}, op, []string{`\Seen`}, 0); err != nil {
 			b.Fatal(err)
@@ -293,10 +290,7 @@ func BenchmarkStoreFlags1k(b *testing.B) {
 	defer mb.Close()
 	i := 0
 	for b.Loop() {
-		op := mailstore.FlagsAdd
-		if i%2 == 1 {
-			op = mailstore.FlagsRemove
-		}
+		op := flipOp(i)
 		i++
 		if ch, _, err := mb.StoreFlags(ctx, uids, op, []string{`\Seen`}, 0); err != nil || len(ch) != len(uids) {
 			b.Fatalf("StoreFlags = %d, %v", len(ch), err)
@@ -384,4 +378,13 @@ func BenchmarkSelectRelogin100k(b *testing.B) {
 		mb.Close()
 		s.Close()
 	}
+}
+
+// flipOp is the flag change of round i of a benchmark that sets a flag and
+// clears it again: add on even rounds, remove on odd ones.
+func flipOp(i int) mailstore.FlagOp {
+	if i%2 == 1 {
+		return mailstore.FlagsRemove
+	}
+	return mailstore.FlagsAdd
 }

@@ -3,8 +3,6 @@ package maildir
 import (
 	"context"
 	"testing"
-
-	"github.com/postern/postern/internal/mailstore"
 )
 
 // BenchmarkStoreThenPoll50 is what a session of the load tool's mixed
@@ -24,10 +22,7 @@ func BenchmarkStoreThenPoll50(b *testing.B) {
 	defer mb.Close()
 	i := 0
 	for b.Loop() {
-		op := mailstore.FlagsAdd
-		if i%2 == 1 {
-			op = mailstore.FlagsRemove
-		}
+		op := flipOp(i)
 		k := i / 2 % len(uids) // flagged, then unflagged
 		i++
 		ch, _, err := mb.StoreFlags(ctx, uids[k:k+1], op, []string{`\Flagged`}, 0)
@@ -83,10 +78,7 @@ func BenchmarkStoreFlagDurable(b *testing.B) {
 	defer mb.Close()
 	i := 0
 	for b.Loop() {
-		op := mailstore.FlagsAdd
-		if i%2 == 1 {
-			op = mailstore.FlagsRemove
-		}
+		op := flipOp(i)
 		i++
 		if ch, _, err := mb.StoreFlags(ctx, uids, op, []string{`\Flagged`}, 0); err != nil || len(ch) != 1 {
 			b.Fatalf("StoreFlags = %d, %v", len(ch), err)
