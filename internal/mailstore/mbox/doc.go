@@ -26,8 +26,10 @@
 // rewrites leave them; clients get CRLF (imapbackend). UIDLAST in the
 // file covers every X-UID in it as soon as the file is unlocked (an
 // append rewrites the file when the folder data no longer fits in
-// place): c-client takes a larger X-UID for damage and starts a new
-// UIDVALIDITY.
+// place), and X-UIDs rise in file order (an append first writes the
+// UIDs the index gave messages an MDA delivered, which have no X-UID
+// yet): c-client takes an X-UID larger than UIDLAST, or lower than one
+// it numbered before it, for damage and starts a new UIDVALIDITY.
 //
 // Mailbox names: see names.go (directories are mailboxes too, their own
 // messages in DIR/.postern-mbox, because the contract lets "a" and

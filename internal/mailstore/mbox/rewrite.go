@@ -315,6 +315,18 @@ func (w *wtx) flush(r *mboxRow, of *openFile) error {
 // appendMsgs writes messages at the end of the locked file and records
 // them. Each is given the next UID; the file ends up durable.
 func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg) ([]uint32, error) {
+	// What the index holds and the file lacks is written first. Messages
+	// another program appended (an MDA) have no X-UID in the file until
+	// then, though the index gave them UIDs; c-client's unix driver
+	// numbers such messages from UIDLAST in file order and takes an
+	// X-UID lower than a number it just gave for a damaged mailbox: it
+	// starts a new UIDVALIDITY and every client resyncs (unix_parse:
+	// "UID less than"; TestStress/mbox "UIDVALIDITY of INBOX changed"
+	// after a COPY following deliveries). Written first, every X-UID in
+	// the file rises with the file's order.
+	if err := w.flush(r, of); err != nil {
+		return nil, err
+	}
 	fi, err := of.f.Stat()
 	if err != nil {
 		return nil, ioErr("stat", err)
