@@ -28,10 +28,20 @@ func ioErr(what string, err error) error {
 
 // Append implements mailstore.Store. The message is written to tmp/ and
 // fsync'd outside any lock; the transaction then gives it its UID, renames
-// it into cur/ with its flags in the name, fsyncs cur/, notes it in the
-// uidlist and commits. Its file mtime is the internal date, so a file left
-// in cur/ by a crash before the commit is picked up with the right date
-// and flags.
+// it into cur/ with its flags in the name, notes it in the uidlist and
+// commits (the index's WAL fsynced); cur/ and the uidlist are fsynced
+// after the commit, outside the write lock, and before Append returns.
+// Its file mtime is the internal date, so a file left in cur/ by a crash
+// before the commit is picked up with the right date and flags.
+//
+// The two fsyncs after the commit are what lets concurrent APPENDs
+// overlap their flushes: under the lock, four device round trips per
+// message (file, cur/, uidlist, WAL) serialized every APPEND of the user
+// (issue 7: 0.84 of Dovecot's rate). Nothing acknowledged is weaker for
+// it: Append returns only when all four are done. A power loss between
+// the commit and their end may lose the rename, and the next sync then
+// takes the index row without its file for an expunge: a message whose
+// APPEND was never answered OK is gone, and its UID is never given again.
 func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mailstore.AppendOptions) (uint32, uint32, error) {
 	res, err := s.AppendSession(ctx, name, r, opts, mailstore.SessionAppend{})
 	return res.UIDValidity, res.UID, err
@@ -69,9 +79,13 @@ func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opt
 		return res, err
 	}
 	renamed := false
+	var uidlistDone func(sync bool) error
 	defer func() {
 		if !renamed {
 			os.Remove(tmp)
+		}
+		if uidlistDone != nil {
+			uidlistDone(false)
 		}
 	}()
 	if err := os.Chtimes(tmp, date, date); err != nil {
@@ -79,6 +93,7 @@ func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opt
 	}
 	sys, kws := splitFlags(flags)
 	_, off := date.Zone()
+	var syncCur string
 	err = s.write(ctx, func(w *wtx) error {
 		row, err := w.ensureRow(0, cn)
 		if err != nil {
@@ -105,9 +120,7 @@ func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opt
 		}
 		renamed = true
 		w.undo = append(w.undo, func() { os.Remove(dst) })
-		if err := s.syncDir(curDir); err != nil {
-			return err
-		}
+		syncCur = curDir
 		uid := row.uidNext
 		row.uidNext++
 		res.Recent = sa.ClaimRecent && row.recentUID+1 == uid
@@ -128,7 +141,7 @@ func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opt
 				return err
 			}
 		}
-		if err := s.appendUIDList(row.dir, []uidLine{{uid, base}}); err != nil {
+		if uidlistDone, err = s.appendUIDListUnsynced(row.dir, []uidLine{{uid, base}}); err != nil {
 			return err
 		}
 		row.uidlistLines++
@@ -140,7 +153,22 @@ func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opt
 	if err != nil {
 		return mailstore.AppendResult{}, err
 	}
+	done := uidlistDone
+	uidlistDone = nil // closed here, not by the deferred cleanup
+	if err := s.syncAfterCommit(syncCur, done); err != nil {
+		return mailstore.AppendResult{}, fmt.Errorf("%w (the message is in the mailbox as UID %d, but may not survive a crash)", err, res.UID)
+	}
 	return res, nil
+}
+
+// syncAfterCommit fsyncs a directory a committed transaction renamed into
+// and closes the uidlist it appended to, fsyncing it; the two flushes run
+// at once.
+func (s *Store) syncAfterCommit(dir string, uidlistDone func(sync bool) error) error {
+	dirErr := make(chan error, 1)
+	go func() { dirErr <- s.syncDir(dir) }()
+	err := uidlistDone(true)
+	return errors.Join(<-dirErr, err)
 }
 
 // writeTmp writes a new file and makes it durable. cache, when not nil,

@@ -45,10 +45,15 @@
 //
 // Crash safety, step by step:
 //   - Append writes and fsyncs tmp/NAME (mtime = internal date), then, in
-//     the transaction, renames it into cur/ with its flags, fsyncs cur/,
-//     appends the uidlist line and commits. A crash before the commit
-//     leaves a file in cur/ that the next sync adopts with its flags and
-//     date (and, as the uidlist line was written, usually its UID).
+//     the transaction, renames it into cur/ with its flags, appends the
+//     uidlist line and commits; cur/ and the uidlist are fsynced after
+//     the commit, outside the write lock (so concurrent APPENDs overlap
+//     their flushes), and before Append returns. A crash before the
+//     commit leaves a file in cur/ that the next sync adopts with its
+//     flags and date (and, as the uidlist line was written, usually its
+//     UID). A power loss after the commit, before those fsyncs, may lose
+//     the rename: the next sync takes the row without a file for an
+//     expunge, of a message whose APPEND was never answered.
 //   - Expunge records the expunged UIDs with their file names and unlinks
 //     the files inside the transaction: a crash before the commit leaves
 //     index rows without files, which the next sync expunges, as asked. A

@@ -2,6 +2,12 @@ package maildir
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/postern/postern/internal/mailstore"
@@ -39,6 +45,58 @@ func TestLazyCommit(t *testing.T) {
 		var level int
 		if err := conn.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&level); err != nil || level != 2 {
 			t.Errorf("connection %d: synchronous = %d, %v; want 2 (FULL)", i, level, err)
+		}
+	}
+}
+
+// TestAppendUIDListAfterCommit: Append writes its uidlist line inside the
+// transaction (so lines of concurrent APPENDs are in UID order) and
+// fsyncs and closes the file after the commit: every line is there when
+// the calls return, in order, and no descriptor is left open.
+func TestAppendUIDListAfterCommit(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				if _, _, err := s.Append(context.Background(), "INBOX", strings.NewReader(testMsg), mailstore.AppendOptions{}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	data, err := os.ReadFile(filepath.Join(dir, UIDListName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")[1:] // past the header
+	var uids []int
+	for _, l := range lines {
+		var uid int
+		var base string
+		if _, err := fmt.Sscan(l, &uid, &base); err != nil {
+			t.Fatalf("uidlist line %q: %v", l, err)
+		}
+		uids = append(uids, uid)
+	}
+	if len(uids) != 40 || !slices.IsSorted(uids) || uids[0] != 1 || uids[39] != 40 {
+		t.Errorf("uidlist UIDs = %v, want 1 to 40 in order", uids)
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); strings.HasSuffix(target, UIDListName) {
+			t.Errorf("descriptor %s still open on %s", fd.Name(), target)
 		}
 	}
 }

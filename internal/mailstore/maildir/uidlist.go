@@ -110,32 +110,46 @@ func (s *Store) writeUIDList(dir string, uidValidity, uidNext uint32, specialUse
 	return s.writeFileAtomic(filepath.Join(dir, UIDListName), b.Bytes())
 }
 
-// appendUIDList adds lines for new messages. It runs inside the write
-// transaction that allocates the UIDs, so appends of several processes are
-// serialized with each other and with rewrites.
+// appendUIDList adds lines for new messages, durably. It runs inside the
+// write transaction that allocates the UIDs, so appends of several
+// processes are serialized with each other and with rewrites.
 func (s *Store) appendUIDList(dir string, lines []uidLine) error {
-	if len(lines) == 0 {
-		return nil
+	done, err := s.appendUIDListUnsynced(dir, lines)
+	if err != nil {
+		return err
 	}
+	return done(true)
+}
+
+// appendUIDListUnsynced is appendUIDList without the fsync: done(sync)
+// closes the file, fsyncing it first when sync is set, and must be
+// called once (Append runs it after its commit, outside the write lock).
+func (s *Store) appendUIDListUnsynced(dir string, lines []uidLine) (done func(sync bool) error, err error) {
 	var b bytes.Buffer
 	for _, l := range lines {
 		fmt.Fprintf(&b, "%d %s\n", l.uid, l.base)
 	}
 	f, err := openRaw(filepath.Join(dir, UIDListName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, s.opts.FileMode)
 	if err != nil {
-		return fmt.Errorf("maildir: uidlist: %w", err)
+		return nil, fmt.Errorf("maildir: uidlist: %w", err)
 	}
-	_, err = f.Write(b.Bytes())
-	if err == nil && !s.opts.NoFsync {
-		err = f.Sync()
+	if _, err := f.Write(b.Bytes()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("maildir: uidlist: %w", err)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("maildir: uidlist: %w", err)
-	}
-	return nil
+	return func(sync bool) error {
+		var err error
+		if sync && !s.opts.NoFsync {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("maildir: uidlist: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // readKeywords reads a folder's keyword file: index -> name.
