@@ -77,7 +77,7 @@ func handleCompress(c *conn, cmd *command) error {
 func (c *conn) startCompress() {
 	zr := flate.NewReaderOpts(c.br, flate.WithPartialBlock())
 	c.br = bufio.NewReaderSize(zr, compressBufferSize)
-	c.bw.Reset(&deflateWriter{dst: deadlineWriter{c}})
+	c.w.enc.Pin().Reset(&deflateWriter{dst: deadlineWriter{c}})
 	c.dec = c.newDecoder()
 	c.compressed = true
 }

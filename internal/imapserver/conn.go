@@ -28,7 +28,6 @@ type conn struct {
 	raw  net.Conn // the accepted connection; deadlines are set on it
 	nc   net.Conn // raw, or the *tls.Conn after STARTTLS
 	br   *bufio.Reader
-	bw   *bufio.Writer
 	dec  *imapwire.Decoder
 	w    *writer
 	info ConnInfo
@@ -72,8 +71,7 @@ func (s *Server) newConn(c net.Conn, tlsActive bool) *conn {
 	cn.info.LocalAddr, _ = connserve.AddrPort(c.LocalAddr())
 	cn.log = s.log.With("conn", cn.info.ID, "remote", cn.info.RemoteAddr.String())
 	cn.br = bufio.NewReaderSize(c, 4096)
-	cn.bw = bufio.NewWriterSize(deadlineWriter{cn}, 4096)
-	cn.w = newWriter(cn.bw)
+	cn.w = newWriter(imapwire.NewParkingEncoder(deadlineWriter{cn}, &writeBuffers))
 	cn.dec = cn.newDecoder()
 	return cn
 }
@@ -272,7 +270,7 @@ func (c *conn) bye(code imap.ResponseCode, text string) {
 // next command under the login or autologout timer (RFC 3501 §5.4). It
 // returns false when the connection must end; it has said BYE when due.
 func (c *conn) waitCommand() bool {
-	if err := c.w.Flush(); err != nil {
+	if err := c.w.flushAndPark(); err != nil {
 		return false
 	}
 	deadline := c.loginDeadline

@@ -24,6 +24,7 @@ func handleIdle(c *conn, cmd *command) error {
 	if err := c.w.continuation("idling"); err != nil {
 		return &ioError{err}
 	}
+	c.w.enc.Park() // flushed: nothing to write until an update
 
 	stop := make(chan struct{})
 	var once sync.Once

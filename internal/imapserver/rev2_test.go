@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/postern/postern/internal/imap"
+	"github.com/postern/postern/internal/imapwire"
 )
 
 func TestVisibleFlags(t *testing.T) {
@@ -37,7 +38,7 @@ func TestRev2Writer(t *testing.T) {
 	run := func(rev2 bool) string {
 		var b strings.Builder
 		bw := bufio.NewWriter(&b)
-		w := newWriter(bw)
+		w := newWriter(imapwire.NewEncoder(bw))
 		w.rev2 = rev2
 		w.WriteRecent(3)
 		w.WriteMessageFlags(1, 7, flags)

@@ -3,6 +3,7 @@ package imapserver
 import (
 	"bufio"
 	"strconv"
+	"sync"
 
 	"github.com/postern/postern/internal/imap"
 	"github.com/postern/postern/internal/imapwire"
@@ -13,7 +14,6 @@ import (
 // connection blocks on a read (DESIGN.md §7), or after every update while
 // flushEach is set (IDLE).
 type writer struct {
-	bw        *bufio.Writer
 	enc       *imapwire.Encoder
 	flushEach bool
 	fetch     fetchMessageWriter // reused for every FETCH response
@@ -25,20 +25,36 @@ type writer struct {
 	vanished int
 }
 
-func newWriter(bw *bufio.Writer) *writer {
-	w := &writer{bw: bw, enc: imapwire.NewEncoder(bw)}
+func newWriter(enc *imapwire.Encoder) *writer {
+	w := &writer{enc: enc}
 	w.fetch.w = w
 	return w
 }
 
+// writeBuffers lends the connections their write buffers: a connection
+// holds one only while it has responses to write (imapwire.Encoder.Park).
+var writeBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufferSize) }}
+
+// writeBufferSize is the size of a connection's write buffer.
+const writeBufferSize = 4096
+
 // Flush writes buffered responses to the connection.
 func (w *writer) Flush() error { return w.enc.Flush() }
 
-// end finishes one response line, flushing it during IDLE.
+// flushAndPark flushes, then gives the write buffer back until the next
+// response: the connection is about to wait (for a command, or in IDLE).
+func (w *writer) flushAndPark() error {
+	err := w.enc.Flush()
+	w.enc.Park()
+	return err
+}
+
+// end finishes one response line, flushing it during IDLE (and parking
+// the buffer: IDLE waits between updates).
 func (w *writer) end() error {
 	w.enc.CRLF()
 	if w.flushEach {
-		return w.enc.Flush()
+		return w.flushAndPark()
 	}
 	return w.enc.Err()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/postern/postern/internal/imap"
@@ -23,14 +24,55 @@ const dateTimeLayout = "02-Jan-2006 15:04:05 -0700"
 // are sticky: the first is returned by Err (and by Flush), and every
 // later write is dropped.
 type Encoder struct {
-	w   *bufio.Writer
+	w   *bufio.Writer // nil while parked (NewParkingEncoder)
 	err error
 	// utf8 is the mode of RFC 6855 §3 (see SetUTF8).
 	utf8 bool
+	// pool lends w to a parking encoder, dst is where w writes.
+	pool *sync.Pool
+	dst  io.Writer
 }
 
 // NewEncoder returns an encoder writing to w.
 func NewEncoder(w *bufio.Writer) *Encoder { return &Encoder{w: w} }
+
+// NewParkingEncoder returns an encoder writing to dst through a buffered
+// writer it takes from pool (which holds *bufio.Writer) at its first
+// write and gives back at Park. A server holds thousands of quiet
+// connections (IDLE, or between commands) with nothing buffered: their
+// write buffers are better shared (issue 7: memory per connection).
+func NewParkingEncoder(dst io.Writer, pool *sync.Pool) *Encoder {
+	return &Encoder{pool: pool, dst: dst}
+}
+
+// buf returns the buffered writer, taking one from the pool when parked.
+func (e *Encoder) buf() *bufio.Writer {
+	if e.w == nil {
+		e.w = e.pool.Get().(*bufio.Writer)
+		e.w.Reset(e.dst)
+	}
+	return e.w
+}
+
+// Park gives the buffered writer back to the pool when nothing is
+// buffered (after Flush); the next write takes one again. It does
+// nothing for an encoder made by NewEncoder, or after Pin.
+func (e *Encoder) Park() {
+	if e.pool == nil || e.w == nil || e.w.Buffered() > 0 {
+		return
+	}
+	e.w.Reset(nil) // no reference to this connection from the pool
+	e.pool.Put(e.w)
+	e.w = nil
+}
+
+// Pin returns the buffered writer, kept for good: Park no longer gives
+// it back (COMPRESS resets it onto its compressor, which it must keep).
+func (e *Encoder) Pin() *bufio.Writer {
+	w := e.buf()
+	e.pool = nil
+	return w
+}
 
 // Err returns the first error.
 func (e *Encoder) Err() error { return e.err }
@@ -39,7 +81,9 @@ func (e *Encoder) Err() error { return e.err }
 // error.
 func (e *Encoder) Flush() error {
 	if e.err == nil {
-		e.err = e.w.Flush()
+		if e.w != nil {
+			e.err = e.w.Flush()
+		}
 	}
 	return e.err
 }
@@ -52,14 +96,14 @@ func (e *Encoder) setErr(err error) {
 
 func (e *Encoder) str(s string) *Encoder {
 	if e.err == nil {
-		_, e.err = e.w.WriteString(s)
+		_, e.err = e.buf().WriteString(s)
 	}
 	return e
 }
 
 func (e *Encoder) byte(b byte) *Encoder {
 	if e.err == nil {
-		e.err = e.w.WriteByte(b)
+		e.err = e.buf().WriteByte(b)
 	}
 	return e
 }
@@ -81,7 +125,7 @@ func (e *Encoder) Atom(s string) *Encoder { return e.str(s) }
 func (e *Encoder) Number(n uint32) *Encoder {
 	if e.err == nil {
 		var buf [10]byte
-		_, e.err = e.w.Write(strconv.AppendUint(buf[:0], uint64(n), 10))
+		_, e.err = e.buf().Write(strconv.AppendUint(buf[:0], uint64(n), 10))
 	}
 	return e
 }
@@ -94,7 +138,7 @@ func (e *Encoder) Number64(n int64) *Encoder {
 	}
 	if e.err == nil {
 		var buf [20]byte
-		_, e.err = e.w.Write(strconv.AppendInt(buf[:0], n, 10))
+		_, e.err = e.buf().Write(strconv.AppendInt(buf[:0], n, 10))
 	}
 	return e
 }
@@ -204,7 +248,7 @@ func (e *Encoder) DateTime(t time.Time) *Encoder {
 		b := append(buf[:0], '"')
 		b = t.AppendFormat(b, dateTimeLayout)
 		b = append(b, '"')
-		_, e.err = e.w.Write(b)
+		_, e.err = e.buf().Write(b)
 	}
 	return e
 }
@@ -242,7 +286,7 @@ func (l *literalWriter) Write(p []byte) (int, error) {
 		l.e.setErr(fmt.Errorf("imapwire: literal longer than announced by %d octets", int64(len(p))-l.n))
 		return 0, l.e.err
 	}
-	k, err := l.e.w.Write(p)
+	k, err := l.e.buf().Write(p)
 	l.n -= int64(k)
 	l.e.setErr(err)
 	return k, err
@@ -262,7 +306,7 @@ func (l *literalWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !bounded {
 		lr = &io.LimitedReader{R: r, N: l.n}
 	}
-	n, err := l.e.w.ReadFrom(lr)
+	n, err := l.e.buf().ReadFrom(lr)
 	l.n -= n
 	l.e.setErr(err)
 	if err == nil && !bounded && l.n == 0 {
