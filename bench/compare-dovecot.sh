@@ -8,7 +8,8 @@
 # Maildir), with the same users and the same SHA512-CRYPT hashes, loads the
 # same mail into both, then measures each figure on Postern and on Dovecot
 # alternately (A B A B, --pairs times) with `postern bench`, and writes a
-# table of medians and ratios to bench/results/YYYY-MM-DD.md (or --out).
+# table of medians and ratios to bench/results/YYYY-MM-DD.md (-2, -3... for
+# later runs that day; or --out).
 # Postern in inetd mode under a private xinetd, and on the mbox store, are
 # measured beside (mixed profile, no target).
 #
@@ -22,7 +23,8 @@
 #                                  [--dovecot-fast-login]
 #   --quick    smoke run: one pair, 2 s runs, 10,000-message big mailbox...
 #   --pairs N  A B pairs per figure (default 3; --quick: 1)
-#   --out FILE results file (default bench/results/YYYY-MM-DD.md; with
+#   --out FILE results file (default bench/results/YYYY-MM-DD.md, or the
+#              first free YYYY-MM-DD-N.md of the day; with
 #              --quick: the run directory's results.md)
 #   --keep     keep the run directory (mailboxes, logs, JSON) at the end
 #   --dovecot-fast-login  Dovecot's "high-performance" login mode
@@ -447,7 +449,18 @@ echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES/meta"
 
 # --- the table -------------------------------------------------------------
 if [[ -z $OUT ]]; then
-	if ((QUICK)); then OUT=$DIR/results.md; else OUT=$REPO/bench/results/$(date -u +%F).md; fi
+	if ((QUICK)); then
+		OUT=$DIR/results.md
+	else
+		# A second run on the same day gets YYYY-MM-DD-2.md, and so on:
+		# a run never overwrites the results of an earlier one.
+		OUT=$REPO/bench/results/$(date -u +%F).md
+		n=2
+		while [[ -e $OUT || -e ${OUT%.md}-runs ]]; do
+			OUT=$REPO/bench/results/$(date -u +%F)-$n.md
+			n=$((n + 1))
+		done
+	fi
 fi
 python3 "$REPO/bench/summarize.py" "$RES" >"$OUT"
 # Each run's full report (per command: rate, p50/p99, errors) beside the
