@@ -63,6 +63,15 @@
 // watcher is woken by inotify on the mailbox file, its dotlock and the
 // index's -wal file (polling where inotify cannot watch; see watch.go).
 //
+// c-client's session lock (sessionlock.go): a UW program with the file
+// open read-write holds an exclusive flock on /tmp/.DEV.INO for its whole
+// session and rewrites the file from what it read at open. We take that
+// lock, without waiting, before changing any byte already in the file;
+// while another program holds it, we only append (without X-UID, as UW's
+// append), keep flag and UID changes in the index until a later flush,
+// and an EXPUNGE or MOVE waits for the session to end (SessionLockWait,
+// 10 s) before failing with ErrLocked (NO [INUSE]).
+//
 // # Crash safety of rewrites
 //
 // Expunge (and any rewrite) changes the file in place from the first

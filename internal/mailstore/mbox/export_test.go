@@ -1,5 +1,12 @@
 package mbox
 
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
 // Test hooks.
 
 // SetForceHelper makes s take dotlocks through Options.DotlockHelper, as
@@ -21,3 +28,19 @@ func SetBeforeRead(s *Store, fn func()) { s.beforeRead = fn }
 // SetAfterApply makes a rewrite call fn with its journal's path once the
 // journal is applied to the file, before it is removed.
 func SetAfterApply(s *Store, fn func(journal string)) { s.afterApply = fn }
+
+// UWSessionLockPath is the c-client session lock of the mailbox file
+// path (sessionlock.go).
+func UWSessionLockPath(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	return filepath.Join(uwLockDir, fmt.Sprintf(".%x.%x", uint64(st.Dev), st.Ino)), nil
+}

@@ -523,6 +523,12 @@ func (mb *mailbox) copyTo(ctx context.Context, uids []uint32, dest string, move 
 		if err != nil {
 			return err
 		}
+		if move && of != nil && of.uwBusy {
+			// The source cannot be rewritten now: wait (Store.write)
+			// before the destination is written.
+			of.close()
+			return errUWSession
+		}
 		msgs, err := selectMsgs(ctx, w.tx, r.id, uids)
 		if err != nil || len(msgs) == 0 || of == nil {
 			of.close()
@@ -610,7 +616,7 @@ func (mb *mailbox) copyTo(ctx context.Context, uids []uint32, dest string, move 
 		if dn == r.name {
 			r = d
 		}
-		of, err = w.prepare(&r, nd.file, false)
+		of, err = w.prepareToRewrite(&r, nd.file)
 		if err != nil {
 			return err
 		}

@@ -29,11 +29,18 @@ func testOptions(dir string) mbox.Options {
 
 func openTest(t testing.TB, dir string) *mbox.Store {
 	t.Helper()
+	return openTestWith(t, dir, testOptions(dir))
+}
+
+// openTestWith is openTest with options of the caller's (testOptions(dir)
+// changed).
+func openTestWith(t testing.TB, dir string, opts mbox.Options) *mbox.Store {
+	t.Helper()
 	// The spool directory exists on a real system (/var/mail).
 	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s, err := mbox.OpenStore(testOptions(dir))
+	s, err := mbox.OpenStore(opts)
 	if err != nil {
 		t.Fatalf("Open(%q) = %v", dir, err)
 	}

@@ -19,6 +19,10 @@ const (
 	// DefaultLockTimeout is UW's: a NAME.lock older than five minutes is
 	// taken as stale and broken (uw-imap-docs/locking.txt, "BEZERK AND MMDF").
 	DefaultLockTimeout = 5 * time.Minute
+	// DefaultSessionLockWait bounds the wait for a c-client session: UW's
+	// mailutil holds the file for well under a second, an interactive
+	// MUA (pine) for as long as it runs, when a client must hear NO.
+	DefaultSessionLockWait = 10 * time.Second
 )
 
 // Options configure a Store (Open). Only Root is required.
@@ -61,6 +65,12 @@ type Options struct {
 	// value. A lock whose holder (the PID written in it) is gone on this
 	// host is broken at once.
 	LockTimeout time.Duration
+	// SessionLockWait is how long a write that must rewrite the file
+	// (EXPUNGE, MOVE, a flag change that does not fit in place is not
+	// one: it waits in the index) waits for a c-client (UW) read-write
+	// session holding the file to end (sessionlock.go), retrying, before
+	// it fails with ErrLocked. 0 means DefaultSessionLockWait.
+	SessionLockWait time.Duration
 	// FileMode is the mode of mailbox files the store creates; 0 means 0600.
 	FileMode os.FileMode
 	// DirMode is the mode of directories the store creates; 0 means 0700.
@@ -110,6 +120,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LockTimeout == 0 {
 		o.LockTimeout = DefaultLockTimeout
+	}
+	if o.SessionLockWait == 0 {
+		o.SessionLockWait = DefaultSessionLockWait
 	}
 	if o.FileMode == 0 {
 		o.FileMode = 0o600

@@ -55,6 +55,9 @@ func (w *wtx) renderMsg(out io.Writer, f *os.File, r *mboxRow, m *msgRow, base *
 // they are. Crash-safe through the journal (journal.go). The row is
 // updated (messages re-framed, dropped ones expunged at a new MODSEQ).
 func (w *wtx) rewrite(r *mboxRow, of *openFile, drop map[uint32]bool) error {
+	if of.uwBusy {
+		return errUWSession
+	}
 	msgs, err := allMsgs(w.ctx, w.tx, r.id)
 	if err != nil {
 		return err
@@ -215,6 +218,9 @@ func (s *Store) pseudoDates() (string, string) {
 // when the new one has the same length (UIDLAST is written with ten
 // digits for this); false when it cannot.
 func (w *wtx) pseudoInPlace(r *mboxRow, of *openFile) bool {
+	if of.uwBusy {
+		return false
+	}
 	head, err := readAt(of.f, 0, r.pseudoNext)
 	if err != nil {
 		return false
@@ -247,6 +253,9 @@ func (w *wtx) pseudoInPlace(r *mboxRow, of *openFile) bool {
 // statusInPlace rewrites a message's status block in place when the new
 // one fits in the old one's bytes (UW pads X-Keywords for this).
 func (w *wtx) statusInPlace(r *mboxRow, of *openFile, m *msgRow, base *folderData) (bool, error) {
+	if of.uwBusy {
+		return false, nil // the session's rewrite would undo it: kept dirty
+	}
 	hdr, err := readAt(of.f, m.data, m.hdrEnd-m.data)
 	if err != nil {
 		return false, err
@@ -287,8 +296,12 @@ func (w *wtx) baseInPlace(r *mboxRow, of *openFile) (bool, error) {
 }
 
 // flush writes what the index holds and the file lacks: status blocks in
-// place where they fit, a rewrite otherwise.
+// place where they fit, a rewrite otherwise. Nothing, while a c-client
+// session has the file: the index keeps it for a later flush.
 func (w *wtx) flush(r *mboxRow, of *openFile) error {
+	if of.uwBusy {
+		return nil
+	}
 	var n int
 	if err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND dirty = 1`, r.id).Scan(&n); err != nil {
 		return fmt.Errorf("mbox: index: %w", err)
@@ -367,7 +380,7 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 		uid := r.uidNext
 		r.uidNext++
 		var base *folderData
-		if firstInFile && i == 0 {
+		if firstInFile && i == 0 && !of.uwBusy {
 			fd := folderData{uidValidity: r.uidValidity, uidLast: r.uidNext - 1 + uint32(len(msgs)-1), keywords: r.keywords}
 			base = &fd
 		}
@@ -377,7 +390,15 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 		hdr, rest := splitForAppend(data)
 		h := scanHeader(hdr)
 		buf.Write(h.visible)
-		buf.Write(statusBlock{base: base, flags: m.flags, uid: uid, crlf: h.crlf, order: r.keywords}.render(0))
+		fileUID := uid
+		if of.uwBusy {
+			// A c-client session has the file: no X-UID, as UW's own
+			// append writes none then; the session numbers the message
+			// from UIDLAST in file order, as the index did, and the
+			// X-UID is written at a later flush (the row is dirty).
+			fileUID = 0
+		}
+		buf.Write(statusBlock{base: base, flags: m.flags, uid: fileUID, crlf: h.crlf, order: r.keywords}.render(0))
 		buf.Write(rest)
 		if len(data) > 0 && data[len(data)-1] != '\n' {
 			// mbox cannot hold a message without a final line end: the
@@ -438,6 +459,7 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 			uid: uids[i], modSeq: r.modSeq, flags: msgs[i].flags,
 			from: raw.from, data: raw.data, hdrEnd: raw.hdrEnd, end: raw.end, next: raw.next,
 			visLen: int64(len(raw.hdr.visible)), size: raw.size(), fp: raw.fp, date: raw.date.Unix(),
+			dirty: of.uwBusy,
 		}
 		_, m.tzoff = raw.date.Zone()
 		if noEOL[i] && m.end > m.hdrEnd {
@@ -448,12 +470,12 @@ func (w *wtx) appendMsgs(r *mboxRow, of *openFile, isNew bool, msgs []appendMsg)
 			return nil, err
 		}
 	}
-	if !firstInFile {
+	if !firstInFile || of.uwBusy {
 		r.baseDirty = true // UIDLAST moved on
 	} else if len(msgs) > 0 {
 		r.baseDirty = false
 	}
-	if r.baseDirty {
+	if r.baseDirty && !of.uwBusy {
 		// The folder data is written in place below, in the file's
 		// first bytes: a failed commit puts them back along with the cut
 		// (without, the file kept a UIDLAST the index never committed).

@@ -297,7 +297,32 @@ type wtx struct {
 }
 
 // write runs fn in a write transaction.
+//
+// A write that must rewrite a file a c-client session holds
+// (errUWSession) is run again, every sessionRetry, until the session ends
+// or SessionLockWait has passed: fn must be one that can run again (it
+// starts from what it reads in the transaction).
 func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
+	deadline := time.Now().Add(s.opts.SessionLockWait)
+	for {
+		err := s.writeOnce(ctx, fn)
+		if !errors.Is(err, errUWSession) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(sessionRetry):
+		}
+	}
+}
+
+// sessionRetry is the pause between tries of a write waiting for a
+// c-client session to end.
+const sessionRetry = 50 * time.Millisecond
+
+// writeOnce is one try of write.
+func (s *Store) writeOnce(ctx context.Context, fn func(w *wtx) error) error {
 	s.sh.wmu.Lock()
 	defer s.sh.wmu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)

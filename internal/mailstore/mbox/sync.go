@@ -23,12 +23,19 @@ type openFile struct {
 	path string
 	lk   *fileLock
 	sh   *shared
+	// session is c-client's session lock, held while we may change
+	// bytes already in the file; uwBusy says another program (a UW
+	// read-write session) holds it: then the file is only appended to
+	// (sessionlock.go).
+	session *uwSessionLock
+	uwBusy  bool
 }
 
 func (of *openFile) close() {
 	if of == nil {
 		return
 	}
+	of.session.release()
 	of.lk.unlock()
 	of.f.Close()
 	of.sh.fileMu.Unlock()
@@ -115,6 +122,9 @@ func (w *wtx) prepare(r *mboxRow, file string, create bool) (*openFile, error) {
 		return nil, err
 	}
 	of := &openFile{f: f, path: file, lk: lk, sh: w.s.sh}
+	if !w.s.readOnly {
+		of.session, of.uwBusy = takeUWSessionLock(f)
+	}
 	if err := w.syncFile(r, of); err != nil {
 		of.close()
 		return nil, err

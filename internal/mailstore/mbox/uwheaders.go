@@ -267,6 +267,9 @@ func (b statusBlock) render(size int) []byte {
 	pad := budget - st.Len() - xst.Len() - kw.Len()
 	fmt.Fprintf(&out, "Status: %s%sX-Status: %s%sX-Keywords:%s", st.String(), eol, xst.String(), eol, kw.String())
 	uidLine := fmt.Sprintf("%sX-UID: %d%s", eol, b.uid, eol)
+	if b.uid == 0 { // not numbered in the file yet (sessionlock.go)
+		uidLine = eol
+	}
 	pad = max(pad, 0)
 	if natural := out.Len() + pad + len(uidLine); size > natural {
 		pad += size - natural
