@@ -281,7 +281,7 @@ func (cl *client) idle() (time.Duration, error) {
 	if !cl.c.caps["IDLE"] {
 		return 0, errSkipped
 	}
-	st, d, err := cl.c.idle(cl.r.opts.IdleHold, cl.r.stop, nil)
+	st, d, err := cl.c.idle(cl.r.opts.IdleHold, cl.r.stop, &cl.r.idling, nil)
 	return max(d, 1), cl.ok(st, err)
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -311,8 +312,9 @@ func (c *conn) runLiteral(prefix string, lit []byte, onData func(untagged) error
 // for hold (or until stop is closed), then sends DONE and reads the
 // completion. Updates arriving while idling are read after DONE: the load
 // tool has nothing to do with them but count them. The returned duration
-// is the time spent on the wire, the hold excluded.
-func (c *conn) idle(hold time.Duration, stop <-chan struct{}, onData func(untagged) error) (status, time.Duration, error) {
+// is the time spent on the wire, the hold excluded. idling, when not nil,
+// counts the connection from the continuation to the completion.
+func (c *conn) idle(hold time.Duration, stop <-chan struct{}, idling *atomic.Int64, onData func(untagged) error) (status, time.Duration, error) {
 	start := time.Now()
 	tag := c.nextTag()
 	_ = c.nc.SetDeadline(start.Add(c.timeout))
@@ -342,6 +344,10 @@ func (c *conn) idle(hold time.Duration, stop <-chan struct{}, onData func(untagg
 		return status{}, 0, fatal(fmt.Errorf("loadgen: unexpected response %.80q waiting for IDLE continuation", b))
 	}
 	wire := time.Since(start)
+	if idling != nil {
+		idling.Add(1)
+		defer idling.Add(-1)
+	}
 	t := time.NewTimer(hold)
 	select {
 	case <-t.C:

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -356,5 +357,57 @@ func TestConnectionRefused(t *testing.T) {
 	ln.Close()
 	if _, err := Run(t.Context(), Options{Addr: addr, Users: "u:p"}); err == nil {
 		t.Fatal("Run against a closed port succeeded")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestProgressCountsIdling: the progress line counts the clients in IDLE,
+// which is what the comparison waits for before it reads a server's
+// memory per IDLE connection (counting connections was too early: the
+// logins behind them were still running).
+func TestProgressCountsIdling(t *testing.T) {
+	const clients = 5
+	s := startFake(t, fakeEmpty)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var progress syncBuffer
+	p, _ := LookupProfile("idle")
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, Options{
+			Addr: s.ln.Addr().String(), Users: "u%d:p", NUsers: 2, Clients: clients, Duration: time.Hour,
+			Profile: p, IdleHold: time.Hour, StopTimeout: time.Second,
+			Progress: &progress, ProgressEvery: 10 * time.Millisecond,
+		})
+		done <- err
+	}()
+	want := fmt.Sprintf("%5d connected  %5d idling\n", clients, clients)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(progress.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress line with %q in:\n%s", want, progress.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }

@@ -92,6 +92,10 @@ type runner struct {
 	caps  map[string]bool // from the probe; read-only once the clients start
 	stop  chan struct{}   // closed at the deadline or on cancellation
 	live  atomic.Int64    // connected clients, for the progress line
+	// idling counts the clients in IDLE (the server's continuation
+	// read, DONE not yet answered), for the progress line: a memory
+	// figure is taken once every client is there (bench/compare-dovecot.sh).
+	idling atomic.Int64
 
 	// hard is cancelled StopTimeout after a cancellation: connecting
 	// clients give up, and every tracked connection is closed.
@@ -450,8 +454,8 @@ func (r *runner) progress(ctx context.Context, start time.Time) {
 		case now := <-tick.C:
 			done, errs := r.stats.totals()
 			rate := float64(done-lastDone) / now.Sub(last).Seconds()
-			fmt.Fprintf(r.opts.Progress, "%6.1fs  %9.1f cmd/s  %9d commands  %6d errors  %5d connected\n",
-				now.Sub(start).Seconds(), rate, done, errs, r.live.Load())
+			fmt.Fprintf(r.opts.Progress, "%6.1fs  %9.1f cmd/s  %9d commands  %6d errors  %5d connected  %5d idling\n",
+				now.Sub(start).Seconds(), rate, done, errs, r.live.Load(), r.idling.Load())
 			lastDone, last = done, now
 		}
 	}
