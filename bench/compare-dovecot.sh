@@ -413,7 +413,7 @@ idle_memory() { # SERVER N
 	# (SHA512-CRYPT), so the memory of sessions still logging in was read,
 	# and the figure moved with how many had got through.
 	for i in $(seq 1 $((IDLE_WAIT * 2))); do
-		got=$(grep -a 'idling$' "$RES/idle.$srv.1.txt" 2>/dev/null | tail -n 1 | awk '{print $(NF-1)}')
+		got=$({ grep -a 'idling$' "$RES/idle.$srv.1.txt" 2>/dev/null || true; } | tail -n 1 | awk '{print $(NF-1)}')
 		got=${got:-0}
 		((got >= n)) && break
 		kill -0 $bpid 2>/dev/null || break
