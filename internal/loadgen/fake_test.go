@@ -271,13 +271,17 @@ func TestFakeDrop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if c, _ := res.Command("NOOP"); c.Errors != 3 || c.Count != 0 {
-		t.Errorf("NOOP: %+v, want 3 errors (the connection closed)", c)
+	// At least MinCommands run, in turn: more when the stop's timer
+	// fires late on a loaded machine (CI), CHECK and NOOP alternating.
+	noop, _ := res.Command("NOOP")
+	check, _ := res.Command("CHECK")
+	if noop.Errors < 3 || noop.Count != 0 {
+		t.Errorf("NOOP: %+v, want every one (3 or more) an error (the connection closed)", noop)
 	}
-	if c, _ := res.Command("CHECK"); c.Errors != 0 || c.Count != 3 {
-		t.Errorf("CHECK: %+v, want 3 successes", c)
+	if check.Errors != 0 || (check.Count != noop.Errors && check.Count != noop.Errors+1) {
+		t.Errorf("CHECK: %+v, want as many successes as NOOPs (%d), or one more", check, noop.Errors)
 	}
-	if c, _ := res.Command("CONNECT"); c.Count < 3 {
+	if c, _ := res.Command("CONNECT"); c.Count < noop.Errors {
 		t.Errorf("CONNECT: %+v, want a reconnection after each drop", c)
 	}
 }
