@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -364,22 +363,19 @@ func TestConnectionRefused(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the progress writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// lineWatch is a progress writer that closes seen once a line it is
+// given contains want (the progress loop is its only writer).
+type lineWatch struct {
+	want string
+	seen chan struct{}
+	once sync.Once
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (l *lineWatch) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), l.want) {
+		l.once.Do(func() { close(l.seen) })
+	}
+	return len(p), nil
 }
 
 // TestProgressCountsIdling: the progress line counts the clients in IDLE,
@@ -391,24 +387,21 @@ func TestProgressCountsIdling(t *testing.T) {
 	s := startFake(t, fakeEmpty)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var progress syncBuffer
+	progress := &lineWatch{want: fmt.Sprintf("%5d connected  %5d idling\n", clients, clients), seen: make(chan struct{})}
 	p, _ := LookupProfile("idle")
 	done := make(chan error, 1)
 	go func() {
 		_, err := Run(ctx, Options{
 			Addr: s.ln.Addr().String(), Users: "u%d:p", NUsers: 2, Clients: clients, Duration: time.Hour,
 			Profile: p, IdleHold: time.Hour, StopTimeout: time.Second,
-			Progress: &progress, ProgressEvery: 10 * time.Millisecond,
+			Progress: progress, ProgressEvery: 10 * time.Millisecond,
 		})
 		done <- err
 	}()
-	want := fmt.Sprintf("%5d connected  %5d idling\n", clients, clients)
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(progress.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no progress line with %q in:\n%s", want, progress.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-progress.seen:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no progress line with %q within 10 s", progress.want)
 	}
 	cancel()
 	if err := <-done; err != nil {
