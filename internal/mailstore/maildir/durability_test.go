@@ -2,6 +2,7 @@ package maildir
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,5 +99,24 @@ func TestAppendUIDListAfterCommit(t *testing.T) {
 		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); strings.HasSuffix(target, UIDListName) {
 			t.Errorf("descriptor %s still open on %s", fd.Name(), target)
 		}
+	}
+}
+
+// TestAppendUIDListNothing: no lines, no file opened (a sync that adopted
+// files with the UIDs their uidlist already had writes none, and pays no
+// fsync for it).
+func TestAppendUIDListNothing(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	folder := t.TempDir()
+	if err := s.appendUIDList(folder, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(folder, UIDListName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("appendUIDList with no lines touched %s: %v", UIDListName, err)
 	}
 }

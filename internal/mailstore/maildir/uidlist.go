@@ -125,6 +125,9 @@ func (s *Store) appendUIDList(dir string, lines []uidLine) error {
 // closes the file, fsyncing it first when sync is set, and must be
 // called once (Append runs it after its commit, outside the write lock).
 func (s *Store) appendUIDListUnsynced(dir string, lines []uidLine) (done func(sync bool) error, err error) {
+	if len(lines) == 0 {
+		return func(bool) error { return nil }, nil // no file opened, none fsynced
+	}
 	var b bytes.Buffer
 	for _, l := range lines {
 		fmt.Fprintf(&b, "%d %s\n", l.uid, l.base)
