@@ -56,7 +56,7 @@ func TestLazyCommit(t *testing.T) {
 // the calls return, in order, and no descriptor is left open.
 func TestAppendUIDListAfterCommit(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{}) // with fsync: the deferred one runs (not openTest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,11 +106,7 @@ func TestAppendUIDListAfterCommit(t *testing.T) {
 // files with the UIDs their uidlist already had writes none, and pays no
 // fsync for it).
 func TestAppendUIDListNothing(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openTest(t, t.TempDir())
 	defer s.Close()
 	folder := t.TempDir()
 	if err := s.appendUIDList(folder, nil); err != nil {

@@ -37,13 +37,8 @@ func TestCheckOutsideDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkClean(t, s, "after APPEND")
-	f, err := os.OpenFile(testOptions(dir).Inbox, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("From mta@example.org Thu Nov 26 01:00:00 2026\nSubject: delivered 1\n\nhello\n\n" +
+	mtaAppend(t, testOptions(dir).Inbox, "From mta@example.org Thu Nov 26 01:00:00 2026\nSubject: delivered 1\n\nhello\n\n"+
 		"From mta@example.org Thu Nov 26 01:00:01 2026\nSubject: delivered 2\n\nFrom the body\n\n")
-	f.Close()
 	ps := checkClean(t, s, "after a delivery")
 	if len(ps) != 2 || !ps[0].Pending || !ps[1].Pending {
 		t.Errorf("after a delivery: %v, want two pending messages", ps)

@@ -273,9 +273,7 @@ func TestIndexFastPath(t *testing.T) {
 	}
 
 	// An MTA appends: parsed from the old end.
-	f, _ := os.OpenFile(inbox, os.O_WRONLY|os.O_APPEND, 0)
-	f.WriteString("From mta@example.org Wed Nov 25 13:00:00 2026\nSubject: delivered\n\nnew mail\n\n")
-	f.Close()
+	mtaAppend(t, inbox, "From mta@example.org Wed Nov 25 13:00:00 2026\nSubject: delivered\n\nnew mail\n\n")
 	st2, _ := s.Status(ctx, "INBOX")
 	if st2.Messages != 5 || st2.UIDNext != 6 {
 		t.Errorf("Status after delivery = %+v, want 5 messages, UIDNEXT 6", st2)

@@ -32,6 +32,22 @@ func openTest(t testing.TB, dir string) *mbox.Store {
 	return openTestWith(t, dir, testOptions(dir))
 }
 
+// mtaAppend appends text to the mailbox file as an MTA or MDA delivers:
+// no lock of ours, no X-UID, no status headers.
+func mtaAppend(t testing.TB, file, text string) {
+	t.Helper()
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // openTestWith is openTest with options of the caller's (testOptions(dir)
 // changed).
 func openTestWith(t testing.TB, dir string, opts mbox.Options) *mbox.Store {

@@ -111,12 +111,7 @@ func TestReadWhileDelivering(t *testing.T) {
 	deliveries := 0
 	mbox.SetBeforeRead(s, func() {
 		deliveries++
-		f, err := os.OpenFile(spool, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(f, "From mta@example.org Thu Nov 26 01:00:%02d 2026\nSubject: delivered %d\n\nhi\n\n", deliveries%60, deliveries)
-		f.Close()
+		mtaAppend(t, spool, fmt.Sprintf("From mta@example.org Thu Nov 26 01:00:%02d 2026\nSubject: delivered %d\n\nhi\n\n", deliveries%60, deliveries))
 	})
 	if got := readMsg(t, mb, 1); got != body {
 		t.Errorf("UID 1 read during deliveries = %q, want %q", got, body)
@@ -191,13 +186,8 @@ func TestStaleJournalKeepsAppends(t *testing.T) {
 		t.Errorf("journal %s still there after the expunge: %v", jpath, err)
 	}
 	spool := testOptions(dir).Inbox
-	f, err := os.OpenFile(spool, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const d = "Subject: d\n\nDelivered after the expunge.\n"
-	fmt.Fprintf(f, "From mta@example.org Thu Nov 26 01:00:00 2026\n%s\n", d)
-	f.Close()
+	mtaAppend(t, spool, "From mta@example.org Thu Nov 26 01:00:00 2026\n"+d+"\n")
 	if err := os.WriteFile(jpath, saved, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -244,12 +234,7 @@ func TestBaseWrittenAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(spool, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "From mta@example.org Thu Nov 26 01:00:00 2026\nSubject: first\n\nhi\n\n")
-	f.Close()
+	mtaAppend(t, spool, "From mta@example.org Thu Nov 26 01:00:00 2026\nSubject: first\n\nhi\n\n")
 	if st2, err := s.Status(ctx, "INBOX"); err != nil || st2.Messages != 1 || st2.UIDValidity != st.UIDValidity {
 		t.Fatalf("Status after a delivery = %+v, %v; want 1 message, UIDVALIDITY %d", st2, err, st.UIDValidity)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -94,6 +95,25 @@ func TestUWSessionLock(t *testing.T) {
 	}
 	if got := read(); !bytes.Equal(got, during) {
 		t.Fatalf("a refused EXPUNGE changed the file:\n%s", got)
+	}
+	// A MOVE out of the held file is refused before it writes the
+	// destination: a retry must not copy twice.
+	if err := s.Create(ctx, "Archive", ""); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(opts.Root, "Archive")
+	archived, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := mb.MoveTo(ctx, []uint32{1}, "Archive"); !errors.Is(err, mailstore.ErrLocked) {
+		t.Fatalf("MOVE during a UW session = %v, want ErrLocked", err)
+	}
+	if got, _ := os.ReadFile(archive); !bytes.Equal(got, archived) {
+		t.Errorf("a refused MOVE wrote its destination:\n%s", got)
+	}
+	if got := read(); !bytes.Equal(got, during) {
+		t.Fatalf("a refused MOVE changed its source:\n%s", got)
 	}
 	// Index state is what the clients asked for all along.
 	msgs, err := mb.Messages(ctx)

@@ -112,12 +112,7 @@ func TestAppendAfterDeliveryKeepsUIDOrder(t *testing.T) {
 		}
 	}
 	// The MDA's delivery: From line and message, no X-UID, no status.
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprint(f, "From mda@example.org Thu Nov 26 06:00:00 2026\nSubject: delivered\n\ndelivered\n\n")
-	f.Close()
+	mtaAppend(t, file, "From mda@example.org Thu Nov 26 06:00:00 2026\nSubject: delivered\n\ndelivered\n\n")
 	st, err := s.Status(ctx, "box")
 	if err != nil {
 		t.Fatal(err)

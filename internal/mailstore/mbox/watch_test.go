@@ -62,12 +62,7 @@ func TestWatchInotifyOutsideAppend(t *testing.T) {
 	if err := os.WriteFile(spool+".lock", nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(spool, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("From mta@vm Wed Nov 25 22:00:00 2026\nSubject: two\n\nbody\n\n")
-	f.Close()
+	mtaAppend(t, spool, "From mta@vm Wed Nov 25 22:00:00 2026\nSubject: two\n\nbody\n\n")
 	os.Remove(spool + ".lock")
 	waitWatch(t, ch, "an outside append to the spool file")
 	// The signal may come before the dotlock went; look until the new
