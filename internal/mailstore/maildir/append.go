@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/postern/postern/internal/mailstore"
 )
@@ -29,20 +30,22 @@ func ioErr(what string, err error) error {
 // Append implements mailstore.Store. The message is written to tmp/ and
 // fsync'd outside any lock; the transaction then gives it its UID, renames
 // it into cur/ with its flags in the name, notes it in the uidlist and
-// commits (the index's WAL fsynced); cur/ and the uidlist are fsynced
-// after the commit, outside the write lock, and before Append returns.
-// Its file mtime is the internal date, so a file left in cur/ by a crash
-// before the commit is picked up with the right date and flags.
+// commits lazily (writeLazy: the index's WAL is not fsynced); cur/ and
+// the uidlist are fsynced after the commit, outside the write lock, and
+// before Append returns. Its file mtime is the internal date, so a file
+// left in cur/ by a crash before the commit is picked up with the right
+// date and flags.
 //
-// Before, the four device round trips of an APPEND (file, cur/, uidlist,
-// WAL) ran one after the other, three of them under the user's write
-// lock; now two run at once after the commit, and the next APPEND of the
-// user takes the lock meanwhile (issue 7: 0.84 of Dovecot's rate; +4 to
-// +9% measured). Nothing acknowledged is weaker for it: Append returns
-// only when all four are done. A power loss between
-// the commit and their end may lose the rename, and the next sync then
-// takes the index row without its file for an expunge: a message whose
-// APPEND was never answered OK is gone, and its UID is never given again.
+// Three device flushes, as Dovecot's (file, its directory, uidlist), in
+// two rounds: the file, then cur/ and the uidlist at once, while the next
+// APPEND of the user takes the lock (issue 7). The WAL's flush, a fourth,
+// is left out: what the OK promises is durable without it, the file and
+// its directory entry and the UID in the uidlist, and a power loss that
+// takes the commit from the index is undone from them (recoverUIDs). A
+// power loss between the commit and the two fsyncs may lose the rename,
+// and the next sync then takes the index row without its file for an
+// expunge: a message whose APPEND was never answered OK is gone, and its
+// UID is never given again.
 func (s *Store) Append(ctx context.Context, name string, r io.Reader, opts mailstore.AppendOptions) (uint32, uint32, error) {
 	res, err := s.AppendSession(ctx, name, r, opts, mailstore.SessionAppend{})
 	return res.UIDValidity, res.UID, err
@@ -75,7 +78,7 @@ func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opt
 	}
 	base := s.newBase()
 	tmp := filepath.Join(dir, "tmp", base)
-	size, cached, err := s.writeTmp(tmp, r, sa.Cache)
+	size, cached, err := s.writeTmp(tmp, r, date, sa.Cache)
 	if err != nil {
 		return res, err
 	}
@@ -89,13 +92,10 @@ func (s *Store) AppendSession(ctx context.Context, name string, r io.Reader, opt
 			uidlistDone(false)
 		}
 	}()
-	if err := os.Chtimes(tmp, date, date); err != nil {
-		return res, ioErr("append", err)
-	}
 	sys, kws := splitFlags(flags)
 	_, off := date.Zone()
 	var syncCur string
-	err = s.write(ctx, func(w *wtx) error {
+	err = s.writeLazy(ctx, func(w *wtx) error {
 		row, err := w.ensureRow(0, cn)
 		if err != nil {
 			return err
@@ -172,15 +172,20 @@ func (s *Store) syncAfterCommit(dir string, uidlistDone func(sync bool) error) e
 	return errors.Join(<-dirErr, err)
 }
 
-// writeTmp writes a new file and makes it durable. cache, when not nil,
-// reads it back through the same descriptor (AppendSession); its failure
-// only leaves cached nil.
-func (s *Store) writeTmp(path string, r io.Reader, cache func(io.ReaderAt, int64) ([]byte, error)) (n int64, cached []byte, err error) {
-	f, err := openRaw(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, s.opts.FileMode)
+// writeTmp writes a new file with modification time mtime (a message's
+// internal date) and makes it durable, the time with it: a message taken
+// back from the file after a power loss has its date (lostcommits.go).
+// cache, when not nil, reads it back through the same descriptor
+// (AppendSession); its failure only leaves cached nil.
+func (s *Store) writeTmp(path string, r io.Reader, mtime time.Time, cache func(io.ReaderAt, int64) ([]byte, error)) (n int64, cached []byte, err error) {
+	f, err := s.createTmp(path)
 	if err != nil {
 		return 0, nil, ioErr("append", err)
 	}
 	n, err = io.Copy(f, r)
+	if err == nil {
+		err = os.Chtimes(path, mtime, mtime)
+	}
 	if err == nil && !s.opts.NoFsync {
 		err = f.Sync()
 	}
@@ -197,4 +202,23 @@ func (s *Store) writeTmp(path string, r io.Reader, cache func(io.ReaderAt, int64
 		return 0, nil, ioErr("append", err)
 	}
 	return n, cached, nil
+}
+
+// createTmp creates the file at path for writing: when path is in a
+// folder's tmp/ and the folder has a spare file (spares.go), that file
+// renamed there and emptied, a new file otherwise.
+func (s *Store) createTmp(path string) (rawFile, error) {
+	if dir := filepath.Dir(path); filepath.Base(dir) == "tmp" && s.claimSpare(dir, path) {
+		f, err := openRaw(path, os.O_RDWR|os.O_TRUNC|syscall.O_NOFOLLOW, 0)
+		if err == nil {
+			var st syscall.Stat_t
+			if syscall.Fstat(f.fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Nlink == 1 &&
+				(os.FileMode(st.Mode).Perm() == s.opts.FileMode.Perm() || syscall.Fchmod(f.fd, uint32(s.opts.FileMode.Perm())) == nil) {
+				return f, nil
+			}
+			f.Close()
+		}
+		os.Remove(path) // not a file this store may write into: made anew
+	}
+	return openRaw(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, s.opts.FileMode)
 }

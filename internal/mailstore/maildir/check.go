@@ -263,14 +263,16 @@ func (w *wtx) checkFolder(res *mailstore.CheckResult, r mboxRow) error {
 }
 
 // checkTmp reports files in tmp/ older than staleTmp: deliveries that
-// crashed before their rename (Check with repair removes them).
+// crashed before their rename (Check with repair removes them). Empty
+// spare files (spares.go) are kept on purpose.
 func checkTmp(name, dir string, now time.Time) []mailstore.Problem {
 	var out []mailstore.Problem
 	tmpDir := filepath.Join(dir, "tmp")
 	ents, _ := os.ReadDir(tmpDir)
 	for _, e := range ents {
 		fi, err := e.Info()
-		if err != nil || !fi.Mode().IsRegular() || now.Sub(fi.ModTime()) < staleTmp {
+		if err != nil || !fi.Mode().IsRegular() || now.Sub(fi.ModTime()) < staleTmp ||
+			strings.HasPrefix(e.Name(), sparePrefix) && fi.Size() == 0 {
 			continue
 		}
 		out = append(out, mailstore.Problem{Mailbox: name, File: filepath.Join(tmpDir, e.Name()), Kind: mailstore.CheckTmp,

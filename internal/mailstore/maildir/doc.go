@@ -15,9 +15,12 @@
 // Index. root/postern-index.sqlite (modernc.org/sqlite via database/sql):
 // WAL, busy_timeout, every write a BEGIN IMMEDIATE transaction, so several
 // processes share it and a UID is never handed out twice. Commits that
-// give out UIDs are synchronous=FULL; flag changes, expunges and cached
-// data are NORMAL (no fsync; Store.writeLazy), Dovecot's durability
-// contract. See schema.go for the tables.
+// give out UIDs are synchronous=FULL, but for APPEND's; APPEND, flag
+// changes, expunges and cached data are NORMAL (no fsync;
+// Store.writeLazy), Dovecot's durability contract. An APPEND's file and
+// uidlist line are fsynced before its OK, and what a power loss takes
+// from the index is taken back from them (lostcommits.go). See schema.go
+// for the tables.
 //
 // Outside programs. Calls that need the current state (Messages, Changes,
 // State, Status, Open and every write) compare the mtimes of new/ and cur/
@@ -29,7 +32,7 @@
 // tick would not move it): the directory's names are then compared with
 // the index by reading (sameOnDisk, no write lock), and a full merge runs
 // only when they differ. An agreeing comparison is reused for
-// verifyReuse (100 ms) while the index row and the mtimes stay the same,
+// verifyReuse (500 ms) while the index row and the mtimes stay the same,
 // so another program's change in the very tick of ours shows within that
 // time; every other change shows at once. This process's own writes carry
 // the comparison they started from forward (carryVerified): they change
@@ -46,14 +49,18 @@
 // Crash safety, step by step:
 //   - Append writes and fsyncs tmp/NAME (mtime = internal date), then, in
 //     the transaction, renames it into cur/ with its flags, appends the
-//     uidlist line and commits; cur/ and the uidlist are fsynced after
-//     the commit, outside the write lock (so concurrent APPENDs overlap
-//     their flushes), and before Append returns. A crash before the
-//     commit leaves a file in cur/ that the next sync adopts with its
-//     flags and date (and, as the uidlist line was written, usually its
-//     UID). A power loss after the commit, before those fsyncs, may lose
-//     the rename: the next sync takes the row without a file for an
-//     expunge, of a message whose APPEND was never answered.
+//     uidlist line and commits lazily (the WAL is not fsynced); cur/ and
+//     the uidlist are fsynced after the commit, outside the write lock
+//     (so concurrent APPENDs overlap their flushes), and before Append
+//     returns. A crash before the commit leaves a file in cur/ that the
+//     next sync adopts with its flags and date (and, as the uidlist line
+//     was written, usually its UID). A power loss after the commit,
+//     before those fsyncs, may lose the rename: the next sync takes the
+//     row without a file for an expunge, of a message whose APPEND was
+//     never answered. A power loss after the OK may lose the commit
+//     itself, never the file or its uidlist line: before a process first
+//     uses the mailbox, recoverUIDs raises UIDNEXT past every UID the
+//     uidlist lists and gives the files back their UIDs (lostcommits.go).
 //   - Expunge records the expunged UIDs with their file names and unlinks
 //     the files inside the transaction: a crash before the commit leaves
 //     index rows without files, which the next sync expunges, as asked. A

@@ -211,13 +211,10 @@ func (s *Store) stageMessages(ctx context.Context, dir string, in []mailstore.Im
 		if err != nil {
 			return nil, fmt.Errorf("maildir: import UID %d: %w", m.UID, err)
 		}
-		im.size, _, err = s.writeTmp(path, rc, nil)
+		im.size, _, err = s.writeTmp(path, rc, date, nil)
 		rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("maildir: import UID %d: %w", m.UID, err)
-		}
-		if err := os.Chtimes(path, date, date); err != nil {
-			return nil, ioErr("import", err)
 		}
 		out = append(out, im)
 	}

@@ -538,10 +538,8 @@ func (s *Store) linkOrCopy(from, to string) error {
 	if err != nil {
 		return ioErr("copy", err)
 	}
-	if _, _, err := s.writeTmp(to, in, nil); err != nil {
-		return err
-	}
-	return os.Chtimes(to, fi.ModTime(), fi.ModTime())
+	_, _, err = s.writeTmp(to, in, fi.ModTime(), nil)
+	return err
 }
 
 // ClaimRecent implements mailstore.Mailbox. When every message is claimed

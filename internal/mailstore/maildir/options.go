@@ -42,6 +42,10 @@ type Options struct {
 	// BusyTimeout is how long a write waits for another process holding the
 	// index's write lock; 0 means 30 seconds.
 	BusyTimeout time.Duration
+	// SpareFiles is how many expunged messages' files, emptied, each
+	// folder keeps in tmp/ for the next APPENDs to reuse (spares.go);
+	// 0 means 1024, a negative number none.
+	SpareFiles int
 }
 
 func (o Options) withDefaults() Options {
@@ -68,6 +72,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = 30 * time.Second
+	}
+	if o.SpareFiles == 0 {
+		o.SpareFiles = 1024
 	}
 	return o
 }

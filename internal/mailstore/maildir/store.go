@@ -78,6 +78,13 @@ type shared struct {
 
 	// verified is the last agreeing sameOnDisk check of each mailbox.
 	verified verified
+
+	// uidChecks holds the mailboxes checked for lost APPEND commits in
+	// this process (lostcommits.go).
+	uidChecks uidChecks
+
+	// spares lists each folder's spare files (spares.go).
+	spares spareFiles
 }
 
 // sharedLinger is how long an index's shared state (above all the
@@ -105,10 +112,11 @@ func releaseShared(path string) { registry.ReleaseLater(path, sharedLinger()) }
 // BEGIN IMMEDIATE transactions, and busy_timeout lets several processes
 // share the file. synchronous=FULL (unless Options.NoFsync): with WAL,
 // NORMAL may lose the last commits on power loss, and UIDs already
-// reported to clients (APPENDUID, COPYUID) must not be handed out again;
-// FULL costs one fsync of the WAL per commit. Flag changes, expunges and
-// cached data commit with NORMAL (writeLazy), as Dovecot does not fsync
-// those either.
+// reported to clients (COPYUID) must not be handed out again; FULL costs
+// one fsync of the WAL per commit. Flag changes, expunges and cached data
+// commit with NORMAL (writeLazy), as Dovecot does not fsync those either;
+// so does APPEND, whose file and uidlist line are durable before its OK
+// (lostcommits.go).
 //
 // An index SQLite reports damaged (not a database, or malformed where
 // Open reads it) is moved aside to IndexName.corrupt-TIME and made again
@@ -320,8 +328,11 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 // the WAL is written. A power loss may lose the last such commits: flags
 // and expunges come back as they were, and their MODSEQs may be given out
 // again. What a client must never see twice stays durable: new messages
-// and their UIDs (APPEND, COPY, MOVE, and a merge that picks up delivered
-// mail, even inside a lazy transaction: mustSync) are fsynced.
+// and their UIDs (COPY, MOVE, and a merge that picks up delivered mail,
+// even inside a lazy transaction: mustSync) are fsynced; an APPEND's
+// message and UID are durable in its file and its uidlist line, which
+// it fsyncs itself, and recoverUIDs takes back what its lazy commit
+// lost.
 func (s *Store) writeLazy(ctx context.Context, fn func(w *wtx) error) error {
 	return s.writeTx(ctx, !s.opts.NoFsync, fn)
 }

@@ -3,7 +3,6 @@ package maildir
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,7 +45,7 @@ func (s *Store) current(ctx context.Context, id int64, name string) (mboxRow, er
 	if err != nil {
 		return r, err
 	}
-	if !ok {
+	if !ok || !s.checkUIDsRead(r) {
 		return s.merge(ctx, id, name)
 	}
 	now := time.Now()
@@ -91,6 +90,9 @@ func (s *Store) merge(ctx context.Context, id int64, name string) (mboxRow, erro
 // appeared there are added, files that vanished are expunged, and flags
 // changed by renames are taken over. It runs in a write transaction.
 func (w *wtx) sync(r *mboxRow) error {
+	if err := w.recoverUIDs(r); err != nil {
+		return err
+	}
 	newDir, curDir := filepath.Join(r.dir, "new"), filepath.Join(r.dir, "cur")
 	newM, curM := mtimeOf(newDir), mtimeOf(curDir)
 	newChanged := r.newMtime < 0 || newM != r.newMtime
@@ -424,7 +426,7 @@ func (w *wtx) recordExpunges(r *mboxRow, gone []expungedFile) error {
 			return err
 		}
 		if g.unlinkDir != "" {
-			if err := os.Remove(filepath.Join(g.unlinkDir, g.base+g.info)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := w.s.removeMessageFile(g.unlinkDir, g.base, g.info); err != nil {
 				w.s.log.Warn("maildir: cannot remove expunged message", "file", g.base+g.info, "err", err)
 			}
 		}
