@@ -164,6 +164,9 @@ type session struct {
 	// rev2 is set once the client enabled IMAP4rev2: unsolicited FETCH
 	// responses then carry the UID (RFC 9051 §7.5.2, Appendix E item 21).
 	rev2 bool
+	// flagScratch holds the FLAGS of the message a FETCH response is
+	// being written for, reused from message to message.
+	flagScratch []imap.Flag
 }
 
 var (

@@ -117,6 +117,26 @@ func BenchmarkFetchFlagsEnvelope10k(b *testing.B) {
 	}
 }
 
+// BenchmarkUIDFetchFlags10k is UID FETCH 1:* (FLAGS) on 10,000 messages,
+// what a client resynchronising a mailbox asks: per message, no more than
+// the index's flags (issue 7).
+func BenchmarkUIDFetchFlags10k(b *testing.B) {
+	for _, bs := range benchStores {
+		b.Run("store="+bs.name, func(b *testing.B) {
+			s := login(b, bs.make(b, 10000))
+			selectBox(b, s, "INBOX", false)
+			ctx := context.Background()
+			opts := &imap.FetchOptions{UID: true, Flags: true}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.Fetch(ctx, discardFetch{}, imap.NumKindUID, all, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkSelect100k is SELECT of a 100,000-message mailbox (and the
 // UNSELECT that ends it).
 func BenchmarkSelect100k(b *testing.B) {

@@ -108,6 +108,10 @@ func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind
 	// the first that is opened: FETCH 1:* BODY[] asked the index for each
 	// message's name before.
 	files := &infoBatch{sel: sel, uids: uids}
+	// One source and one bound method value for the batch: made per
+	// message, each was an allocation (issue 7).
+	var src msgSource
+	open := files.openMessage
 	for k, i := range idx {
 		uid := uids[k]
 		var info *mailstore.MessageInfo
@@ -121,7 +125,7 @@ func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind
 			}
 			info = &infos[0]
 		}
-		if err := s.fetchMessage(ctx, w, kind, i, info, files.openMessage, opts, seen[uid]); errors.Is(err, errGoneMeanwhile) {
+		if err := s.fetchMessage(ctx, w, kind, i, info, &src, open, opts, seen[uid]); errors.Is(err, errGoneMeanwhile) {
 			*gone = true
 		} else if err != nil {
 			return err
@@ -134,10 +138,10 @@ func (s *session) fetchBatch(ctx context.Context, w imapserver.FetchWriter, kind
 // FLAGS, INTERNALDATE, RFC822.SIZE, ENVELOPE, BODY/BODYSTRUCTURE, then the
 // body sections as requested.
 func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, kind imap.NumKind, i int, info *mailstore.MessageInfo,
-	open func(context.Context, uint32) (mailstore.MessageReader, error), opts *imap.FetchOptions, seenNow bool) (err error) {
+	m *msgSource, open func(context.Context, uint32) (mailstore.MessageReader, error), opts *imap.FetchOptions, seenNow bool) (err error) {
 	sel := s.sel
 	uid := sel.uids[i]
-	m := &msgSource{sel: sel, uid: uid, info: info, open: open}
+	*m = msgSource{sel: sel, uid: uid, info: info, open: open}
 	defer m.close()
 
 	// Load what may fail before the response is started, so that an
@@ -186,7 +190,8 @@ func (s *session) fetchMessage(ctx context.Context, w imapserver.FetchWriter, ki
 		mw.WriteUID(uid)
 	}
 	if opts.Flags || seenNow {
-		mw.WriteFlags(sel.messageFlags(i))
+		s.flagScratch = sel.appendMessageFlags(s.flagScratch[:0], i)
+		mw.WriteFlags(s.flagScratch) // written at once, not kept
 	}
 	if opts.ModSeq || condSeen {
 		mw.WriteModSeq(sel.modSeq[i])

@@ -249,8 +249,13 @@ func (sel *selected) mailboxFlags() (flags, permanent []imap.Flag) {
 // sees them: \Recent first, then the system flags, then keywords, as UW
 // imapd writes them.
 func (sel *selected) messageFlags(i int) []imap.Flag {
+	return sel.appendMessageFlags(make([]imap.Flag, 0, len(sel.flags[i])+1), i)
+}
+
+// appendMessageFlags is messageFlags appended to out (a FETCH of 100,000
+// messages reuses one slice: issue 7).
+func (sel *selected) appendMessageFlags(out []imap.Flag, i int) []imap.Flag {
 	stored := sel.flags[i]
-	out := make([]imap.Flag, 0, len(stored)+1)
 	if sel.isRecent(sel.uids[i]) {
 		out = append(out, imap.FlagRecent)
 	}

@@ -35,8 +35,13 @@ func newWriter(enc *imapwire.Encoder) *writer {
 // holds one only while it has responses to write (imapwire.Encoder.Park).
 var writeBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufferSize) }}
 
-// writeBufferSize is the size of a connection's write buffer.
-const writeBufferSize = 4096
+// writeBufferSize is the size of a connection's write buffer. A
+// connection holds one only while it writes (writeBuffers), so its size
+// costs the active connections, not the quiet ones. At 4 KiB a UID FETCH
+// 1:* (FLAGS) of 100,000 messages (3 MB) took 750 write calls; at 32 KiB
+// it takes under 100 and 30% less time (issue 7), and TLS records are
+// full-size (16 KiB) instead of 4 KiB.
+const writeBufferSize = 32 << 10
 
 // Flush writes buffered responses to the connection.
 func (w *writer) Flush() error { return w.enc.Flush() }

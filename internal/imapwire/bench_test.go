@@ -102,3 +102,22 @@ func BenchmarkEncodeEnvelope(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkEncodeFetchFlags writes the lines of a UID FETCH 1:* (FLAGS)
+// of 1,000 messages: numbers and flag lists, the bulk of a large
+// mailbox's resynchronisation (issue 7).
+func BenchmarkEncodeFetchFlags(b *testing.B) {
+	flags := []imap.Flag{imap.FlagSeen, "$Label1"}
+	e := NewEncoder(bufio.NewWriterSize(io.Discard, 32<<10))
+	b.ReportAllocs()
+	for b.Loop() {
+		for n := uint32(1); n <= 1000; n++ {
+			e.Atom("*").SP().Number(n).SP().Atom("FETCH").SP().Special('(').Atom("UID").SP().Number(n + 100000).SP().Atom("FLAGS").SP()
+			e.List(len(flags), func(i int) { e.Flag(flags[i]) })
+			e.Special(')').CRLF()
+		}
+	}
+	if err := e.Flush(); err != nil {
+		b.Fatal(err)
+	}
+}
