@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/postern/postern/internal/config"
@@ -123,6 +124,16 @@ type limitedConn struct {
 func (c *limitedConn) Close() error {
 	c.once.Do(c.release)
 	return c.Conn.Close()
+}
+
+// SyscallConn gives the servers the socket beneath (imapserver waits for
+// input without a read buffer through it); syscall.EINVAL when there is
+// none.
+func (c *limitedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, syscall.EINVAL
 }
 
 // refuse tells a client why it is dropped, in its protocol's words (IMAP

@@ -2,9 +2,12 @@ package daemon
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -87,5 +90,35 @@ func TestRefusalLogLimited(t *testing.T) {
 	l.logRefusal(a, "Too many connections from your address")
 	if !strings.Contains(buf.String(), `msg="connections refused, not logged one by one" count=990`) {
 		t.Errorf("no summary of the 990 refusals not logged:\n%s", buf.String())
+	}
+}
+
+// TestLimitedConnSyscallConn: the wrapper gives the socket beneath to
+// whoever asks (imapserver waits for input through it without a read
+// buffer), and says so when there is none.
+func TestLimitedConnSyscallConn(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var wrapped net.Conn = &limitedConn{Conn: c, release: func() {}}
+	sc, ok := wrapped.(syscall.Conn)
+	if !ok {
+		t.Fatal("limitedConn does not implement syscall.Conn")
+	}
+	if rc, err := sc.SyscallConn(); err != nil || rc == nil {
+		t.Errorf("SyscallConn over TCP = %v, %v", rc, err)
+	}
+	p1, p2 := net.Pipe()
+	defer p1.Close()
+	defer p2.Close()
+	if _, err := (&limitedConn{Conn: p1, release: func() {}}).SyscallConn(); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("SyscallConn over a pipe = %v; want EINVAL", err)
 	}
 }

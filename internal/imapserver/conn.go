@@ -55,6 +55,10 @@ type conn struct {
 	// by whoever holds the writer.
 	writeDeadline time.Time
 
+	// parks counts the waits that lent the read buffer out (readpark.go),
+	// for tests.
+	parks int
+
 	mu       sync.Mutex
 	waiting  bool   // blocked waiting for a command; guarded by mu
 	idling   bool   // in IDLE; guarded by mu
@@ -70,7 +74,8 @@ func (s *Server) newConn(c net.Conn, tlsActive bool) *conn {
 	cn.info.RemoteAddr, _ = connserve.AddrPort(c.RemoteAddr())
 	cn.info.LocalAddr, _ = connserve.AddrPort(c.LocalAddr())
 	cn.log = s.log.With("conn", cn.info.ID, "remote", cn.info.RemoteAddr.String())
-	cn.br = bufio.NewReaderSize(c, 4096)
+	cn.br = readBuffers.Get().(*bufio.Reader)
+	cn.br.Reset(c)
 	cn.w = newWriter(imapwire.NewParkingEncoder(deadlineWriter{cn}, &writeBuffers))
 	cn.dec = cn.newDecoder()
 	return cn
@@ -287,6 +292,7 @@ func (c *conn) waitCommand() bool {
 	c.raw.SetReadDeadline(deadline)
 	c.mu.Unlock()
 
+	c.waitInput()
 	_, err := c.br.Peek(1)
 
 	c.mu.Lock()

@@ -54,6 +54,7 @@ func handleIdle(c *conn, cmd *command) error {
 			}
 			stopIdle()
 		}()
+		c.waitInput()
 		line, err := c.dec.ReadLine()
 		done <- lineResult{line, err}
 	}()

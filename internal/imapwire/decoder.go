@@ -95,6 +95,11 @@ func NewDecoder(r *bufio.Reader, opts DecoderOptions) *Decoder {
 	return &Decoder{r: r, opts: opts, utf8: opts.UTF8}
 }
 
+// SetReader makes the decoder read from r from now on, between commands
+// (a server that lends read buffers out while a connection waits: the
+// old reader must have nothing buffered).
+func (d *Decoder) SetReader(r *bufio.Reader) { d.r = r }
+
 // Err returns the first error: a *SyntaxError for client mistakes (answer
 // BAD with its text), a *LimitError for a limit hit, the error an
 // ExpectList item returned, or an I/O error from the reader (io.EOF as
