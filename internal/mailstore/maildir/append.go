@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -182,7 +183,9 @@ func (s *Store) writeTmp(path string, r io.Reader, mtime time.Time, cache func(i
 	if err != nil {
 		return 0, nil, ioErr("append", err)
 	}
-	n, err = io.Copy(f, r)
+	buf := copyBuffers.Get().(*[]byte)
+	n, err = io.CopyBuffer(f, r, *buf)
+	copyBuffers.Put(buf)
 	if err == nil {
 		err = os.Chtimes(path, mtime, mtime)
 	}
@@ -203,6 +206,10 @@ func (s *Store) writeTmp(path string, r io.Reader, mtime time.Time, cache func(i
 	}
 	return n, cached, nil
 }
+
+// copyBuffers holds the buffers writeTmp copies messages through: io.Copy
+// made a 32 KiB one per message, garbage at every APPEND (issue 7).
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // createTmp creates the file at path for writing: when path is in a
 // folder's tmp/ and the folder has a spare file (spares.go), that file
