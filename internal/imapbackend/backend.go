@@ -167,6 +167,15 @@ type session struct {
 	// flagScratch holds the FLAGS of the message a FETCH response is
 	// being written for, reused from message to message.
 	flagScratch []imap.Flag
+	// readsStructures is set once the client FETCHed something that
+	// needs a message's parsed structure (ENVELOPE, BODYSTRUCTURE,
+	// RFC822.SIZE, sections...): from then on its APPENDs parse and cache
+	// the new message's structure while the file is in the page cache.
+	// A client that only appends (an importer, a migration, a MUA's
+	// first save) does not pay for a parse nobody reads: the first FETCH
+	// makes it, as Dovecot caches only the fields clients have asked for
+	// (issue 7: 7% of APPENDs/s).
+	readsStructures bool
 }
 
 var (

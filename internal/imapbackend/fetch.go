@@ -39,6 +39,9 @@ func (s *session) Fetch(ctx context.Context, w imapserver.FetchWriter, kind imap
 		idx = slices.DeleteFunc(idx, func(i int) bool { return sel.modSeq[i] <= opts.ChangedSince })
 	}
 	needInfo := opts.InternalDate || opts.SaveDate || needPart(opts)
+	if needPart(opts) {
+		s.readsStructures = true
+	}
 	setSeen := false
 	if !sel.readOnly {
 		for _, sec := range opts.BodySection {

@@ -162,8 +162,12 @@ func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size 
 	into := sel != nil && !sel.readOnly && sel.mb.Name() == name
 	sa, inOne := s.store.(mailstore.SessionAppender)
 	if inOne {
+		var cache func(io.ReaderAt, int64) ([]byte, error)
+		if s.readsStructures {
+			cache = structureData
+		}
 		res, err = sa.AppendSession(ctx, name, io.LimitReader(r, size), ao,
-			mailstore.SessionAppend{Cache: structureData, ClaimRecent: into})
+			mailstore.SessionAppend{Cache: cache, ClaimRecent: into})
 	} else {
 		res.UIDValidity, res.UID, err = s.store.Append(ctx, name, io.LimitReader(r, size), ao)
 	}
@@ -173,7 +177,7 @@ func (s *session) Append(ctx context.Context, mailbox string, r io.Reader, size 
 		}
 		return nil, storeError("append", err)
 	}
-	if !inOne {
+	if !inOne && s.readsStructures {
 		s.cacheStructure(ctx, name, res.UID)
 	}
 	if res.Recent {

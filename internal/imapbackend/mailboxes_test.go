@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -151,37 +152,70 @@ func TestLogin(t *testing.T) {
 // stores its structure, so the first FETCH does not parse it: in the
 // APPEND's own transaction where the store can (maildir:
 // mailstore.SessionAppender), in a second write otherwise (memstore).
+// It does so for a client that has FETCHed structures before; a client
+// that only appends gets no parse, and the first FETCH that needs the
+// structure makes the entry.
 func TestAppendCachesStructure(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st mailstore.Store) {
-		s := login(t, st)
-		ctx := context.Background()
-		msg := "Subject: cached\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"
-		d, err := s.Append(ctx, "INBOX", strings.NewReader(msg), int64(len(msg)), &imap.AppendOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mb, err := st.Open(ctx, "INBOX")
+	msg := "Subject: cached\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"
+	want, err := structureData(strings.NewReader(msg), int64(len(msg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheOf := func(t *testing.T, st mailstore.Store, uid uint32) []byte {
+		t.Helper()
+		mb, err := st.Open(context.Background(), "INBOX")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer mb.Close()
-		info, err := mb.Info(ctx, []uint32{d.UID})
+		info, err := mb.Info(context.Background(), []uint32{uid})
 		if err != nil || len(info) != 1 {
-			t.Fatalf("Info(%d) = %v, %v", d.UID, info, err)
+			t.Fatalf("Info(%d) = %v, %v", uid, info, err)
 		}
-		want, err := structureData(strings.NewReader(msg), int64(len(msg)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(info[0].Cache, want) {
-			t.Errorf("cache after APPEND = %q, want the parsed message %q", info[0].Cache, want)
-		}
-		p, err := message.UnmarshalPart(info[0].Cache)
-		if err != nil {
-			t.Fatalf("cache after APPEND: %v", err)
-		}
-		if p.Envelope == nil || p.Envelope.Subject != "cached" || len(p.Children) != 1 {
-			t.Errorf("cached structure = %+v, want Subject cached and one part", p)
-		}
-	})
+		return info[0].Cache
+	}
+	for _, reads := range []bool{true, false} {
+		t.Run(fmt.Sprintf("reads structures %v", reads), func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, st mailstore.Store) {
+				s := login(t, st)
+				ctx := context.Background()
+				envelope := &imap.FetchOptions{Envelope: true}
+				if reads { // the client has read a message's ENVELOPE
+					if _, err := s.Append(ctx, "INBOX", strings.NewReader(msg), int64(len(msg)), &imap.AppendOptions{}); err != nil {
+						t.Fatal(err)
+					}
+					selectBox(t, s, "INBOX", false)
+					if err := s.Fetch(ctx, discardFetch{}, imap.NumKindSeq, all, envelope); err != nil {
+						t.Fatal(err)
+					}
+				}
+				d, err := s.Append(ctx, "INBOX", strings.NewReader(msg), int64(len(msg)), &imap.AppendOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := cacheOf(t, st, d.UID)
+				if !reads {
+					if got != nil {
+						t.Fatalf("cache after the APPEND of a client that only appends = %q, want none", got)
+					}
+					selectBox(t, s, "INBOX", false)
+					uid := imap.NumSet{Ranges: []imap.NumRange{{Start: d.UID, Stop: d.UID}}}
+					if err := s.Fetch(ctx, discardFetch{}, imap.NumKindUID, uid, envelope); err != nil {
+						t.Fatal(err)
+					}
+					got = cacheOf(t, st, d.UID)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("cache = %q, want the parsed message %q", got, want)
+				}
+				p, err := message.UnmarshalPart(got)
+				if err != nil {
+					t.Fatalf("cache: %v", err)
+				}
+				if p.Envelope == nil || p.Envelope.Subject != "cached" || len(p.Children) != 1 {
+					t.Errorf("cached structure = %+v, want Subject cached and one part", p)
+				}
+			})
+		})
+	}
 }
