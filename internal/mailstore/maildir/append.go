@@ -216,11 +216,14 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // renamed there and emptied, a new file otherwise.
 func (s *Store) createTmp(path string) (rawFile, error) {
 	if dir := filepath.Dir(path); filepath.Base(dir) == "tmp" && s.claimSpare(dir, path) {
-		f, err := openRaw(path, os.O_RDWR|os.O_TRUNC|syscall.O_NOFOLLOW, 0)
+		// Emptied only once checked: a file linked from elsewhere (put
+		// there under a spare's name) is never truncated.
+		f, err := openRaw(path, os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 		if err == nil {
 			var st syscall.Stat_t
 			if syscall.Fstat(f.fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Nlink == 1 &&
-				(os.FileMode(st.Mode).Perm() == s.opts.FileMode.Perm() || syscall.Fchmod(f.fd, uint32(s.opts.FileMode.Perm())) == nil) {
+				(os.FileMode(st.Mode).Perm() == s.opts.FileMode.Perm() || syscall.Fchmod(f.fd, uint32(s.opts.FileMode.Perm())) == nil) &&
+				syscall.Ftruncate(f.fd, 0) == nil {
 				return f, nil
 			}
 			f.Close()

@@ -180,3 +180,28 @@ func assertContent(t *testing.T, mb mailstore.Mailbox, uid uint32, want string) 
 		t.Errorf("UID %d = %q, %v; want %q", uid, got, err, want)
 	}
 }
+
+// TestSpareLinkedNotEmptied: a file found under a spare's name that has
+// another link (put there by hand) is neither emptied nor written into:
+// the APPEND makes a new file, and the other name keeps its content.
+func TestSpareLinkedNotEmptied(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	defer s.Close()
+	keep := filepath.Join(dir, "keep")
+	if err := os.WriteFile(keep, []byte(testMsg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(keep, filepath.Join(dir, "tmp", sparePrefix+"planted")); err != nil {
+		t.Fatal(err)
+	}
+	uid := appendT(t, s, "INBOX")
+	if got, err := os.ReadFile(keep); err != nil || string(got) != testMsg {
+		t.Errorf("the linked file after APPEND = %q, %v; want its content kept", got, err)
+	}
+	for ino := range curInodes(t, dir) {
+		if ino == inodeOf(t, keep) {
+			t.Errorf("UID %d was written into the linked file's inode", uid)
+		}
+	}
+}
