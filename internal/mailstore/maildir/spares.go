@@ -17,8 +17,9 @@ import (
 //
 // Why (issue 7): creating a file was a quarter of the server's CPU under
 // an APPEND load. ext4 without a journal (the benchmark machines' root
-// file system) will not hand out an inode freed in the last minute (five
-// while its inode table block is dirty), and looks up the table block of
+// file system) will not hand out an inode freed in the last minute (six
+// while its inode table block is not yet written back: RECENTCY_MIN and
+// RECENTCY_DIRTY in fs/ext4/ialloc.c), and looks up the table block of
 // every free inode it passes to know; after an expunge of thousands of
 // messages each new file paid for all of them. Dovecot pays the same (a
 // third of its CPU in that comparison). With a journal the check is not
