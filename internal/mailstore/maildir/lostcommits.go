@@ -1,7 +1,6 @@
 package maildir
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"sync"
@@ -112,24 +111,14 @@ func (w *wtx) recoverUIDs(r *mboxRow) error {
 }
 
 // uidListMax is the highest UID a uidlist's lines list (0 for none),
-// read without building the map parseUIDList makes.
+// taken line by line as parseUIDList takes them (uidLines), without the
+// map parseUIDList builds.
 func uidListMax(data []byte) uint32 {
-	var max uint32
-	_, rest, _ := bytes.Cut(data, []byte("\n")) // the header
-	for len(rest) > 0 {
-		var line []byte
-		line, rest, _ = bytes.Cut(rest, []byte("\n"))
-		var uid uint64
-		i := 0
-		for ; i < len(line) && line[i] >= '0' && line[i] <= '9' && uid <= 0xffffffff; i++ {
-			uid = uid*10 + uint64(line[i]-'0')
-		}
-		if i == 0 || i == len(line) || line[i] != ' ' || uid >= 0xffffffff {
-			continue // not a "UID BASE" line (parseUIDList skips it too)
-		}
-		if uint32(uid) > max {
-			max = uint32(uid)
-		}
+	var highest uint32
+	sc := uidListScanner(data)
+	if !sc.Scan() { // the header
+		return 0
 	}
-	return max
+	uidLines(sc, func(uid uint32, _ []byte) { highest = max(highest, uid) })
+	return highest
 }

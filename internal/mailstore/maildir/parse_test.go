@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -178,6 +179,43 @@ func FuzzParseKeywords(f *testing.F) {
 			if i < 0 || i >= 26 || name == "" || bad || strings.HasPrefix(name, `\`) {
 				t.Fatalf("keyword %d %q from %q", i, name, data)
 			}
+		}
+	})
+}
+
+// FuzzUIDListMax checks the gate of the lost-commit check (lostcommits.go)
+// against the parser: every UID parseUIDList takes from a uidlist is at
+// most uidListMax, so no UID a client was given is missed, whatever the
+// lines' spacing or damage.
+func FuzzUIDListMax(f *testing.F) {
+	f.Add([]byte("postern-uidlist 1 77 5 -\n1 a\n3 b\n"))
+	f.Add([]byte("postern-uidlist 1 77 5 -\n\t9\tb\r\n 12  c\n7 d e\n"))
+	f.Add([]byte("postern-uidlist 1 77 5 -\n4294967295 x\n4294967294 y\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		highest := uidListMax(data)
+		ul, ok := parseUIDList(data)
+		if !ok {
+			return
+		}
+		for b, u := range ul.uids {
+			if u > highest {
+				t.Errorf("UID %d for %q above uidListMax %d", u, b, highest)
+			}
+		}
+	})
+}
+
+// FuzzTwoFields checks the uidlist line splitter against bytes.Fields,
+// whose semantics it keeps without allocating.
+func FuzzTwoFields(f *testing.F) {
+	for _, s := range []string{"1 a", " 1\ta \r", "1", "1 a b", "\u00a01\u2003a", "1\x85a", "\xff 1"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		a, b, ok := twoFields(line)
+		want := bytes.Fields(line)
+		if ok != (len(want) == 2) || ok && (!bytes.Equal(a, want[0]) || !bytes.Equal(b, want[1])) {
+			t.Errorf("twoFields(%q) = %q, %q, %v; bytes.Fields = %q", line, a, b, ok, want)
 		}
 	})
 }

@@ -205,3 +205,28 @@ func TestSpareLinkedNotEmptied(t *testing.T) {
 		}
 	}
 }
+
+// TestSpareFilesCap: past Options.SpareFiles a folder's expunged files
+// are unlinked, not kept.
+func TestSpareFilesCap(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{NoFsync: true, SpareFiles: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 3 {
+		appendT(t, s, "INBOX", `\Deleted`)
+	}
+	mb := openT(t, s, "INBOX")
+	if got, err := mb.Expunge(ctx, []uint32{1, 2, 3}); err != nil || len(got) != 3 {
+		t.Fatalf("Expunge = %v, %v", got, err)
+	}
+	if n := spareNames(t, dir); len(n) != 1 {
+		t.Errorf("spares with SpareFiles 1 after expunging 3: %v; want 1", n)
+	}
+	if n := curNames(t, dir); len(n) != 0 {
+		t.Errorf("cur/ after the expunge: %v", n)
+	}
+}

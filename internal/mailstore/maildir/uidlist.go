@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/postern/postern/internal/mailstore"
 )
@@ -48,10 +49,81 @@ func readUIDList(dir string) (ul uidList, ok bool) {
 	return parseUIDList(data)
 }
 
-// parseUIDList parses the content of a uidlist file.
-func parseUIDList(data []byte) (ul uidList, ok bool) {
+// uidListScanner returns a line scanner over a uidlist's content.
+func uidListScanner(data []byte) *bufio.Scanner {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
+	return sc
+}
+
+// uidLines calls fn with each "UID BASE" line sc has left (after the
+// header): two fields apart by white space, the first decimal digits.
+// What is not one is skipped: a torn last line after a crash, and the
+// last UID, which would leave no UIDNEXT to store. base is valid only
+// during the call. Nothing is allocated per line: the lost-commit check
+// reads a 100,000-line uidlist at a session's first look (lostcommits.go).
+func uidLines(sc *bufio.Scanner, fn func(uid uint32, base []byte)) {
+	for sc.Scan() {
+		num, base, ok := twoFields(sc.Bytes())
+		if !ok || len(num) == 0 {
+			continue
+		}
+		var uid uint64
+		for _, c := range num {
+			if c < '0' || c > '9' || uid > 0xffffffff {
+				uid = 0
+				break
+			}
+			uid = uid*10 + uint64(c-'0')
+		}
+		if uid == 0 || uid >= 0xffffffff {
+			continue
+		}
+		fn(uint32(uid), base)
+	}
+}
+
+// twoFields splits line into its two fields separated by white space as
+// bytes.Fields does, reporting false when it has another number of them.
+func twoFields(line []byte) (a, b []byte, ok bool) {
+	for _, c := range line {
+		if c >= utf8.RuneSelf { // Unicode spaces: bytes.Fields decides
+			f := bytes.Fields(line)
+			if len(f) != 2 {
+				return nil, nil, false
+			}
+			return f[0], f[1], true
+		}
+	}
+	var f [2][]byte
+	n := 0
+	for i := 0; i < len(line); {
+		if asciiSpace(line[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(line) && !asciiSpace(line[j]) {
+			j++
+		}
+		if n == 2 {
+			return nil, nil, false
+		}
+		f[n] = line[i:j]
+		n++
+		i = j
+	}
+	return f[0], f[1], n == 2
+}
+
+// asciiSpace is unicode.IsSpace for ASCII octets.
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// parseUIDList parses the content of a uidlist file.
+func parseUIDList(data []byte) (ul uidList, ok bool) {
+	sc := uidListScanner(data)
 	if !sc.Scan() {
 		return ul, false
 	}
@@ -68,20 +140,12 @@ func parseUIDList(data []byte) (ul uidList, ok bool) {
 	if len(h) > 4 && h[4] != "-" {
 		ul.specialUse = h[4]
 	}
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 2 {
-			continue // a torn last line after a crash
+	uidLines(sc, func(uid uint32, base []byte) {
+		ul.uids[string(base)] = uid
+		if uid >= ul.uidNext {
+			ul.uidNext = uid + 1
 		}
-		uid, err := strconv.ParseUint(f[0], 10, 32)
-		if err != nil || uid == 0 || uid == 0xffffffff {
-			continue // the last UID would leave no UIDNEXT to store
-		}
-		ul.uids[f[1]] = uint32(uid)
-		if uint32(uid) >= ul.uidNext {
-			ul.uidNext = uint32(uid) + 1
-		}
-	}
+	})
 	if ul.uidNext == 0 {
 		ul.uidNext = 1
 	}
